@@ -1,0 +1,91 @@
+//! Authorizers: may this user do this verb on this resource or path?
+
+use crate::request_info::RequestInfo;
+
+use super::{UserInfo, AUTHENTICATED_GROUP, MASTERS_GROUP};
+
+/// An authorizer's answer, as upstream's `authorizer.Decision`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Denied, with a reason appended to the Forbidden message (may be empty).
+    Deny(String),
+    /// No opinion: the next authorizer decides.
+    NoOpinion,
+}
+
+/// Decides whether a request may proceed.
+pub trait Authorizer: Send + Sync + 'static {
+    fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision;
+}
+
+/// Paths anyone may GET, as upstream's `system:public-info-viewer` role grants.
+const PUBLIC_PATHS: [&str; 5] = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
+
+/// Path globs any authenticated user may GET, as `system:discovery` grants.
+const DISCOVERY_PATHS: [&str; 4] = ["/api", "/apis", "/openapi", "/.well-known/openid-configuration"];
+
+/// The bootstrap policy upstream's RBAC starts with, for what this server serves today:
+/// `system:masters` may do everything; health and version are public; discovery and OpenAPI
+/// are open to authenticated users. Everything else gets no opinion (and so is denied).
+pub struct DefaultAuthorizer;
+
+impl Authorizer for DefaultAuthorizer {
+    fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
+        if user.in_group(MASTERS_GROUP) {
+            return Decision::Allow;
+        }
+        if !info.is_resource_request && info.verb == "get" {
+            let path = info.path.as_str();
+            let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+            if PUBLIC_PATHS.iter().any(|p| under(p)) {
+                return Decision::Allow;
+            }
+            if user.in_group(AUTHENTICATED_GROUP) && DISCOVERY_PATHS.iter().any(|p| under(p)) {
+                return Decision::Allow;
+            }
+        }
+        Decision::NoOpinion
+    }
+}
+
+/// Allows every request (`--authorization-mode=AlwaysAllow`).
+pub struct AlwaysAllow;
+
+impl Authorizer for AlwaysAllow {
+    fn authorize(&self, _user: &UserInfo, _info: &RequestInfo) -> Decision {
+        Decision::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Method;
+
+    #[test]
+    fn default_policy() {
+        let anon = UserInfo::anonymous();
+        let get = |p: &str| RequestInfo::resolve(&Method::GET, p, None);
+        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/healthz")), Decision::Allow);
+        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/readyz/etcd")), Decision::Allow);
+        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/api")), Decision::NoOpinion);
+        assert_eq!(
+            DefaultAuthorizer.authorize(&anon, &get("/api/v1/namespaces")),
+            Decision::NoOpinion
+        );
+        let admin = UserInfo {
+            name: "admin".into(),
+            uid: String::new(),
+            groups: vec![MASTERS_GROUP.into(), AUTHENTICATED_GROUP.into()],
+        };
+        assert_eq!(DefaultAuthorizer.authorize(&admin, &get("/api/v1/namespaces")), Decision::Allow);
+        let bob = UserInfo {
+            name: "bob".into(),
+            uid: String::new(),
+            groups: vec![AUTHENTICATED_GROUP.into()],
+        };
+        assert_eq!(DefaultAuthorizer.authorize(&bob, &get("/apis/apps")), Decision::Allow);
+        assert_eq!(DefaultAuthorizer.authorize(&bob, &get("/healthzfoo")), Decision::NoOpinion);
+    }
+}

@@ -1,0 +1,5 @@
+//! REST endpoints: content negotiation, rendering, and the generic verb handlers.
+
+pub mod negotiate;
+pub mod render;
+pub mod resource;

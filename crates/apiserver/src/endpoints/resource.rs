@@ -1,0 +1,444 @@
+//! The REST verbs of a resource (get, list, watch, create, update, patch, delete,
+//! deletecollection), one generic implementation over [`Store`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apimachinery::errors::ApiError;
+use bytes::Bytes;
+use http::{header, Request, Response, StatusCode};
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use serde_json::{json, Map, Value};
+
+use super::negotiate::{negotiate, Target};
+use super::render::{self, error_response, respond, IncludeObject};
+use crate::body::{read_limited, Body, ReadBodyError};
+use crate::registry::{
+    meta, DeleteOutcome, ListParams, Preconditions, RequestContext, Store, WatchOut,
+};
+use crate::request_info::{query_param, RequestInfo};
+
+/// Settings the resource endpoints need from the server configuration.
+#[derive(Clone)]
+pub struct EndpointConfig {
+    /// Largest request body accepted (upstream: 3 MiB).
+    pub max_body_bytes: usize,
+    /// Watches without `timeoutSeconds` end after a random time in [t, 2t).
+    pub min_request_timeout: Duration,
+    /// Becomes `true` when the server shuts down: open watches end cleanly.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Serves one resource request for `store`, already authenticated and authorized.
+pub async fn serve(
+    store: Arc<Store>,
+    info: &RequestInfo,
+    ctx: RequestContext,
+    req: Request<Body>,
+    cfg: &EndpointConfig,
+) -> Response<Body> {
+    match serve_inner(store, info, ctx, req, cfg).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(&e),
+    }
+}
+
+/// Whether the client wants indented JSON (`?pretty=true`, or a browser or curl).
+fn wants_pretty(req: &Request<Body>) -> bool {
+    if let Some(p) = query_param(req.uri().query(), "pretty") {
+        return p == "true" || p == "1";
+    }
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| {
+            ["curl", "Wget", "Mozilla/"]
+                .iter()
+                .any(|p| ua.starts_with(p))
+        })
+}
+
+/// `dryRun=All` (any other value is refused).
+pub fn dry_run(query: Option<&str>) -> Result<bool, ApiError> {
+    match query_param(query, "dryRun").as_deref() {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(&format!(
+            "dryRun: Unsupported value: {other:?}: supported values: \"All\""
+        ))),
+    }
+}
+
+async fn serve_inner(
+    store: Arc<Store>,
+    info: &RequestInfo,
+    mut ctx: RequestContext,
+    req: Request<Body>,
+    cfg: &EndpointConfig,
+) -> Result<Response<Body>, ApiError> {
+    let decl = store.decl.clone();
+    let query = req.uri().query().map(str::to_string);
+    let query = query.as_deref();
+    let pretty = wants_pretty(&req);
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let collection = info.name.is_empty();
+    let target = negotiate(accept.as_deref(), collection && info.verb != "deletecollection")?;
+    let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
+    ctx.dry_run = dry_run(query)?;
+
+    if !info.subresource.is_empty() && !decl.subresources.contains(&info.subresource) {
+        return Err(ApiError::not_found_message(
+            "the server could not find the requested resource",
+        ));
+    }
+    if !decl.supports(&info.verb) {
+        return Err(ApiError::method_not_supported(&decl.group, &decl.plural, &info.verb));
+    }
+    // The namespace an object lives in: none for cluster-scoped kinds.
+    let namespace = if decl.namespaced() {
+        info.namespace.clone()
+    } else {
+        if !info.namespace.is_empty() && info.resource != "namespaces" {
+            return Err(ApiError::not_found_message(
+                "the server could not find the requested resource",
+            ));
+        }
+        String::new()
+    };
+    if decl.namespaced()
+        && namespace.is_empty()
+        && !matches!(info.verb.as_str(), "list" | "watch")
+    {
+        return Err(ApiError::method_not_supported(&decl.group, &decl.plural, &info.verb));
+    }
+
+    match info.verb.as_str() {
+        "get" => {
+            let obj = store.get(&namespace, &info.name).await?;
+            let obj = subresource_view(obj, &info.subresource);
+            Ok(respond(
+                StatusCode::OK,
+                &render::render_object(&decl, obj, target, include),
+                target,
+                pretty,
+            ))
+        }
+        "list" => {
+            let params = ListParams::from_query(query)?;
+            let out = store.list(&namespace, &params).await?;
+            let mut list_meta = Map::new();
+            list_meta.insert("resourceVersion".into(), json!(out.revision.to_string()));
+            if let Some(c) = out.continue_token {
+                list_meta.insert("continue".into(), json!(c));
+            }
+            if let Some(r) = out.remaining {
+                list_meta.insert("remainingItemCount".into(), json!(r));
+            }
+            let body = render::render_list(&decl, out.items, Value::Object(list_meta), target, include);
+            Ok(respond(StatusCode::OK, &body, target, pretty))
+        }
+        "watch" => {
+            let mut params = ListParams::from_query(query)?;
+            if !info.name.is_empty() {
+                // A watch of one object: `/watch/.../name` or a metadata.name field selector.
+                let sel = format!("metadata.name={}", info.name);
+                params.field_selector = Some(
+                    apimachinery::selectors::FieldSelector::parse(&sel)
+                        .map_err(|e| ApiError::bad_request(&e))?,
+                );
+            }
+            let rx = store.watch(&namespace, &params).await?;
+            Ok(watch_response(store, rx, &params, target, include, cfg))
+        }
+        "create" => {
+            let obj = read_object(req, cfg).await?;
+            let created = store.create(&ctx, &namespace, obj).await?;
+            Ok(respond(
+                StatusCode::CREATED,
+                &render::render_object(&decl, created, target, include),
+                target,
+                pretty,
+            ))
+        }
+        "update" => {
+            let obj = read_object(req, cfg).await?;
+            let (updated, created) = store
+                .update(&ctx, &namespace, &info.name, &info.subresource, obj)
+                .await?;
+            let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(respond(
+                code,
+                &render::render_object(&decl, updated, target, include),
+                target,
+                pretty,
+            ))
+        }
+        "patch" => {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            let kind = PatchKind::from_content_type(&content_type)?;
+            let body = read_body(req, cfg).await?;
+            let patch: Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
+            let apply = move |current: &Value| kind.apply(current, &patch);
+            let patched = store
+                .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
+                .await?;
+            Ok(respond(
+                StatusCode::OK,
+                &render::render_object(&decl, patched, target, include),
+                target,
+                pretty,
+            ))
+        }
+        "delete" => {
+            let opts = read_delete_options(req, query, cfg).await?;
+            let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
+            let body = match outcome {
+                DeleteOutcome::Pending(obj) => render::render_object(&decl, obj, target, include),
+                DeleteOutcome::Deleted(obj) if decl.strategy.return_deleted_object() => {
+                    render::render_object(&decl, obj, target, include)
+                }
+                DeleteOutcome::Deleted(obj) => json!({
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": {
+                        "name": meta::name(&obj),
+                        "group": decl.group,
+                        "kind": decl.plural,
+                        "uid": meta::uid(&obj),
+                    },
+                }),
+            };
+            Ok(respond(StatusCode::OK, &body, target, pretty))
+        }
+        "deletecollection" => {
+            let params = ListParams::from_query(query)?;
+            let opts = read_delete_options(req, query, cfg).await?;
+            let listed = store.list(&namespace, &params).await?;
+            let mut deleted = Vec::new();
+            for obj in listed.items {
+                let ns = meta::namespace(&obj).to_string();
+                let name = meta::name(&obj).to_string();
+                match store.delete(&ctx, &ns, &name, &opts).await {
+                    Ok(DeleteOutcome::Deleted(o)) | Ok(DeleteOutcome::Pending(o)) => deleted.push(o),
+                    Err(e) if e.code == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let list_meta = json!({"resourceVersion": listed.revision.to_string()});
+            let body = render::render_list(&decl, deleted, list_meta, Target::Json, include);
+            Ok(respond(StatusCode::OK, &body, Target::Json, pretty))
+        }
+        other => Err(ApiError::method_not_supported(&decl.group, &decl.plural, other)),
+    }
+}
+
+/// What GET of a subresource shows: the whole object (as upstream does for `status`).
+fn subresource_view(obj: Value, _subresource: &str) -> Value {
+    obj
+}
+
+async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
+    read_limited(req.into_body(), cfg.max_body_bytes)
+        .await
+        .map_err(|e| match e {
+            ReadBodyError::TooLarge(limit) => ApiError::request_entity_too_large(&format!(
+                "limit is {limit}"
+            )),
+            ReadBodyError::Io(m) => ApiError::bad_request(&m),
+        })
+}
+
+/// Reads a JSON object body (create and update).
+async fn read_object(req: Request<Body>, cfg: &EndpointConfig) -> Result<Value, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(content_type.as_str(), "application/json" | "" | "*/*") {
+        return Err(ApiError::unsupported_media_type_accepted(&BODY_TYPES));
+    }
+    let body = read_body(req, cfg).await?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(&format!("error decoding request body: {e}"))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request was not a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+/// Delete preconditions from a `DeleteOptions` body and/or the query string.
+async fn read_delete_options(
+    req: Request<Body>,
+    _query: Option<&str>,
+    cfg: &EndpointConfig,
+) -> Result<Preconditions, ApiError> {
+    let body = read_body(req, cfg).await?;
+    let mut pre = Preconditions::default();
+    if body.iter().any(|b| !b.is_ascii_whitespace()) {
+        let opts: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(&format!("error decoding DeleteOptions: {e}")))?;
+        if let Some(p) = opts.get("preconditions") {
+            pre.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+            pre.resource_version = p
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        if let Some(dr) = opts.get("dryRun").and_then(Value::as_array) {
+            if dr.iter().any(|v| v.as_str() != Some("All")) {
+                return Err(ApiError::bad_request(
+                    "dryRun: Unsupported value: supported values: \"All\"",
+                ));
+            }
+        }
+    }
+    Ok(pre)
+}
+
+/// Content types accepted for PATCH bodies, as upstream lists them.
+const PATCH_TYPES: [&str; 4] = [
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+    "application/strategic-merge-patch+json",
+];
+
+/// Content types accepted for create and update bodies.
+const BODY_TYPES: [&str; 1] = ["application/json"];
+
+/// The patch formats accepted by PATCH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchKind {
+    Json,
+    Merge,
+    /// Strategic merge patch: applied as a merge patch for kinds whose fields carry no
+    /// list merge keys (all kinds served today).
+    Strategic,
+}
+
+impl PatchKind {
+    pub fn from_content_type(ct: &str) -> Result<PatchKind, ApiError> {
+        match ct {
+            "application/json-patch+json" => Ok(PatchKind::Json),
+            "application/merge-patch+json" => Ok(PatchKind::Merge),
+            "application/strategic-merge-patch+json" => Ok(PatchKind::Strategic),
+            _ => Err(ApiError::unsupported_media_type_accepted(&PATCH_TYPES)),
+        }
+    }
+
+    pub fn apply(&self, current: &Value, patch: &Value) -> Result<Value, ApiError> {
+        let mut doc = current.clone();
+        match self {
+            PatchKind::Json => {
+                let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                    .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
+                json_patch::patch(&mut doc, &ops).map_err(|e| {
+                    ApiError::unprocessable(&format!("the server rejected our request due to an error in our request: {e}"))
+                })?;
+            }
+            PatchKind::Merge | PatchKind::Strategic => {
+                if !patch.is_object() {
+                    return Err(ApiError::bad_request("patch body must be a JSON object"));
+                }
+                json_patch::merge(&mut doc, patch);
+            }
+        }
+        Ok(doc)
+    }
+}
+
+/// Encodes one watch event as a JSON line.
+fn encode_event(store: &Store, ev: WatchOut, target: Target, include: IncludeObject) -> Bytes {
+    let decl = &store.decl;
+    let type_name = ev.type_name();
+    let object = match ev {
+        WatchOut::Added(o) | WatchOut::Modified(o) | WatchOut::Deleted(o) => {
+            render::render_object(decl, o, target, include)
+        }
+        WatchOut::Bookmark(rv, initial_end) => {
+            let mut m = json!({"resourceVersion": rv});
+            if initial_end {
+                m["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            json!({"kind": decl.kind, "apiVersion": decl.api_version(), "metadata": m})
+        }
+        WatchOut::Error(e) => e.to_status(),
+    };
+    let mut line = serde_json::to_vec(&json!({"type": type_name, "object": object})).unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+/// A streaming response of watch events, ended by `timeoutSeconds`, by the watch ending, or
+/// by server shutdown.
+fn watch_response(
+    store: Arc<Store>,
+    rx: crate::registry::watch::WatchReceiver,
+    params: &ListParams,
+    target: Target,
+    include: IncludeObject,
+    cfg: &EndpointConfig,
+) -> Response<Body> {
+    let timeout = match params.timeout_seconds {
+        Some(s) => Duration::from_secs(s),
+        None => {
+            let base = cfg.min_request_timeout.as_secs_f64();
+            let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
+            Duration::from_secs_f64(base * (1.0 + jitter))
+        }
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let shutdown = cfg.shutdown.clone();
+    let state = (rx, shutdown, store, false);
+    let stream = futures::stream::unfold(state, move |(mut rx, mut shutdown, store, done)| async move {
+        if done || *shutdown.borrow() {
+            return None;
+        }
+        tokio::select! {
+            ev = rx.recv() => {
+                let ev = ev?;
+                let is_error = matches!(ev, WatchOut::Error(_));
+                let bytes = encode_event(&store, ev, target, include);
+                Some((Ok::<_, crate::body::BodyError>(Frame::data(bytes)), (rx, shutdown, store, is_error)))
+            }
+            _ = tokio::time::sleep_until(deadline) => None,
+            _ = shutdown.changed() => None,
+        }
+    });
+    let mut resp = Response::new(StreamBody::new(stream).boxed_unsync());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(render::JSON),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache, private"),
+    );
+    resp
+}

@@ -1,0 +1,293 @@
+//! The filter chain: tower layers in upstream's order (outermost first):
+//! panic recovery → request info → metrics → timeout → max-in-flight → authentication →
+//! authorization → the server chain.
+//!
+//! Each filter is a [`Layer`] over [`HttpService`]; [`build_chain`] stacks them.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apimachinery::errors::ApiError;
+use futures::FutureExt;
+use http::{Request, Response};
+use tower::layer::layer_fn;
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, ServiceExt};
+
+use crate::auth::authenticator::{AuthOutcome, ConnInfo};
+use crate::auth::{Authenticator, Authorizer, Decision, UserInfo};
+use crate::body::Body;
+use crate::endpoints::render::error_response;
+use crate::metrics::Metrics;
+use crate::request_info::{query_param, RequestInfo};
+
+/// The service type every filter wraps and returns.
+pub type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
+
+/// Wraps an async function as an [`HttpService`].
+pub fn service_fn<F, Fut>(f: F) -> HttpService
+where
+    F: Fn(Request<Body>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    BoxCloneSyncService::new(tower::service_fn(move |req| {
+        let f = f.clone();
+        async move { Ok::<_, Infallible>(f(req).await) }
+    }))
+}
+
+/// Builds a filter: a layer whose service runs `f(req, inner)`.
+fn filter<F, Fut>(f: F) -> impl Layer<HttpService, Service = HttpService> + Clone
+where
+    F: Fn(Request<Body>, HttpService) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    layer_fn(move |inner: HttpService| {
+        let f = f.clone();
+        service_fn(move |req| f(req, inner.clone()))
+    })
+}
+
+/// Calls the next service.
+async fn next(inner: HttpService, req: Request<Body>) -> Response<Body> {
+    match inner.oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
+}
+
+/// The request's resolved [`RequestInfo`] (set by the request-info filter).
+pub fn request_info(req: &Request<Body>) -> RequestInfo {
+    req.extensions()
+        .get::<RequestInfo>()
+        .cloned()
+        .unwrap_or_else(|| RequestInfo::resolve(req.method(), req.uri().path(), req.uri().query()))
+}
+
+/// The authenticated user (set by the authentication filter).
+pub fn user(req: &Request<Body>) -> UserInfo {
+    req.extensions()
+        .get::<UserInfo>()
+        .cloned()
+        .unwrap_or_else(UserInfo::anonymous)
+}
+
+/// Turns a panic in any later handler into a 500 `Status` (upstream's WithPanicRecovery).
+pub fn panic_recovery() -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(|req: Request<Body>, inner: HttpService| async move {
+        let path = req.uri().path().to_string();
+        match std::panic::AssertUnwindSafe(next(inner, req)).catch_unwind().await {
+            Ok(resp) => resp,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(%path, "handler panicked: {what}");
+                error_response(&ApiError::internal("an internal error occurred while serving the request"))
+            }
+        }
+    })
+}
+
+/// Resolves [`RequestInfo`] once and stores it in the request's extensions.
+pub fn with_request_info() -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(|mut req: Request<Body>, inner: HttpService| async move {
+        let info = RequestInfo::resolve(req.method(), req.uri().path(), req.uri().query());
+        req.extensions_mut().insert(info);
+        next(inner, req).await
+    })
+}
+
+/// Records `apiserver_request_total` and `apiserver_request_duration_seconds`.
+pub fn with_metrics(metrics: Arc<Metrics>) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |req: Request<Body>, inner: HttpService| {
+        let metrics = metrics.clone();
+        async move {
+            let start = Instant::now();
+            let info = request_info(&req);
+            let method = req.method().as_str().to_string();
+            let dry_run = query_param(req.uri().query(), "dryRun").is_some_and(|v| !v.is_empty());
+            let resp = next(inner, req).await;
+            metrics.observe_request(&info, &method, dry_run, resp.status().as_u16(), start.elapsed());
+            resp
+        }
+    })
+}
+
+/// Ends requests that are not long-running after `timeout` with 504 (upstream's
+/// WithTimeoutForNonLongRunningRequests). `?timeout=` may shorten it.
+pub fn with_timeout(timeout: Duration) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |req: Request<Body>, inner: HttpService| async move {
+        let info = request_info(&req);
+        if info.is_long_running() {
+            return next(inner, req).await;
+        }
+        let requested = query_param(req.uri().query(), "timeout")
+            .and_then(|t| apimachinery::duration::parse_go_duration(&t).ok())
+            .filter(|d| !d.is_zero());
+        let limit = requested.map_or(timeout, |d| d.min(timeout));
+        match tokio::time::timeout(limit, next(inner, req)).await {
+            Ok(resp) => resp,
+            Err(_) => error_response(&ApiError::timeout(
+                "request did not complete within requested timeout - context deadline exceeded",
+                0,
+            )),
+        }
+    })
+}
+
+/// Limits concurrent requests: read-only and mutating separately; 429 past the limit
+/// (upstream's WithMaxInFlightLimit). Long-running requests are not counted. A limit of 0
+/// means no limit.
+pub fn with_max_in_flight(
+    max_read_only: usize,
+    max_mutating: usize,
+    metrics: Arc<Metrics>,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    let read_only = Arc::new(tokio::sync::Semaphore::new(if max_read_only == 0 {
+        tokio::sync::Semaphore::MAX_PERMITS
+    } else {
+        max_read_only
+    }));
+    let mutating = Arc::new(tokio::sync::Semaphore::new(if max_mutating == 0 {
+        tokio::sync::Semaphore::MAX_PERMITS
+    } else {
+        max_mutating
+    }));
+    filter(move |req: Request<Body>, inner: HttpService| {
+        let (read_only, mutating, metrics) = (read_only.clone(), mutating.clone(), metrics.clone());
+        async move {
+            let info = request_info(&req);
+            if info.is_long_running() {
+                return next(inner, req).await;
+            }
+            let is_mutating = info.is_mutating();
+            let sem = if is_mutating { mutating } else { read_only };
+            let Ok(_permit) = sem.try_acquire_owned() else {
+                return error_response(&ApiError::too_many_requests(
+                    "Too many requests, please try again later.",
+                    1,
+                ));
+            };
+            metrics.add_inflight(is_mutating, 1);
+            let resp = next(inner, req).await;
+            metrics.add_inflight(is_mutating, -1);
+            resp
+        }
+    })
+}
+
+/// Names the user (upstream's WithAuthentication): the first authenticator that knows the
+/// request wins; presented credentials that are invalid get 401; with nothing presented the
+/// request is anonymous when `anonymous` is allowed, else 401.
+pub fn with_authentication(
+    authenticator: Arc<dyn Authenticator>,
+    anonymous: bool,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |mut req: Request<Body>, inner: HttpService| {
+        let authenticator = authenticator.clone();
+        async move {
+            let conn = req.extensions().get::<ConnInfo>().cloned().unwrap_or_default();
+            let user = match authenticator.authenticate(req.headers(), &conn) {
+                AuthOutcome::Authenticated(u) => u,
+                AuthOutcome::NotApplicable if anonymous => UserInfo::anonymous(),
+                AuthOutcome::NotApplicable | AuthOutcome::Failed(_) => {
+                    return error_response(&ApiError::unauthorized("Unauthorized"));
+                }
+            };
+            // Credentials are for this server only: never pass them on.
+            req.headers_mut().remove(http::header::AUTHORIZATION);
+            req.extensions_mut().insert(user);
+            next(inner, req).await
+        }
+    })
+}
+
+/// The Forbidden message upstream writes for a denied request.
+pub fn forbidden_error(user: &UserInfo, info: &RequestInfo, reason: &str) -> ApiError {
+    let suffix = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    };
+    if !info.is_resource_request {
+        return ApiError::forbidden(
+            "",
+            "",
+            "",
+            &format!(
+                "User {:?} cannot {} path {:?}{suffix}",
+                user.name, info.verb, info.path
+            ),
+        );
+    }
+    let resource = if info.subresource.is_empty() {
+        info.resource.clone()
+    } else {
+        format!("{}/{}", info.resource, info.subresource)
+    };
+    let scope = if info.namespace.is_empty() {
+        "at the cluster scope".to_string()
+    } else {
+        format!("in the namespace {:?}", info.namespace)
+    };
+    ApiError::forbidden(
+        &info.api_group,
+        &info.resource,
+        &info.name,
+        &format!(
+            "User {:?} cannot {} resource {:?} in API group {:?} {scope}{suffix}",
+            user.name, info.verb, resource, info.api_group
+        ),
+    )
+}
+
+/// Asks the authorizer (upstream's WithAuthorization); 403 unless allowed.
+pub fn with_authorization(
+    authorizer: Arc<dyn Authorizer>,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |req: Request<Body>, inner: HttpService| {
+        let authorizer = authorizer.clone();
+        async move {
+            let info = request_info(&req);
+            let user = user(&req);
+            match authorizer.authorize(&user, &info) {
+                Decision::Allow => next(inner, req).await,
+                Decision::Deny(reason) => error_response(&forbidden_error(&user, &info, &reason)),
+                Decision::NoOpinion => error_response(&forbidden_error(&user, &info, "")),
+            }
+        }
+    })
+}
+
+/// The settings of the filter chain.
+#[derive(Clone)]
+pub struct ChainConfig {
+    pub request_timeout: Duration,
+    pub max_requests_inflight: usize,
+    pub max_mutating_requests_inflight: usize,
+    pub authenticator: Arc<dyn Authenticator>,
+    pub anonymous_auth: bool,
+    pub authorizer: Arc<dyn Authorizer>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Stacks the filters around `handler`, in upstream's order.
+pub fn build_chain(handler: HttpService, cfg: &ChainConfig) -> HttpService {
+    let svc = with_authorization(cfg.authorizer.clone()).layer(handler);
+    let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
+    let svc = with_max_in_flight(
+        cfg.max_requests_inflight,
+        cfg.max_mutating_requests_inflight,
+        cfg.metrics.clone(),
+    )
+    .layer(svc);
+    let svc = with_timeout(cfg.request_timeout).layer(svc);
+    let svc = with_metrics(cfg.metrics.clone()).layer(svc);
+    let svc = with_request_info().layer(svc);
+    panic_recovery().layer(svc)
+}

@@ -1,0 +1,12 @@
+//! The generic registry: resource declarations, strategies and the one Store serving them.
+
+pub mod list_options;
+pub mod meta;
+pub mod resource;
+pub mod store;
+pub mod watch;
+
+pub use list_options::ListParams;
+pub use resource::{Cell, ColumnDef, DefaultStrategy, ResourceDecl, Scope, Strategy};
+pub use store::{DeleteOutcome, Preconditions, RequestContext, Store};
+pub use watch::WatchOut;

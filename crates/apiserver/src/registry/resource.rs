@@ -1,0 +1,308 @@
+//! A resource is a declaration plus a strategy: routes, discovery, storage keys, tables and
+//! field selectors all derive from [`ResourceDecl`]; per-kind behaviour lives in [`Strategy`].
+
+use std::sync::Arc;
+
+use apimachinery::errors::FieldError;
+use apimachinery::validation;
+use serde_json::{json, Value};
+
+use super::meta;
+
+/// Whether objects of a kind live in a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// The verbs a full resource supports, in discovery's order.
+pub const ALL_VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// Everything the server needs to know to serve one resource.
+#[derive(Clone)]
+pub struct ResourceDecl {
+    /// API group (`""` for the core group).
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// The resource name in URLs (`configmaps`).
+    pub plural: String,
+    pub singular: String,
+    pub short_names: Vec<String>,
+    pub categories: Vec<String>,
+    pub scope: Scope,
+    /// Subresources served through the generic update path (`status`, `finalize`).
+    pub subresources: Vec<String>,
+    /// The verbs served.
+    pub verbs: Vec<String>,
+    /// The path segment under the etcd prefix (upstream's resource prefix, usually `plural`).
+    pub storage_path: String,
+    /// Whether list items are written without `kind`/`apiVersion`, as typed built-in lists are.
+    pub list_items_omit_type_meta: bool,
+    pub strategy: Arc<dyn Strategy>,
+}
+
+impl ResourceDecl {
+    /// A declaration with the usual defaults: all verbs, storage path = plural, no short names.
+    pub fn new(
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        scope: Scope,
+        strategy: Arc<dyn Strategy>,
+    ) -> Self {
+        ResourceDecl {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+            singular: kind.to_ascii_lowercase(),
+            short_names: Vec::new(),
+            categories: Vec::new(),
+            scope,
+            subresources: Vec::new(),
+            verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
+            storage_path: plural.to_string(),
+            list_items_omit_type_meta: true,
+            strategy,
+        }
+    }
+
+    pub fn with_short_names(mut self, names: &[&str]) -> Self {
+        self.short_names = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn with_categories(mut self, names: &[&str]) -> Self {
+        self.categories = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn with_subresources(mut self, names: &[&str]) -> Self {
+        self.subresources = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// `v1` for the core group, `group/version` otherwise.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `configmaps` or `priorityclasses.scheduling.k8s.io`: how errors name the resource.
+    pub fn qualified_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    pub fn list_kind(&self) -> String {
+        format!("{}List", self.kind)
+    }
+
+    pub fn namespaced(&self) -> bool {
+        self.scope == Scope::Namespaced
+    }
+
+    /// Whether `verb` is served for this resource.
+    pub fn supports(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == verb)
+    }
+}
+
+/// One column of a `Table`, as `metav1.TableColumnDefinition`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: &'static str,
+    /// OpenAPI type: `string`, `integer`, `number`, `boolean`, `date`.
+    pub type_: &'static str,
+    pub format: &'static str,
+    pub description: &'static str,
+    pub priority: i32,
+}
+
+impl ColumnDef {
+    pub const fn new(name: &'static str, type_: &'static str, description: &'static str) -> Self {
+        ColumnDef {
+            name,
+            type_,
+            format: "",
+            description,
+            priority: 0,
+        }
+    }
+
+    /// The `Name` column every table starts with.
+    pub const NAME: ColumnDef = ColumnDef {
+        name: "Name",
+        type_: "string",
+        format: "name",
+        description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+        priority: 0,
+    };
+
+    /// The `Age` column (cells are computed when the table is rendered).
+    pub const AGE: ColumnDef = ColumnDef {
+        name: "Age",
+        type_: "string",
+        format: "",
+        description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+        priority: 0,
+    };
+
+    /// The `Created At` column of the default table (kinds without their own printer).
+    pub const CREATED_AT: ColumnDef = ColumnDef {
+        name: "Created At",
+        type_: "date",
+        format: "",
+        description: ColumnDef::AGE.description,
+        priority: 0,
+    };
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "type": self.type_,
+            "format": self.format,
+            "description": self.description,
+            "priority": self.priority,
+        })
+    }
+}
+
+/// A table cell, before rendering: `Age` is computed at render time from the timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Value(Value),
+    /// The age of the object created at this RFC 3339 time.
+    Age(String),
+}
+
+/// Per-kind behaviour of the generic registry. Every method has upstream's generic default.
+pub trait Strategy: Send + Sync + 'static {
+    /// Sets defaults and clears fields a client may not set on create (e.g. `status`).
+    fn prepare_for_create(&self, _obj: &mut Value) {}
+
+    /// Adjusts an update of the main resource (e.g. keeps `status` from `old`).
+    fn prepare_for_update(&self, _new: &mut Value, _old: &Value) {}
+
+    /// Validates a new object (beyond `metadata`, which the store validates).
+    fn validate(&self, _obj: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Validates an update (beyond `metadata` immutability, which the store checks).
+    fn validate_update(&self, new: &Value, _old: &Value) -> Vec<FieldError> {
+        self.validate(new)
+    }
+
+    /// Validates a name (`prefix` is true for a `generateName`), returning messages.
+    fn validate_name(&self, name: &str, prefix: bool) -> Vec<String> {
+        validation::name_is_dns_subdomain(name, prefix)
+    }
+
+    /// Whether `metadata.generation` is kept (1 on create, +1 on every spec change).
+    fn tracks_generation(&self) -> bool {
+        false
+    }
+
+    /// Whether a PUT to a missing object creates it.
+    fn allow_create_on_update(&self) -> bool {
+        false
+    }
+
+    /// Whether a PUT without `metadata.resourceVersion` is accepted.
+    fn allow_unconditional_update(&self) -> bool {
+        true
+    }
+
+    /// Builds the object stored by an update of a subresource: for `status`, the old object
+    /// with the new `status`. Returns `None` for a subresource the kind does not have.
+    fn subresource_update(&self, subresource: &str, new: &Value, old: &Value) -> Option<Value> {
+        match subresource {
+            "status" => {
+                let mut merged = old.clone();
+                if let (Some(m), Some(status)) = (merged.as_object_mut(), new.get("status")) {
+                    m.insert("status".to_string(), status.clone());
+                }
+                // Metadata a client may change through any endpoint.
+                for field in ["labels", "annotations"] {
+                    meta::set_meta(
+                        &mut merged,
+                        field,
+                        meta::meta(new).and_then(|m| m.get(field)).cloned(),
+                    );
+                }
+                Some(merged)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether something besides `metadata.finalizers` still holds the object after deletion
+    /// began (a namespace's `spec.finalizers`).
+    fn pending_finalization(&self, _obj: &Value) -> bool {
+        false
+    }
+
+    /// Marks an object whose deletion has begun (a namespace goes `Terminating`).
+    fn on_deletion_started(&self, _obj: &mut Value) {}
+
+    /// Whether DELETE answers with the object (as for pods) rather than a success `Status`.
+    fn return_deleted_object(&self) -> bool {
+        false
+    }
+
+    /// Table columns after `Name`; the default is upstream's default table (`Created At`).
+    fn table_columns(&self) -> Vec<ColumnDef> {
+        vec![ColumnDef::CREATED_AT]
+    }
+
+    /// Table cells matching [`Strategy::table_columns`].
+    fn table_cells(&self, obj: &Value) -> Vec<Cell> {
+        vec![Cell::Value(Value::String(
+            meta::meta_str(obj, "creationTimestamp").to_string(),
+        ))]
+    }
+
+    /// Field selector labels this kind supports besides `metadata.name` and
+    /// `metadata.namespace`.
+    fn selectable_fields(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// The value of a selectable field of an object.
+    fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
+        // Default: follow the dotted path through the JSON.
+        let mut cur = obj;
+        for part in field.split('.') {
+            cur = cur.get(part)?;
+        }
+        match cur {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+/// A strategy with every default: for kinds with no rules of their own.
+pub struct DefaultStrategy;
+
+impl Strategy for DefaultStrategy {}

@@ -1,0 +1,842 @@
+//! The generic registry: one `Store` serves any kind, through the kind's [`Strategy`].
+//! It owns the object life cycle upstream's `genericregistry.Store` owns: system metadata,
+//! validation, admission, optimistic concurrency, finalizers, dry run, lists and watches.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apimachinery::errors::{ApiError, FieldError, FieldPath};
+use apimachinery::{time as ktime, validation};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use storage::{ListOptions, Revision, Storage, StorageError};
+
+use super::list_options::{ContinueToken, ListParams, RvMatch};
+use super::meta;
+use super::resource::ResourceDecl;
+use crate::admission::{AdmissionChain, Attributes, Operation};
+use crate::auth::UserInfo;
+
+/// Who asks, and how: passed to every Store operation.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub user: UserInfo,
+    pub dry_run: bool,
+}
+
+/// Conflicts retried by a patch or an unconditional update before giving up.
+const MAX_UPDATE_RETRIES: usize = 8;
+
+/// How long a list waits for a requested future resource version to appear.
+const FUTURE_RV_WAIT: Duration = Duration::from_secs(3);
+
+/// The generic store of one resource.
+#[derive(Clone)]
+pub struct Store {
+    pub decl: Arc<ResourceDecl>,
+    storage: Arc<dyn Storage>,
+    /// `<etcd prefix>/<storage path>/`: every key of this resource starts with it.
+    key_root: String,
+    admission: AdmissionChain,
+}
+
+/// A list's result, before rendering.
+pub struct ListOutput {
+    pub items: Vec<Value>,
+    pub revision: Revision,
+    pub continue_token: Option<String>,
+    pub remaining: Option<usize>,
+}
+
+/// What a DELETE did.
+pub enum DeleteOutcome {
+    /// The object is gone; this was its last state.
+    Deleted(Value),
+    /// Deletion began but finalizers hold the object; this is its new state.
+    Pending(Value),
+}
+
+/// Generates the random suffix of a `generateName` (upstream's alphabet, 5 characters).
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let uid = uuid::Uuid::new_v4();
+    uid.as_bytes()
+        .iter()
+        .take(5)
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Maps a storage error to the client's `Status`.
+pub fn storage_error(decl: &ResourceDecl, name: &str, err: StorageError) -> ApiError {
+    match err {
+        StorageError::NotFound { .. } => ApiError::not_found(&decl.group, &decl.plural, name),
+        StorageError::AlreadyExists { .. } => {
+            ApiError::already_exists(&decl.group, &decl.plural, name)
+        }
+        StorageError::Conflict { .. } => ApiError::conflict(
+            &decl.group,
+            &decl.plural,
+            name,
+            apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+        ),
+        StorageError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::expired(&format!(
+            "too old resource version: {requested} ({compacted})"
+        )),
+        StorageError::FutureRevision { requested, current } => ApiError::timeout(
+            &format!("Too large resource version: {requested}, current: {current}"),
+            1,
+        ),
+        StorageError::TooLarge { .. } => {
+            ApiError::request_entity_too_large("etcdserver: request is too large")
+        }
+        StorageError::Timeout(m) => ApiError::timeout(&m, 1),
+        StorageError::Unavailable(m) => ApiError::service_unavailable(&m),
+        StorageError::Internal(m) => ApiError::internal(&m),
+    }
+}
+
+impl Store {
+    pub fn new(
+        decl: Arc<ResourceDecl>,
+        storage: Arc<dyn Storage>,
+        etcd_prefix: &str,
+        admission: AdmissionChain,
+    ) -> Self {
+        let key_root = format!(
+            "{}/{}/",
+            etcd_prefix.trim_end_matches('/'),
+            decl.storage_path
+        );
+        Store {
+            decl,
+            storage,
+            key_root,
+            admission,
+        }
+    }
+
+    /// The storage backend behind this store.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The storage key of an object.
+    pub fn key(&self, namespace: &str, name: &str) -> String {
+        if self.decl.namespaced() {
+            format!("{}{}/{}", self.key_root, namespace, name)
+        } else {
+            format!("{}{}", self.key_root, name)
+        }
+    }
+
+    /// The key prefix of a list: one namespace, or all of them.
+    pub fn list_prefix(&self, namespace: &str) -> String {
+        if self.decl.namespaced() && !namespace.is_empty() {
+            format!("{}{}/", self.key_root, namespace)
+        } else {
+            self.key_root.clone()
+        }
+    }
+
+    /// The prefix every key of this resource has.
+    pub fn key_root(&self) -> &str {
+        &self.key_root
+    }
+
+    fn err(&self, name: &str, e: StorageError) -> ApiError {
+        storage_error(&self.decl, name, e)
+    }
+
+    /// Decodes stored bytes into an object carrying `rev` as its resourceVersion.
+    pub fn decode(&self, value: &[u8], rev: Revision) -> Result<Value, ApiError> {
+        let mut obj: Value = serde_json::from_slice(value)
+            .map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))?;
+        meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
+        Ok(obj)
+    }
+
+    fn encode(obj: &Value) -> Bytes {
+        let mut stored = obj.clone();
+        meta::set_meta(&mut stored, "resourceVersion", None);
+        Bytes::from(serde_json::to_vec(&stored).unwrap_or_default())
+    }
+
+    fn invalid(&self, name: &str, errs: Vec<FieldError>) -> ApiError {
+        ApiError::invalid(&self.decl.group, &self.decl.kind, name, errs)
+    }
+
+    /// Checks `kind`/`apiVersion` of a body against this resource, filling them when absent.
+    fn check_type_meta(&self, obj: &mut Value) -> Result<(), ApiError> {
+        let Some(map) = obj.as_object_mut() else {
+            return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+        };
+        let want_api = self.decl.api_version();
+        match map.get("apiVersion").and_then(Value::as_str) {
+            None | Some("") => {
+                map.insert("apiVersion".into(), json!(want_api));
+            }
+            Some(v) if v == want_api => {}
+            Some(v) => {
+                return Err(ApiError::bad_request(&format!(
+                    "the API version in the data ({v}) does not match the expected API version ({want_api})"
+                )))
+            }
+        }
+        match map.get("kind").and_then(Value::as_str) {
+            None | Some("") => {
+                map.insert("kind".into(), json!(self.decl.kind));
+            }
+            Some(k) if k == self.decl.kind => {}
+            Some(k) => {
+                return Err(ApiError::bad_request(&format!(
+                    "the kind in the data ({k}) does not match the expected kind ({})",
+                    self.decl.kind
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the body's namespace agree with the URL's (upstream's `ValidNamespace`).
+    fn check_namespace(&self, obj: &mut Value, namespace: &str) -> Result<(), ApiError> {
+        if !self.decl.namespaced() {
+            meta::set_meta(obj, "namespace", None);
+            return Ok(());
+        }
+        let body_ns = meta::namespace(obj).to_string();
+        if body_ns.is_empty() {
+            meta::set_meta(obj, "namespace", Some(json!(namespace)));
+        } else if body_ns != namespace {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_new(&self, obj: &Value) -> Vec<FieldError> {
+        let empty = Value::Object(Default::default());
+        let metadata = obj.get("metadata").unwrap_or(&empty);
+        let strategy = self.decl.strategy.clone();
+        let mut errs = validation::validate_object_meta(
+            metadata,
+            self.decl.namespaced(),
+            &|n: &str, p: bool| strategy.validate_name(n, p),
+            &FieldPath::new("metadata"),
+        );
+        errs.extend(self.decl.strategy.validate(obj));
+        errs
+    }
+
+    /// GET of one object.
+    pub async fn get(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        match self.storage.get(&self.key(namespace, name)).await {
+            Ok(Some(kv)) => self.decode(&kv.value, kv.mod_revision),
+            Ok(None) => Err(ApiError::not_found(&self.decl.group, &self.decl.plural, name)),
+            Err(e) => Err(self.err(name, e)),
+        }
+    }
+
+    /// POST: creates an object in `namespace` (ignored for cluster-scoped kinds).
+    pub async fn create(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        mut obj: Value,
+    ) -> Result<Value, ApiError> {
+        self.check_type_meta(&mut obj)?;
+        self.check_namespace(&mut obj, namespace)?;
+        if !meta::resource_version(&obj).is_empty() {
+            return Err(ApiError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
+        }
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"] {
+            meta::set_meta(&mut obj, field, None);
+        }
+        self.decl.strategy.prepare_for_create(&mut obj);
+        meta::set_meta(&mut obj, "uid", Some(json!(apimachinery::uid::new_uid())));
+        meta::set_meta(
+            &mut obj,
+            "creationTimestamp",
+            Some(json!(ktime::now_rfc3339())),
+        );
+        if self.decl.strategy.tracks_generation() {
+            meta::set_meta(&mut obj, "generation", Some(json!(1)));
+        } else {
+            meta::set_meta(&mut obj, "generation", None);
+        }
+        let generate_name = meta::meta_str(&obj, "generateName").to_string();
+        if meta::name(&obj).is_empty() && !generate_name.is_empty() {
+            let name = format!("{generate_name}{}", random_suffix());
+            meta::set_meta(&mut obj, "name", Some(json!(name)));
+        }
+        let name = meta::name(&obj).to_string();
+        let errs = self.validate_new(&obj);
+        if !errs.is_empty() {
+            return Err(self.invalid(&name, errs));
+        }
+        let ns = meta::namespace(&obj).to_string();
+        self.admission
+            .admit(
+                &Attributes {
+                    operation: Operation::Create,
+                    resource: &self.decl,
+                    subresource: "",
+                    namespace: &ns,
+                    name: &name,
+                    user: &ctx.user,
+                    dry_run: ctx.dry_run,
+                },
+                Some(&mut obj),
+            )
+            .await?;
+        if ctx.dry_run {
+            if self.storage.get(&self.key(&ns, &name)).await.map_err(|e| self.err(&name, e))?.is_some() {
+                return Err(ApiError::already_exists(&self.decl.group, &self.decl.plural, &name));
+            }
+            return Ok(obj);
+        }
+        let rev = self
+            .storage
+            .create(&self.key(&ns, &name), Self::encode(&obj))
+            .await
+            .map_err(|e| self.err(&name, e))?;
+        meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
+        Ok(obj)
+    }
+
+    /// PUT of the object or one of its subresources. Returns the object and whether it was
+    /// created (a PUT to a missing object, for kinds that allow it).
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        name: &str,
+        subresource: &str,
+        mut obj: Value,
+    ) -> Result<(Value, bool), ApiError> {
+        self.check_type_meta(&mut obj)?;
+        self.check_namespace(&mut obj, namespace)?;
+        let body_name = meta::name(&obj).to_string();
+        if body_name.is_empty() {
+            meta::set_meta(&mut obj, "name", Some(json!(name)));
+        } else if body_name != name {
+            return Err(ApiError::bad_request(&format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let precondition = meta::resource_version(&obj).to_string();
+        if precondition.is_empty() && !self.decl.strategy.allow_unconditional_update() {
+            return Err(self.invalid(
+                name,
+                vec![FieldError::invalid(
+                    &FieldPath::new("metadata").child("resourceVersion"),
+                    json!(0),
+                    "must be specified for an update",
+                )],
+            ));
+        }
+        for _ in 0..MAX_UPDATE_RETRIES {
+            let current = self
+                .storage
+                .get(&self.key(namespace, name))
+                .await
+                .map_err(|e| self.err(name, e))?;
+            let Some(current) = current else {
+                if subresource.is_empty() && self.decl.strategy.allow_create_on_update() {
+                    meta::set_meta(&mut obj, "resourceVersion", None);
+                    return self.create(ctx, namespace, obj).await.map(|o| (o, true));
+                }
+                return Err(ApiError::not_found(&self.decl.group, &self.decl.plural, name));
+            };
+            let old = self.decode(&current.value, current.mod_revision)?;
+            if !precondition.is_empty() && precondition != current.mod_revision.to_string() {
+                return Err(ApiError::conflict(
+                    &self.decl.group,
+                    &self.decl.plural,
+                    name,
+                    apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+                ));
+            }
+            match self
+                .apply_update(ctx, name, subresource, obj.clone(), old, current.mod_revision)
+                .await
+            {
+                Err(UpdateError::Conflict) if precondition.is_empty() => continue,
+                Err(UpdateError::Conflict) => {
+                    return Err(ApiError::conflict(
+                        &self.decl.group,
+                        &self.decl.plural,
+                        name,
+                        apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+                    ))
+                }
+                Err(UpdateError::Api(e)) => return Err(e),
+                Ok(v) => return Ok((v, false)),
+            }
+        }
+        Err(ApiError::conflict(
+            &self.decl.group,
+            &self.decl.plural,
+            name,
+            apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+        ))
+    }
+
+    /// PATCH: applies `patch` to the current object and updates it, retrying on conflict
+    /// unless the patch itself names a resourceVersion.
+    pub async fn patch(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        name: &str,
+        subresource: &str,
+        patch: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<Value, ApiError> {
+        for _ in 0..MAX_UPDATE_RETRIES {
+            let current = self
+                .storage
+                .get(&self.key(namespace, name))
+                .await
+                .map_err(|e| self.err(name, e))?
+                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
+            let old = self.decode(&current.value, current.mod_revision)?;
+            let mut patched = patch(&old)?;
+            if !patched.is_object() {
+                return Err(ApiError::bad_request("the patched object must be a JSON object"));
+            }
+            let rv = meta::resource_version(&patched).to_string();
+            let pinned = rv != current.mod_revision.to_string();
+            if pinned && !rv.is_empty() {
+                return Err(ApiError::conflict(
+                    &self.decl.group,
+                    &self.decl.plural,
+                    name,
+                    apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+                ));
+            }
+            self.check_type_meta(&mut patched)?;
+            self.check_namespace(&mut patched, namespace)?;
+            if meta::name(&patched) != name {
+                return Err(ApiError::bad_request(&format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    meta::name(&patched)
+                )));
+            }
+            match self
+                .apply_update(ctx, name, subresource, patched, old, current.mod_revision)
+                .await
+            {
+                Err(UpdateError::Conflict) => continue,
+                Err(UpdateError::Api(e)) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+        Err(ApiError::conflict(
+            &self.decl.group,
+            &self.decl.plural,
+            name,
+            apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+        ))
+    }
+
+    /// Prepares, validates, admits and writes an update of `old` (read at `rev`) to `new`.
+    async fn apply_update(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        subresource: &str,
+        new: Value,
+        old: Value,
+        rev: Revision,
+    ) -> Result<Value, UpdateError> {
+        let strategy = &self.decl.strategy;
+        let mut new = if subresource.is_empty() {
+            let mut n = new;
+            strategy.prepare_for_update(&mut n, &old);
+            n
+        } else {
+            strategy
+                .subresource_update(subresource, &new, &old)
+                .ok_or_else(|| {
+                    ApiError::not_found(&self.decl.group, &self.decl.plural, name)
+                })?
+        };
+        // System fields a client cannot change.
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            let old_value = meta::meta(&old).and_then(|m| m.get(field)).cloned();
+            let keep_client_value = field == "uid" && !meta::uid(&new).is_empty();
+            if !keep_client_value {
+                meta::set_meta(&mut new, field, old_value);
+            }
+        }
+        if strategy.tracks_generation() && meta::spec_part(&new) != meta::spec_part(&old) {
+            let generation = meta::meta(&old)
+                .and_then(|m| m.get("generation"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            meta::set_meta(&mut new, "generation", Some(json!(generation + 1)));
+        }
+        meta::set_meta(&mut new, "resourceVersion", Some(json!(rev.to_string())));
+        let empty = Value::Object(Default::default());
+        let mut errs = validation::validate_object_meta_update(
+            new.get("metadata").unwrap_or(&empty),
+            old.get("metadata").unwrap_or(&empty),
+            &FieldPath::new("metadata"),
+        );
+        if errs.is_empty() {
+            errs.extend(self.validate_new(&new));
+            errs.extend(strategy.validate_update(&new, &old));
+            dedup_errors(&mut errs);
+        }
+        if !errs.is_empty() {
+            return Err(UpdateError::Api(self.invalid(name, errs)));
+        }
+        let ns = meta::namespace(&new).to_string();
+        self.admission
+            .admit(
+                &Attributes {
+                    operation: Operation::Update,
+                    resource: &self.decl,
+                    subresource,
+                    namespace: &ns,
+                    name,
+                    user: &ctx.user,
+                    dry_run: ctx.dry_run,
+                },
+                Some(&mut new),
+            )
+            .await?;
+        let finished = meta::deletion_started(&new)
+            && meta::finalizers(&new).is_empty()
+            && !strategy.pending_finalization(&new);
+        if new == old && !finished {
+            return Ok(old);
+        }
+        if ctx.dry_run {
+            return Ok(new);
+        }
+        let key = self.key(&ns, name);
+        if finished {
+            return match self.storage.delete(&key, Some(rev)).await {
+                Ok((_, _)) => Ok(new),
+                Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
+                Err(e) => Err(UpdateError::Api(self.err(name, e))),
+            };
+        }
+        match self.storage.update(&key, rev, Self::encode(&new)).await {
+            Ok(new_rev) => {
+                meta::set_meta(&mut new, "resourceVersion", Some(json!(new_rev.to_string())));
+                Ok(new)
+            }
+            Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
+            Err(e) => Err(UpdateError::Api(self.err(name, e))),
+        }
+    }
+
+    /// DELETE of one object, honouring preconditions and finalizers.
+    pub async fn delete(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        name: &str,
+        preconditions: &Preconditions,
+    ) -> Result<DeleteOutcome, ApiError> {
+        for _ in 0..MAX_UPDATE_RETRIES {
+            let key = self.key(namespace, name);
+            let current = self
+                .storage
+                .get(&key)
+                .await
+                .map_err(|e| self.err(name, e))?
+                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
+            let obj = self.decode(&current.value, current.mod_revision)?;
+            preconditions.check(&self.decl, name, &obj)?;
+            self.admission
+                .admit(
+                    &Attributes {
+                        operation: Operation::Delete,
+                        resource: &self.decl,
+                        subresource: "",
+                        namespace,
+                        name,
+                        user: &ctx.user,
+                        dry_run: ctx.dry_run,
+                    },
+                    None,
+                )
+                .await?;
+            let strategy = &self.decl.strategy;
+            if !meta::finalizers(&obj).is_empty() || strategy.pending_finalization(&obj) {
+                if meta::deletion_started(&obj) {
+                    return Ok(DeleteOutcome::Pending(obj));
+                }
+                let mut marked = obj.clone();
+                meta::set_meta(
+                    &mut marked,
+                    "deletionTimestamp",
+                    Some(json!(ktime::now_rfc3339())),
+                );
+                meta::set_meta(&mut marked, "deletionGracePeriodSeconds", Some(json!(0)));
+                strategy.on_deletion_started(&mut marked);
+                if ctx.dry_run {
+                    return Ok(DeleteOutcome::Pending(marked));
+                }
+                match self
+                    .storage
+                    .update(&key, current.mod_revision, Self::encode(&marked))
+                    .await
+                {
+                    Ok(rev) => {
+                        meta::set_meta(&mut marked, "resourceVersion", Some(json!(rev.to_string())));
+                        return Ok(DeleteOutcome::Pending(marked));
+                    }
+                    Err(StorageError::Conflict { .. }) => continue,
+                    Err(e) => return Err(self.err(name, e)),
+                }
+            }
+            if ctx.dry_run {
+                return Ok(DeleteOutcome::Deleted(obj));
+            }
+            match self.storage.delete(&key, Some(current.mod_revision)).await {
+                Ok((_, rev)) => {
+                    let mut gone = obj;
+                    meta::set_meta(&mut gone, "resourceVersion", Some(json!(rev.to_string())));
+                    return Ok(DeleteOutcome::Deleted(gone));
+                }
+                Err(StorageError::Conflict { .. }) => continue,
+                Err(e) => return Err(self.err(name, e)),
+            }
+        }
+        Err(ApiError::conflict(
+            &self.decl.group,
+            &self.decl.plural,
+            name,
+            apimachinery::errors::OPTIMISTIC_LOCK_ERROR_MSG,
+        ))
+    }
+
+    /// Whether an object passes the list's label and field selectors.
+    pub fn matches(&self, obj: &Value, params: &ListParams) -> bool {
+        if let Some(sel) = &params.label_selector {
+            if !sel.matches(&meta::labels(obj)) {
+                return false;
+            }
+        }
+        if let Some(sel) = &params.field_selector {
+            let strategy = &self.decl.strategy;
+            if !sel.matches(|field| match field {
+                "metadata.name" => Some(meta::name(obj).to_string()),
+                "metadata.namespace" => Some(meta::namespace(obj).to_string()),
+                f => strategy.field_value(obj, f),
+            }) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Refuses field selectors on fields this kind does not support (upstream's message).
+    pub fn check_field_selector(&self, params: &ListParams) -> Result<(), ApiError> {
+        if let Some(sel) = &params.field_selector {
+            for (field, _, _) in sel.requirements() {
+                let known = matches!(field.as_str(), "metadata.name" | "metadata.namespace")
+                    || self.decl.strategy.selectable_fields().contains(&field.as_str());
+                if !known {
+                    return Err(ApiError::bad_request(&format!(
+                        "field label not supported: {field}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves the revision a list reads at, per `resourceVersion`/`resourceVersionMatch`.
+    async fn list_revision(&self, params: &ListParams) -> Result<Option<Revision>, ApiError> {
+        if let Some(token) = &params.continue_token {
+            return Ok(Some(token.revision));
+        }
+        let Some(rv) = params.revision()? else {
+            return Ok(None);
+        };
+        if rv == 0 {
+            return Ok(None);
+        }
+        let exact = params.rv_match == Some(RvMatch::Exact)
+            || (params.rv_match.is_none() && params.limit > 0);
+        let current = self.storage.current_revision().await.map_err(|e| self.err("", e))?;
+        if rv > current {
+            // Wait briefly for the store to catch up, as upstream's watch cache does.
+            let deadline = tokio::time::Instant::now() + FUTURE_RV_WAIT;
+            loop {
+                let now_rev = self.storage.current_revision().await.map_err(|e| self.err("", e))?;
+                if now_rev >= rv {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(self.err(
+                        "",
+                        StorageError::FutureRevision {
+                            requested: rv,
+                            current: now_rev,
+                        },
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(exact.then_some(rv))
+    }
+
+    /// LIST: one namespace or all, with selectors, pagination and resourceVersion semantics.
+    pub async fn list(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, ApiError> {
+        self.check_field_selector(params)?;
+        let prefix = self.list_prefix(namespace);
+        let mut revision = self.list_revision(params).await?;
+        let mut start_key = params
+            .continue_token
+            .as_ref()
+            .map(|t| format!("{}{}", self.key_root, t.start));
+        if let Some(start) = &start_key {
+            if !start.starts_with(&prefix) {
+                return Err(ApiError::bad_request(
+                    "continue key is not valid: key is outside the requested list",
+                ));
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            let want = if params.limit > 0 {
+                params.limit - items.len()
+            } else {
+                0
+            };
+            let res = self
+                .storage
+                .list(
+                    &prefix,
+                    ListOptions {
+                        revision,
+                        limit: want,
+                        start_key: start_key.clone(),
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    StorageError::Compacted { .. } if params.continue_token.is_some() => ApiError::expired(
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+                    ),
+                    e => self.err("", e),
+                })?;
+            revision = Some(res.revision);
+            let last_key = res.items.last().map(|kv| kv.key.clone());
+            for kv in &res.items {
+                let obj = self.decode(&kv.value, kv.mod_revision)?;
+                if self.matches(&obj, params) {
+                    items.push(obj);
+                }
+            }
+            let filled = params.limit > 0 && items.len() >= params.limit;
+            if res.more && (filled || params.limit == 0) {
+                // More items follow: hand out a continue token.
+                let next = last_key.unwrap_or_default();
+                let token = ContinueToken {
+                    revision: res.revision,
+                    start: format!("{}\u{0}", next.strip_prefix(&self.key_root).unwrap_or(&next)),
+                };
+                let filtered = params.label_selector.is_some() || params.field_selector.is_some();
+                return Ok(ListOutput {
+                    items,
+                    revision: res.revision,
+                    continue_token: Some(token.encode()),
+                    remaining: (!filtered).then_some(res.remaining),
+                });
+            }
+            if !res.more {
+                return Ok(ListOutput {
+                    items,
+                    revision: res.revision,
+                    continue_token: None,
+                    remaining: None,
+                });
+            }
+            start_key = last_key.map(|k| format!("{k}\u{0}"));
+        }
+    }
+
+    /// Counts the objects of this resource (for `apiserver_storage_objects`).
+    pub async fn count(&self) -> Result<usize, ApiError> {
+        self.storage
+            .count(&self.key_root)
+            .await
+            .map_err(|e| self.err("", e))
+    }
+}
+
+/// Why an internal update attempt failed.
+enum UpdateError {
+    /// The object changed under us; the caller may retry.
+    Conflict,
+    Api(ApiError),
+}
+
+impl From<ApiError> for UpdateError {
+    fn from(e: ApiError) -> Self {
+        UpdateError::Api(e)
+    }
+}
+
+/// Drops repeated field errors (the same field and message).
+fn dedup_errors(errs: &mut Vec<FieldError>) {
+    let mut seen = std::collections::HashSet::new();
+    errs.retain(|e| seen.insert(e.to_string()));
+}
+
+/// Delete preconditions (`DeleteOptions.preconditions`).
+#[derive(Debug, Clone, Default)]
+pub struct Preconditions {
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+}
+
+impl Preconditions {
+    /// Checks the preconditions against the current object: 409 Conflict as upstream's
+    /// `BeforeDelete` words it (qualified by kind).
+    pub fn check(&self, decl: &ResourceDecl, name: &str, obj: &Value) -> Result<(), ApiError> {
+        if let Some(uid) = &self.uid {
+            if uid != meta::uid(obj) {
+                return Err(ApiError::precondition_uid_mismatch(
+                    &decl.group,
+                    &decl.kind,
+                    name,
+                    uid,
+                    meta::uid(obj),
+                ));
+            }
+        }
+        if let Some(rv) = &self.resource_version {
+            if rv != meta::resource_version(obj) {
+                return Err(ApiError::precondition_resource_version_mismatch(
+                    &decl.group,
+                    &decl.kind,
+                    name,
+                    rv,
+                    meta::resource_version(obj),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

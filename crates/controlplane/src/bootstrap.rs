@@ -1,0 +1,59 @@
+//! Bootstrap post-start hooks: the system namespaces and the system priority classes,
+//! created when missing, as upstream's bootstrap controller does.
+
+use std::sync::Arc;
+
+use apiserver::auth::UserInfo;
+use apiserver::registry::{RequestContext, Store};
+use serde_json::json;
+
+use crate::resources::priorityclasses::SYSTEM_CLASSES;
+
+/// Namespaces that exist in every cluster.
+pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+fn system_context() -> RequestContext {
+    RequestContext {
+        user: UserInfo {
+            name: "system:apiserver".to_string(),
+            uid: String::new(),
+            groups: vec!["system:masters".to_string()],
+        },
+        dry_run: false,
+    }
+}
+
+/// Creates `obj` unless an object of that name exists already.
+async fn ensure(store: &Store, obj: serde_json::Value) -> Result<(), String> {
+    match store.create(&system_context(), "", obj).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == 409 => Ok(()),
+        Err(e) => Err(e.message.clone()),
+    }
+}
+
+/// Creates the system namespaces.
+pub async fn ensure_system_namespaces(namespaces: Arc<Store>) -> Result<(), String> {
+    for name in SYSTEM_NAMESPACES {
+        ensure(&namespaces, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})).await?;
+    }
+    Ok(())
+}
+
+/// Creates the system priority classes.
+pub async fn ensure_system_priority_classes(classes: Arc<Store>) -> Result<(), String> {
+    for (name, value, description) in SYSTEM_CLASSES {
+        ensure(
+            &classes,
+            json!({
+                "apiVersion": "scheduling.k8s.io/v1",
+                "kind": "PriorityClass",
+                "metadata": {"name": name},
+                "value": value,
+                "description": description,
+            }),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! The built-in Kubernetes API (upstream's `pkg/controlplane`): REST storage for every
+//! built-in resource, admission plugins for them, and the bootstrap post-start hooks
+//! (system namespaces, system priority classes).
+
+pub mod bootstrap;
+pub mod namespace_lifecycle;
+pub mod resources;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use apiserver::admission::{AdmissionChain, AdmissionPlugin};
+use apiserver::registry::Store;
+use apiserver::server::GenericApiServer;
+use storage::Storage;
+
+/// The stores of the built-in API, by qualified resource (`configmaps`, `priorityclasses.scheduling.k8s.io`).
+pub struct Instance {
+    pub stores: BTreeMap<String, Arc<Store>>,
+}
+
+impl Instance {
+    pub fn store(&self, qualified_resource: &str) -> Option<Arc<Store>> {
+        self.stores.get(qualified_resource).cloned()
+    }
+}
+
+/// Which group-versions are enabled (from `--runtime-config`): `enabled(group, version)`.
+pub type EnabledFn<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// Builds the stores of every enabled built-in resource and installs them in `server`.
+pub fn install(
+    server: &GenericApiServer,
+    storage: Arc<dyn Storage>,
+    etcd_prefix: &str,
+    enabled: EnabledFn<'_>,
+) -> Instance {
+    let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::default());
+    let admission = AdmissionChain::new(vec![lifecycle.clone() as Arc<dyn AdmissionPlugin>]);
+    let mut stores = BTreeMap::new();
+    for decl in resources::all() {
+        if !enabled(&decl.group, &decl.version) {
+            continue;
+        }
+        let store = Arc::new(Store::new(
+            Arc::new(decl),
+            storage.clone(),
+            etcd_prefix,
+            admission.clone(),
+        ));
+        server.install(store.clone());
+        stores.insert(store.decl.qualified_resource(), store);
+    }
+    if let Some(ns) = stores.get("namespaces") {
+        let _ = lifecycle.namespaces.set(ns.clone());
+    }
+    Instance { stores }
+}

@@ -1,0 +1,225 @@
+//! CreateServerChain and Run: storage, the three servers joined by delegation
+//! (aggregator → kube API → apiextensions → not found), the filter chain, and serving.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aggregator::AggregatorServer;
+use apiserver::auth::authenticator::{ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator};
+use apiserver::auth::{authorizer::AlwaysAllow, Authenticator, Authorizer, DefaultAuthorizer};
+use apiserver::discovery::ResourceRegistry;
+use apiserver::endpoints::resource::EndpointConfig;
+use apiserver::filters::{build_chain, service_fn, ChainConfig};
+use apiserver::health::HealthCheck;
+use apiserver::metrics::Metrics;
+use apiserver::server::serve::{bind, run_until_signal, tls_config};
+use apiserver::server::{hook, CoreRoutes, DelegateTarget, GenericApiServer, Lifecycle, ServeConfig, ServerChain, ShutdownSignals};
+use storage::embedded::EmbeddedStore;
+use storage::Storage;
+
+use crate::options::CompletedOptions;
+
+/// Largest request body accepted, as upstream (3 MiB).
+pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("opening the embedded store at {path}: {source}")]
+    Storage {
+        path: String,
+        source: storage::StorageError,
+    },
+    #[error("{0}")]
+    Serve(#[from] apiserver::server::ServeError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Whether a group-version is enabled by `--runtime-config` (everything is by default).
+pub fn group_version_enabled(runtime_config: &std::collections::BTreeMap<String, String>, group: &str, version: &str) -> bool {
+    let key = if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("{group}/{version}")
+    };
+    let lookup = |k: &str| runtime_config.get(k).map(|v| v != "false");
+    let specific = lookup(&key).or_else(|| if group.is_empty() { lookup(version) } else { None });
+    specific
+        .or_else(|| lookup("api/all"))
+        .or_else(|| lookup("api/ga"))
+        .unwrap_or(true)
+}
+
+/// Opens the storage backend the options ask for.
+fn open_storage(opts: &CompletedOptions) -> Result<Arc<dyn Storage>, RunError> {
+    if !opts.etcd.servers.is_empty() {
+        return Err(RunError::Config(
+            "--etcd-servers: the etcd v3 backend is not available in this build yet; omit the flag to use the embedded store".into(),
+        ));
+    }
+    let path = opts.data_dir.join("store.db");
+    let store = EmbeddedStore::open(&path).map_err(|source| RunError::Storage {
+        path: path.display().to_string(),
+        source,
+    })?;
+    tracing::info!("embedded store at {}", path.display());
+    Ok(Arc::new(store))
+}
+
+/// Compacts history every `interval`, to the revision seen one interval earlier (as
+/// upstream's compactor does), so that watchers get a window of at least one interval.
+fn start_compactor(storage: Arc<dyn Storage>, interval: Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut previous = None;
+        loop {
+            tokio::time::sleep(interval).await;
+            if let Some(rev) = previous {
+                if let Err(e) = storage.compact(rev).await {
+                    tracing::warn!("compaction to {rev} failed: {e}");
+                }
+            }
+            previous = storage.current_revision().await.ok();
+        }
+    });
+}
+
+/// Builds the authenticators the options configure.
+fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunError> {
+    let mut authenticators: Vec<Box<dyn Authenticator>> = vec![Box::new(ClientCertAuthenticator)];
+    if let Some(path) = &opts.token_auth_file {
+        let tokens = TokenFileAuthenticator::load(path).map_err(|e| RunError::Config(e.to_string()))?;
+        authenticators.push(Box::new(tokens));
+    }
+    Ok(Arc::new(UnionAuthenticator { authenticators }))
+}
+
+/// Creates the server chain and runs it until a signal stops it.
+pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
+    let started = Instant::now();
+    let storage = open_storage(&opts)?;
+    start_compactor(storage.clone(), opts.etcd.compaction_interval);
+
+    let registry = Arc::new(ResourceRegistry::new());
+    let metrics = Arc::new(Metrics::new());
+    let lifecycle = Lifecycle::new();
+    let signals = ShutdownSignals::new();
+    let endpoint_cfg = EndpointConfig {
+        max_body_bytes: MAX_REQUEST_BODY_BYTES,
+        min_request_timeout: opts.min_request_timeout,
+        shutdown: signals.subscribe_stop(),
+    };
+
+    let health_storage = storage.clone();
+    lifecycle.add_health_check(HealthCheck::new("etcd", move || {
+        let s = health_storage.clone();
+        async move { s.check_health().await.map_err(|e| e.to_string()) }
+    }));
+    lifecycle.add_readyz_check(signals.readyz_check());
+
+    // kube API server: the built-in resources.
+    let kube = Arc::new(GenericApiServer::new("kube-apiserver", registry.clone(), endpoint_cfg.clone()));
+    let runtime_config = opts.runtime_config.clone();
+    let instance = controlplane::install(&kube, storage.clone(), &opts.etcd.prefix, &|g, v| {
+        group_version_enabled(&runtime_config, g, v)
+    });
+    if let Some(ns) = instance.store("namespaces") {
+        lifecycle.add_post_start_hook(
+            "start-system-namespaces-controller",
+            hook(move || controlplane::bootstrap::ensure_system_namespaces(ns.clone())),
+        );
+    }
+    if let Some(pc) = instance.store("priorityclasses.scheduling.k8s.io") {
+        lifecycle.add_post_start_hook(
+            "scheduling/bootstrap-system-priority-classes",
+            hook(move || controlplane::bootstrap::ensure_system_priority_classes(pc.clone())),
+        );
+    }
+
+    // apiextensions server: the kube API server's delegate.
+    let extensions = Arc::new(apiextensions::new_server(registry.clone(), endpoint_cfg.clone()));
+
+    // aggregator: the head of the chain.
+    let core = CoreRoutes {
+        registry: registry.clone(),
+        lifecycle: lifecycle.clone(),
+        metrics: metrics.clone(),
+    };
+    let server_address = SocketAddr::new(opts.advertise_address, opts.secure_port);
+    let aggregator = Arc::new(AggregatorServer::new(registry.clone(), core, server_address));
+
+    let chain = ServerChain::new(vec![
+        aggregator as Arc<dyn DelegateTarget>,
+        kube as Arc<dyn DelegateTarget>,
+        extensions as Arc<dyn DelegateTarget>,
+    ]);
+    let handler = service_fn(move |req| {
+        let chain = chain.clone();
+        async move { chain.serve(req).await }
+    });
+    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow") && opts.authorization_mode_explicit;
+    let authorizer: Arc<dyn Authorizer> = if always_allow {
+        Arc::new(AlwaysAllow)
+    } else {
+        Arc::new(DefaultAuthorizer)
+    };
+    let service = build_chain(
+        handler,
+        &ChainConfig {
+            request_timeout: opts.request_timeout,
+            max_requests_inflight: opts.max_requests_inflight as usize,
+            max_mutating_requests_inflight: opts.max_mutating_requests_inflight as usize,
+            authenticator: authenticator(&opts)?,
+            anonymous_auth: opts.anonymous_auth && !always_allow,
+            authorizer,
+            metrics,
+        },
+    );
+
+    let tls = tls_config(&opts.tls_cert_file, &opts.tls_key_file, opts.client_ca_file.as_deref())?;
+    let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
+    let listener = bind(addr).await?;
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(
+        "Serving securely on {local} (ready to accept after {:?})",
+        started.elapsed()
+    );
+    if let Some(kubeconfig) = &opts.admin_kubeconfig {
+        tracing::info!("admin kubeconfig: {}", kubeconfig.display());
+        tracing::info!("try: kubectl --kubeconfig {} get namespaces", kubeconfig.display());
+    }
+    run_until_signal(
+        listener,
+        ServeConfig {
+            tls: Arc::new(tls),
+            shutdown_delay: opts.shutdown_delay_duration,
+            drain_timeout: opts.request_timeout,
+        },
+        service,
+        lifecycle,
+        signals,
+    )
+    .await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_config() {
+        let mut rc = std::collections::BTreeMap::new();
+        assert!(group_version_enabled(&rc, "scheduling.k8s.io", "v1"));
+        rc.insert("api/all".to_string(), "false".to_string());
+        rc.insert("api/v1".to_string(), "true".to_string());
+        assert!(!group_version_enabled(&rc, "scheduling.k8s.io", "v1"));
+        assert!(group_version_enabled(&rc, "", "v1"));
+        rc.insert("scheduling.k8s.io/v1".to_string(), "true".to_string());
+        assert!(group_version_enabled(&rc, "scheduling.k8s.io", "v1"));
+    }
+}

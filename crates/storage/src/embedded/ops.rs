@@ -1,0 +1,232 @@
+//! The write operations: each checks its precondition against the current state and appends
+//! its row to the log, inside the writer's transaction.
+
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::{EventType, KeyValue, Revision, StorageError, WatchEvent};
+
+/// One write request.
+#[derive(Debug)]
+pub(crate) enum WriteOp {
+    Create {
+        key: String,
+        value: Bytes,
+    },
+    Update {
+        key: String,
+        expected: Revision,
+        value: Bytes,
+    },
+    Delete {
+        key: String,
+        expected: Option<Revision>,
+    },
+}
+
+/// What a successful write returns to its caller.
+#[derive(Debug)]
+pub(crate) enum WriteOutcome {
+    /// The revision of a create or update.
+    Written(Revision),
+    /// The state a delete removed, and the revision of the deletion.
+    Deleted(KeyValue, Revision),
+}
+
+/// A successful write: the caller's answer and the event for watchers.
+pub(crate) struct Applied {
+    pub(crate) outcome: WriteOutcome,
+    pub(crate) event: WatchEvent,
+}
+
+/// A key's newest state, as the writer reads it.
+struct Current {
+    id: Revision,
+    create_revision: Revision,
+    value: Bytes,
+}
+
+fn current(conn: &Connection, key: &str) -> Result<Option<Current>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kv.id, kv.create_revision, kv.value
+         FROM current CROSS JOIN kv ON kv.id = current.id
+         WHERE current.name = ?1",
+    )?;
+    let row = stmt
+        .query_row([key], |row| {
+            Ok(Current {
+                id: row.get(0)?,
+                create_revision: row.get(1)?,
+                value: Bytes::from(row.get::<_, Vec<u8>>(2)?),
+            })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// One log row to append.
+struct NewRow<'a> {
+    id: Revision,
+    name: &'a str,
+    created: bool,
+    deleted: bool,
+    create_revision: Revision,
+    prev_revision: Revision,
+    value: &'a [u8],
+    old_value: Option<&'a [u8]>,
+}
+
+fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value,
+                         old_value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    stmt.execute(rusqlite::params![
+        row.id,
+        row.name,
+        row.created,
+        row.deleted,
+        row.create_revision,
+        row.prev_revision,
+        row.value,
+        row.old_value
+    ])?;
+    Ok(())
+}
+
+/// Checks one op against the current state and appends its row; `rev` is its revision.
+pub(crate) fn apply_op(
+    conn: &Connection,
+    op: &WriteOp,
+    rev: Revision,
+) -> Result<Applied, StorageError> {
+    match op {
+        WriteOp::Create { key, value } => {
+            if current(conn, key)?.is_some() {
+                return Err(StorageError::AlreadyExists { key: key.clone() });
+            }
+            let prev_revision: i64 = conn
+                .prepare_cached("SELECT coalesce(max(id), 0) FROM kv WHERE name = ?1")?
+                .query_row([key], |row| row.get(0))?;
+            append(
+                conn,
+                &NewRow {
+                    id: rev,
+                    name: key,
+                    created: true,
+                    deleted: false,
+                    create_revision: rev,
+                    prev_revision,
+                    value,
+                    old_value: None,
+                },
+            )?;
+            conn.prepare_cached("INSERT INTO current (name, id) VALUES (?1, ?2)")?
+                .execute(rusqlite::params![key, rev])?;
+            let kv = KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+                create_revision: rev,
+                mod_revision: rev,
+            };
+            Ok(Applied {
+                outcome: WriteOutcome::Written(rev),
+                event: WatchEvent {
+                    event_type: EventType::Created,
+                    kv,
+                    prev_value: None,
+                },
+            })
+        }
+        WriteOp::Update {
+            key,
+            expected,
+            value,
+        } => {
+            let cur = current_checked(conn, key, Some(*expected))?;
+            append(
+                conn,
+                &NewRow {
+                    id: rev,
+                    name: key,
+                    created: false,
+                    deleted: false,
+                    create_revision: cur.create_revision,
+                    prev_revision: cur.id,
+                    value,
+                    old_value: Some(&cur.value),
+                },
+            )?;
+            conn.prepare_cached("UPDATE current SET id = ?2 WHERE name = ?1")?
+                .execute(rusqlite::params![key, rev])?;
+            Ok(Applied {
+                outcome: WriteOutcome::Written(rev),
+                event: WatchEvent {
+                    event_type: EventType::Updated,
+                    kv: KeyValue {
+                        key: key.clone(),
+                        value: value.clone(),
+                        create_revision: cur.create_revision,
+                        mod_revision: rev,
+                    },
+                    prev_value: Some(cur.value),
+                },
+            })
+        }
+        WriteOp::Delete { key, expected } => {
+            let cur = current_checked(conn, key, *expected)?;
+            append(
+                conn,
+                &NewRow {
+                    id: rev,
+                    name: key,
+                    created: false,
+                    deleted: true,
+                    create_revision: cur.create_revision,
+                    prev_revision: cur.id,
+                    value: &[],
+                    old_value: Some(&cur.value),
+                },
+            )?;
+            conn.prepare_cached("DELETE FROM current WHERE name = ?1")?
+                .execute([key])?;
+            let deleted = KeyValue {
+                key: key.clone(),
+                value: cur.value.clone(),
+                create_revision: cur.create_revision,
+                mod_revision: cur.id,
+            };
+            Ok(Applied {
+                event: WatchEvent {
+                    event_type: EventType::Deleted,
+                    kv: KeyValue {
+                        mod_revision: rev,
+                        ..deleted.clone()
+                    },
+                    prev_value: Some(cur.value),
+                },
+                outcome: WriteOutcome::Deleted(deleted, rev),
+            })
+        }
+    }
+}
+
+/// The key's current state, which must exist and, when `expected` is given, be at that revision.
+fn current_checked(
+    conn: &Connection,
+    key: &str,
+    expected: Option<Revision>,
+) -> Result<Current, StorageError> {
+    let cur = current(conn, key)?.ok_or_else(|| StorageError::NotFound {
+        key: key.to_owned(),
+    })?;
+    match expected {
+        Some(expected) if expected != cur.id => Err(StorageError::Conflict {
+            key: key.to_owned(),
+            expected,
+            actual: cur.id,
+        }),
+        _ => Ok(cur),
+    }
+}
