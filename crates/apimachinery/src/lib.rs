@@ -13,6 +13,7 @@
 pub mod duration;
 pub mod errors;
 mod gofmt;
+pub mod schema;
 pub mod selectors;
 pub mod time;
 pub mod uid;

@@ -92,7 +92,7 @@ async fn crud_selectors_pagination_conflicts() {
     assert_eq!(patched.data.as_ref().unwrap()["extra"], "1");
     let rv2: i64 = patched.metadata.resource_version.as_deref().unwrap().parse().unwrap();
     assert!(rv2 > rv1);
-    let jp: json_patch::Patch = serde_json::from_value(json!([{"op": "replace", "path": "/data/k", "value": "z"}])).unwrap();
+    let jp = serde_json::from_value(json!([{"op": "replace", "path": "/data/k", "value": "z"}])).unwrap();
     let patched = cms.patch("one", &PatchParams::default(), &Patch::Json::<()>(jp)).await.unwrap();
     assert_eq!(patched.data.as_ref().unwrap()["k"], "z");
 

@@ -96,7 +96,9 @@ async fn serve_inner(
             "the server could not find the requested resource",
         ));
     }
-    if !decl.supports(&info.verb) {
+    // POST names a collection; on a named object only connect-style subresources take it.
+    let misplaced_create = info.verb == "create" && !info.name.is_empty();
+    if !decl.supports(&info.verb) || misplaced_create {
         return Err(ApiError::method_not_supported(&decl.group, &decl.plural, &info.verb));
     }
     // The namespace an object lives in: none for cluster-scoped kinds.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use apimachinery::errors::FieldError;
+use apimachinery::schema::Message;
 use apimachinery::validation;
 use serde_json::{json, Value};
 
@@ -49,6 +50,8 @@ pub struct ResourceDecl {
     pub storage_path: String,
     /// Whether list items are written without `kind`/`apiVersion`, as typed built-in lists are.
     pub list_items_omit_type_meta: bool,
+    /// The kind's type declaration (protobuf, OpenAPI, unknown fields), when declared.
+    pub schema: Option<&'static Message>,
     pub strategy: Arc<dyn Strategy>,
 }
 
@@ -75,6 +78,7 @@ impl ResourceDecl {
             verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
             storage_path: plural.to_string(),
             list_items_omit_type_meta: true,
+            schema: None,
             strategy,
         }
     }
@@ -86,6 +90,11 @@ impl ResourceDecl {
 
     pub fn with_categories(mut self, names: &[&str]) -> Self {
         self.categories = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn with_schema(mut self, schema: &'static Message) -> Self {
+        self.schema = Some(schema);
         self
     }
 

@@ -150,6 +150,9 @@ pub struct CompletedOptions {
     pub aggregator_reject_forwarding_redirect: bool,
     /// Effective modes (AlwaysAllow when nothing was configured).
     pub authorization_modes: Vec<String>,
+    /// True when --authorization-mode was given on the command line (false
+    /// when `authorization_modes` is only upstream's AlwaysAllow default).
+    pub authorization_mode_explicit: bool,
     pub authorization_config: Option<PathBuf>,
     pub authorization_policy_file: Option<PathBuf>,
     pub authorization_webhook_config_file: Option<PathBuf>,
@@ -539,6 +542,7 @@ pub fn complete(opts: ServerRunOptions) -> Result<CompletedOptions, OptionsError
         enable_aggregator_routing: misc.enable_aggregator_routing,
         aggregator_reject_forwarding_redirect: misc.aggregator_reject_forwarding_redirect,
         authorization_modes: authz.effective_modes(),
+        authorization_mode_explicit: !authz.modes.is_empty(),
         authorization_config: path(&authz.config),
         authorization_policy_file: path(&authz.policy_file),
         authorization_webhook_config_file: path(&authz.webhook_config_file),

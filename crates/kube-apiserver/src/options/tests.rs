@@ -619,6 +619,7 @@ fn complete_generates_pki_and_kubeconfig() {
     assert_eq!(c.etcd.compaction_interval, Duration::from_secs(300));
     assert!(c.etcd.use_embedded_store());
     assert_eq!(c.authorization_modes, ["AlwaysAllow"]);
+    assert!(!c.authorization_mode_explicit);
     assert_eq!(
         c.service_account_issuers,
         ["https://kubernetes.default.svc.cluster.local"]
@@ -814,7 +815,10 @@ fn complete_with_user_certificates() {
     args.push("--service-account-issuer=https://issuer.example".into());
     args.push("--bind-address=127.0.0.1".into());
     args.push("--advertise-address=192.0.2.11".into());
+    args.push("--authorization-mode=AlwaysAllow".into());
     let c = run_complete(args);
+    assert!(c.authorization_mode_explicit);
+    assert_eq!(c.authorization_modes, ["AlwaysAllow"]);
     assert_eq!(c.tls_cert_file, pki.join("apiserver.crt"));
     assert_eq!(c.client_ca_file, Some(pki.join("ca.crt")));
     assert_eq!(c.admin_kubeconfig, None);

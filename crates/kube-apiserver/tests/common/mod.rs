@@ -223,7 +223,7 @@ pub async fn raw(
     let headers = resp.headers().clone();
     let bytes = http_body_util::BodyExt::collect(resp.into_body())
         .await
-        .map_err(kube::Error::Service)?
+        ?
         .to_bytes();
     Ok((status, headers, String::from_utf8_lossy(&bytes).into_owned()))
 }
