@@ -23,7 +23,11 @@ pub struct AggregatorServer {
 }
 
 impl AggregatorServer {
-    pub fn new(registry: Arc<ResourceRegistry>, core: CoreRoutes, server_address: SocketAddr) -> Self {
+    pub fn new(
+        registry: Arc<ResourceRegistry>,
+        core: CoreRoutes,
+        server_address: SocketAddr,
+    ) -> Self {
         AggregatorServer {
             registry,
             core,
@@ -36,8 +40,12 @@ impl AggregatorServer {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let aggregated = wants_aggregated(accept);
         let doc: Option<Value> = match segments.as_slice() {
-            ["api"] if aggregated => return Some(aggregated_response(self.registry.aggregated(true))),
-            ["apis"] if aggregated => return Some(aggregated_response(self.registry.aggregated(false))),
+            ["api"] if aggregated => {
+                return Some(aggregated_response(self.registry.aggregated(true)))
+            }
+            ["apis"] if aggregated => {
+                return Some(aggregated_response(self.registry.aggregated(false)))
+            }
             ["api"] => Some(self.registry.api_versions(self.server_address)),
             ["apis"] => Some(self.registry.api_group_list()),
             ["api", version] => self.registry.resource_list("", version),
@@ -54,8 +62,10 @@ impl AggregatorServer {
 
 fn aggregated_response(doc: Value) -> Response<Body> {
     let mut resp = respond(StatusCode::OK, &doc, Target::Json, false);
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(AGGREGATED_V2));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(AGGREGATED_V2),
+    );
     resp.headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     resp

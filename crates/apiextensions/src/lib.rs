@@ -13,6 +13,9 @@ pub const GROUP: &str = "apiextensions.k8s.io";
 
 /// Builds the apiextensions server. It serves no resources until CRDs are implemented;
 /// requests it does not own fall through to the not-found handler.
-pub fn new_server(registry: Arc<ResourceRegistry>, endpoint_cfg: EndpointConfig) -> GenericApiServer {
+pub fn new_server(
+    registry: Arc<ResourceRegistry>,
+    endpoint_cfg: EndpointConfig,
+) -> GenericApiServer {
     GenericApiServer::new("apiextensions-apiserver", registry, endpoint_cfg)
 }

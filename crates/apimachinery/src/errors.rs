@@ -486,7 +486,8 @@ pub struct ApiError {
     /// Human-readable message.
     pub message: String,
     /// Extended data; `Some` even when empty serialises as `"details":{}`.
-    pub details: Option<StatusDetails>,
+    /// Boxed: keeps `Result<_, ApiError>` small on every hot path.
+    pub details: Option<Box<StatusDetails>>,
 }
 
 fn qualified(group: &str, resource: &str) -> String {
@@ -497,20 +498,20 @@ fn qualified(group: &str, resource: &str) -> String {
     }
 }
 
-fn details(group: &str, kind: &str, name: &str) -> Option<StatusDetails> {
-    Some(StatusDetails {
+fn details(group: &str, kind: &str, name: &str) -> Option<Box<StatusDetails>> {
+    Some(Box::new(StatusDetails {
         name: name.to_string(),
         group: group.to_string(),
         kind: kind.to_string(),
         ..Default::default()
-    })
+    }))
 }
 
-fn retry_details(retry_after_seconds: u32) -> Option<StatusDetails> {
-    Some(StatusDetails {
+fn retry_details(retry_after_seconds: u32) -> Option<Box<StatusDetails>> {
+    Some(Box::new(StatusDetails {
         retry_after_seconds: (retry_after_seconds > 0).then_some(retry_after_seconds),
         ..Default::default()
-    })
+    }))
 }
 
 impl ApiError {
@@ -545,7 +546,7 @@ impl ApiError {
             code: 404,
             reason: "NotFound".into(),
             message: message.to_string(),
-            details: Some(StatusDetails::default()),
+            details: Some(Box::default()),
         }
     }
 
@@ -606,10 +607,10 @@ impl ApiError {
             code: 409,
             reason: "Conflict".into(),
             message: message.to_string(),
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 causes,
                 ..Default::default()
-            }),
+            })),
         }
     }
 
@@ -695,13 +696,13 @@ impl ApiError {
             code: 422,
             reason: "Invalid".into(),
             message,
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 name: name.to_string(),
                 group: group.to_string(),
                 kind: kind.to_string(),
                 causes,
                 ..Default::default()
-            }),
+            })),
         }
     }
 
@@ -712,7 +713,7 @@ impl ApiError {
             code: 422,
             reason: "Invalid".into(),
             message: message.to_string(),
-            details: Some(StatusDetails::default()),
+            details: Some(Box::default()),
         }
     }
 
@@ -844,13 +845,13 @@ impl ApiError {
             code: 500,
             reason: "InternalError".into(),
             message: format!("Internal error occurred: {message}"),
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 causes: vec![StatusCause {
                     message: message.to_string(),
                     ..Default::default()
                 }],
                 ..Default::default()
-            }),
+            })),
         }
     }
 
@@ -1017,14 +1018,14 @@ impl ApiError {
             code,
             reason: reason.to_string(),
             message,
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 name: name.to_string(),
                 group: group.to_string(),
                 kind: resource.to_string(),
                 causes,
                 retry_after_seconds: (retry_after_seconds > 0).then_some(retry_after_seconds),
                 ..Default::default()
-            }),
+            })),
         }
     }
 
@@ -1148,7 +1149,7 @@ impl ApiError {
                 .unwrap_or(0),
             reason: s(status, "reason"),
             message: s(status, "message"),
-            details,
+            details: details.map(Box::new),
         })
     }
 }
@@ -1404,7 +1405,7 @@ mod tests {
                 (422, "Invalid", msg)
             );
             assert_eq!(
-                e.details,
+                e.details.map(|d| *d),
                 Some(StatusDetails {
                     name: "name".into(),
                     kind: "Kind".into(),

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use crate::registry::{ResourceDecl, Store};
 
 /// Content type of aggregated discovery responses.
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Every resource served, in registration order; changes at run time (CRDs).
 #[derive(Default)]
@@ -244,10 +245,12 @@ fn aggregated_resource(d: &ResourceDecl) -> Value {
 /// Whether an `Accept` header asks for aggregated discovery (v2; v2beta1 is answered as v2).
 pub fn wants_aggregated(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| {
-        crate::endpoints::negotiate::parse_accept(a).iter().any(|r| {
-            r.param("g") == Some("apidiscovery.k8s.io")
-                && r.param("as") == Some("APIGroupDiscoveryList")
-                && r.param("v") == Some("v2")
-        })
+        crate::endpoints::negotiate::parse_accept(a)
+            .iter()
+            .any(|r| {
+                r.param("g") == Some("apidiscovery.k8s.io")
+                    && r.param("as") == Some("APIGroupDiscoveryList")
+                    && r.param("v") == Some("v2")
+            })
     })
 }

@@ -43,8 +43,12 @@ impl RequestLabels {
             ("verb", &self.verb),
             ("version", &self.version),
         ];
-        pairs.extend_from_slice(extra);
+        // Variable labels sort by name; a histogram's `le` always comes last.
+        let (le, others): (Vec<(&str, &str)>, Vec<(&str, &str)>) =
+            extra.iter().copied().partition(|(k, _)| *k == "le");
+        pairs.extend(others);
         pairs.sort_by(|a, b| a.0.cmp(b.0));
+        pairs.extend(le);
         let body: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
@@ -54,7 +58,9 @@ impl RequestLabels {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[derive(Debug, Clone, Default)]
@@ -163,7 +169,7 @@ impl Metrics {
     /// The metrics in the Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP apiserver_current_inflight_requests [STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.\n");
+        out.push_str("# HELP apiserver_current_inflight_requests [STABLE] Requests being served right now, counted against the in-flight limit of their kind.\n");
         out.push_str("# TYPE apiserver_current_inflight_requests gauge\n");
         let _ = writeln!(
             out,
@@ -175,7 +181,7 @@ impl Metrics {
             "apiserver_current_inflight_requests{{request_kind=\"readOnly\"}} {}",
             self.inflight_read_only.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP apiserver_request_duration_seconds [STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.\n");
+        out.push_str("# HELP apiserver_request_duration_seconds [STABLE] How long requests took to answer, in seconds, by verb, dry run, group, version, resource, subresource, scope and component.\n");
         out.push_str("# TYPE apiserver_request_duration_seconds histogram\n");
         if let Ok(m) = self.durations.lock() {
             for (labels, h) in m.iter() {
@@ -208,7 +214,7 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP apiserver_request_total [STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.\n");
+        out.push_str("# HELP apiserver_request_total [STABLE] Requests answered, by verb, dry run, group, version, resource, scope, component and HTTP status code.\n");
         out.push_str("# TYPE apiserver_request_total counter\n");
         if let Ok(m) = self.requests.lock() {
             for ((labels, code), n) in m.iter() {
@@ -220,7 +226,7 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP apiserver_storage_objects [STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.\n");
+        out.push_str("# HELP apiserver_storage_objects [STABLE] Objects in storage per resource when last counted (-1 when counting failed).\n");
         out.push_str("# TYPE apiserver_storage_objects gauge\n");
         if let Ok(m) = self.storage_objects.lock() {
             for (resource, n) in m.iter() {
@@ -243,7 +249,8 @@ mod tests {
     #[test]
     fn renders_upstream_names_and_labels() {
         let m = Metrics::new();
-        let info = RequestInfo::resolve(&Method::GET, "/api/v1/namespaces/default/configmaps", None);
+        let info =
+            RequestInfo::resolve(&Method::GET, "/api/v1/namespaces/default/configmaps", None);
         m.observe_request(&info, "GET", false, 200, Duration::from_millis(3));
         m.add_inflight(false, 1);
         m.set_storage_objects("configmaps", 7);

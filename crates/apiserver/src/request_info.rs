@@ -123,7 +123,10 @@ impl RequestInfo {
 
     /// Whether the verb changes state (counts against the mutating in-flight limit).
     pub fn is_mutating(&self) -> bool {
-        !matches!(self.verb.as_str(), "get" | "list" | "watch" | "head" | "options")
+        !matches!(
+            self.verb.as_str(),
+            "get" | "list" | "watch" | "head" | "options"
+        )
     }
 
     /// Whether the request is long-running (exempt from the request timeout): watches and
@@ -187,7 +190,11 @@ mod tests {
 
     #[test]
     fn namespaced_resources() {
-        let i = r(Method::GET, "/api/v1/namespaces/default/configmaps/foo", None);
+        let i = r(
+            Method::GET,
+            "/api/v1/namespaces/default/configmaps/foo",
+            None,
+        );
         assert!(i.is_resource_request);
         assert_eq!(
             (
@@ -206,14 +213,21 @@ mod tests {
             Some("watch=true"),
         );
         assert_eq!(i.verb, "watch");
-        let i = r(Method::DELETE, "/api/v1/namespaces/default/configmaps", None);
+        let i = r(
+            Method::DELETE,
+            "/api/v1/namespaces/default/configmaps",
+            None,
+        );
         assert_eq!(i.verb, "deletecollection");
         let i = r(
             Method::GET,
             "/api/v1/watch/namespaces/default/configmaps",
             None,
         );
-        assert_eq!((i.verb.as_str(), i.resource.as_str()), ("watch", "configmaps"));
+        assert_eq!(
+            (i.verb.as_str(), i.resource.as_str()),
+            ("watch", "configmaps")
+        );
     }
 
     #[test]
@@ -234,14 +248,25 @@ mod tests {
             None,
         );
         assert_eq!(
-            (i.api_group.as_str(), i.api_version.as_str(), i.verb.as_str()),
+            (
+                i.api_group.as_str(),
+                i.api_version.as_str(),
+                i.verb.as_str()
+            ),
             ("scheduling.k8s.io", "v1", "create")
         );
     }
 
     #[test]
     fn non_resource() {
-        for p in ["/healthz", "/api", "/api/v1", "/apis/apps", "/apis/apps/v1", "/"] {
+        for p in [
+            "/healthz",
+            "/api",
+            "/api/v1",
+            "/apis/apps",
+            "/apis/apps/v1",
+            "/",
+        ] {
             let i = r(Method::GET, p, None);
             assert!(!i.is_resource_request, "{p}");
             assert_eq!(i.verb, "get");

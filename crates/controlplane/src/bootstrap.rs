@@ -10,7 +10,8 @@ use serde_json::json;
 use crate::resources::priorityclasses::SYSTEM_CLASSES;
 
 /// Namespaces that exist in every cluster.
-pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn system_context() -> RequestContext {
     RequestContext {
@@ -35,7 +36,11 @@ async fn ensure(store: &Store, obj: serde_json::Value) -> Result<(), String> {
 /// Creates the system namespaces.
 pub async fn ensure_system_namespaces(namespaces: Arc<Store>) -> Result<(), String> {
     for name in SYSTEM_NAMESPACES {
-        ensure(&namespaces, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})).await?;
+        ensure(
+            &namespaces,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -23,7 +23,11 @@ impl AdmissionPlugin for NamespaceLifecycle {
         "NamespaceLifecycle"
     }
 
-    async fn admit(&self, attrs: &Attributes<'_>, _obj: Option<&mut Value>) -> Result<(), ApiError> {
+    async fn admit(
+        &self,
+        attrs: &Attributes<'_>,
+        _obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
         let decl = attrs.resource;
         if decl.group.is_empty() && decl.plural == "namespaces" {
             if attrs.operation == Operation::Delete && IMMORTAL_NAMESPACES.contains(&attrs.name) {
@@ -43,7 +47,8 @@ impl AdmissionPlugin for NamespaceLifecycle {
             return Err(ApiError::internal("namespace lifecycle is not initialised"));
         };
         let ns = namespaces.get("", attrs.namespace).await?;
-        let terminating = ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+        let terminating =
+            ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
         if terminating {
             let mut err = ApiError::forbidden(
                 &decl.group,

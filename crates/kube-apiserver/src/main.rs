@@ -39,7 +39,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(completed.verbosity);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: starting the async runtime: {e}");

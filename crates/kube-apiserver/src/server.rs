@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aggregator::AggregatorServer;
-use apiserver::auth::authenticator::{ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator};
+use apiserver::auth::authenticator::{
+    ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator,
+};
 use apiserver::auth::{authorizer::AlwaysAllow, Authenticator, Authorizer, DefaultAuthorizer};
 use apiserver::discovery::ResourceRegistry;
 use apiserver::endpoints::resource::EndpointConfig;
@@ -14,7 +16,10 @@ use apiserver::filters::{build_chain, service_fn, ChainConfig};
 use apiserver::health::HealthCheck;
 use apiserver::metrics::Metrics;
 use apiserver::server::serve::{bind, run_until_signal, tls_config};
-use apiserver::server::{hook, CoreRoutes, DelegateTarget, GenericApiServer, Lifecycle, ServeConfig, ServerChain, ShutdownSignals};
+use apiserver::server::{
+    hook, CoreRoutes, DelegateTarget, GenericApiServer, Lifecycle, ServeConfig, ServerChain,
+    ShutdownSignals,
+};
 use storage::embedded::EmbeddedStore;
 use storage::Storage;
 
@@ -38,14 +43,24 @@ pub enum RunError {
 }
 
 /// Whether a group-version is enabled by `--runtime-config` (everything is by default).
-pub fn group_version_enabled(runtime_config: &std::collections::BTreeMap<String, String>, group: &str, version: &str) -> bool {
+pub fn group_version_enabled(
+    runtime_config: &std::collections::BTreeMap<String, String>,
+    group: &str,
+    version: &str,
+) -> bool {
     let key = if group.is_empty() {
         format!("api/{version}")
     } else {
         format!("{group}/{version}")
     };
     let lookup = |k: &str| runtime_config.get(k).map(|v| v != "false");
-    let specific = lookup(&key).or_else(|| if group.is_empty() { lookup(version) } else { None });
+    let specific = lookup(&key).or_else(|| {
+        if group.is_empty() {
+            lookup(version)
+        } else {
+            None
+        }
+    });
     specific
         .or_else(|| lookup("api/all"))
         .or_else(|| lookup("api/ga"))
@@ -92,7 +107,8 @@ fn start_compactor(storage: Arc<dyn Storage>, interval: Duration) {
 fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunError> {
     let mut authenticators: Vec<Box<dyn Authenticator>> = vec![Box::new(ClientCertAuthenticator)];
     if let Some(path) = &opts.token_auth_file {
-        let tokens = TokenFileAuthenticator::load(path).map_err(|e| RunError::Config(e.to_string()))?;
+        let tokens =
+            TokenFileAuthenticator::load(path).map_err(|e| RunError::Config(e.to_string()))?;
         authenticators.push(Box::new(tokens));
     }
     Ok(Arc::new(UnionAuthenticator { authenticators }))
@@ -122,7 +138,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     lifecycle.add_readyz_check(signals.readyz_check());
 
     // kube API server: the built-in resources.
-    let kube = Arc::new(GenericApiServer::new("kube-apiserver", registry.clone(), endpoint_cfg.clone()));
+    let kube = Arc::new(GenericApiServer::new(
+        "kube-apiserver",
+        registry.clone(),
+        endpoint_cfg.clone(),
+    ));
     let runtime_config = opts.runtime_config.clone();
     let instance = controlplane::install(&kube, storage.clone(), &opts.etcd.prefix, &|g, v| {
         group_version_enabled(&runtime_config, g, v)
@@ -141,7 +161,10 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     }
 
     // apiextensions server: the kube API server's delegate.
-    let extensions = Arc::new(apiextensions::new_server(registry.clone(), endpoint_cfg.clone()));
+    let extensions = Arc::new(apiextensions::new_server(
+        registry.clone(),
+        endpoint_cfg.clone(),
+    ));
 
     // aggregator: the head of the chain.
     let core = CoreRoutes {
@@ -150,7 +173,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         metrics: metrics.clone(),
     };
     let server_address = SocketAddr::new(opts.advertise_address, opts.secure_port);
-    let aggregator = Arc::new(AggregatorServer::new(registry.clone(), core, server_address));
+    let aggregator = Arc::new(AggregatorServer::new(
+        registry.clone(),
+        core,
+        server_address,
+    ));
 
     let chain = ServerChain::new(vec![
         aggregator as Arc<dyn DelegateTarget>,
@@ -161,7 +188,8 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         let chain = chain.clone();
         async move { chain.serve(req).await }
     });
-    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow") && opts.authorization_mode_explicit;
+    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow")
+        && opts.authorization_mode_explicit;
     let authorizer: Arc<dyn Authorizer> = if always_allow {
         Arc::new(AlwaysAllow)
     } else {
@@ -180,7 +208,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         },
     );
 
-    let tls = tls_config(&opts.tls_cert_file, &opts.tls_key_file, opts.client_ca_file.as_deref())?;
+    let tls = tls_config(
+        &opts.tls_cert_file,
+        &opts.tls_key_file,
+        opts.client_ca_file.as_deref(),
+    )?;
     let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
     let listener = bind(addr).await?;
     let local = listener.local_addr().unwrap_or(addr);
@@ -190,7 +222,10 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     );
     if let Some(kubeconfig) = &opts.admin_kubeconfig {
         tracing::info!("admin kubeconfig: {}", kubeconfig.display());
-        tracing::info!("try: kubectl --kubeconfig {} get namespaces", kubeconfig.display());
+        tracing::info!(
+            "try: kubectl --kubeconfig {} get namespaces",
+            kubeconfig.display()
+        );
     }
     run_until_signal(
         listener,

@@ -6,7 +6,10 @@ mod common;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(common::binary()).args(args).output().expect("run binary");
+    let out = Command::new(common::binary())
+        .args(args)
+        .output()
+        .expect("run binary");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -19,10 +22,21 @@ fn help_lists_upstream_sections() {
     let (code, out, err) = run(&["--help"]);
     assert_eq!(code, Some(0), "{err}");
     let text = format!("{out}{err}");
-    for section in ["Generic flags", "Etcd flags", "Secure serving flags", "API enablement flags"] {
+    for section in [
+        "Generic flags",
+        "Etcd flags",
+        "Secure serving flags",
+        "API enablement flags",
+    ] {
         assert!(text.contains(section), "{section}");
     }
-    for flag in ["--secure-port", "--etcd-prefix", "--runtime-config", "--shutdown-delay-duration", "--data-dir"] {
+    for flag in [
+        "--secure-port",
+        "--etcd-prefix",
+        "--runtime-config",
+        "--shutdown-delay-duration",
+        "--data-dir",
+    ] {
         assert!(text.contains(flag), "{flag}");
     }
 }
@@ -41,7 +55,12 @@ fn bad_flags_are_all_reported() {
     assert!(format!("{out}{err}").contains("no-such-flag"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let data = format!("--data-dir={}", dir.path().display());
-    let (code, out, err) = run(&[&data, "--secure-port=99999", "--request-timeout=5x", "--service-cluster-ip-range=not-a-cidr"]);
+    let (code, out, err) = run(&[
+        &data,
+        "--secure-port=99999",
+        "--request-timeout=5x",
+        "--service-cluster-ip-range=not-a-cidr",
+    ]);
     assert_ne!(code, Some(0));
     assert!(code.is_some(), "must exit, not be killed by a signal");
     let text = format!("{out}{err}");

@@ -14,11 +14,14 @@ async fn status_errors() {
     let base = "/api/v1/namespaces/default/configmaps";
 
     let nf = get_json(&c, &format!("{base}/missing"), 404).await;
-    assert_eq!(nf, json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": "configmaps \"missing\" not found", "reason": "NotFound",
-        "details": {"name": "missing", "kind": "configmaps"}, "code": 404
-    }));
+    assert_eq!(
+        nf,
+        json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "configmaps \"missing\" not found", "reason": "NotFound",
+            "details": {"name": "missing", "kind": "configmaps"}, "code": 404
+        })
+    );
 
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
     let (s, _) = send_json(&c, "POST", base, "application/json", &body).await;
@@ -37,43 +40,90 @@ async fn status_errors() {
     assert_eq!((s, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
     assert_eq!(v["details"]["causes"][0]["field"], "metadata.name");
     assert_eq!(v["details"]["kind"], "ConfigMap");
-    assert!(v["message"].as_str().unwrap().starts_with("ConfigMap \"UPPER\" is invalid: metadata.name: Invalid value: \"UPPER\""), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ConfigMap \"UPPER\" is invalid: metadata.name: Invalid value: \"UPPER\""),
+        "{v}"
+    );
 
     // generateName.
-    let gen = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}});
+    let gen =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}});
     let (s, v) = send_json(&c, "POST", base, "application/json", &gen).await;
     assert_eq!(s, 201);
     let name = v["metadata"]["name"].as_str().unwrap();
     assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
 
     // Unsupported media types: 415.
-    let (s, _, text) = raw(&c, "PATCH", &format!("{base}/x"), &[("content-type", "text/plain")], b"{}".to_vec()).await.unwrap();
+    let (s, _, text) = raw(
+        &c,
+        "PATCH",
+        &format!("{base}/x"),
+        &[("content-type", "text/plain")],
+        b"{}".to_vec(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 415, "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["reason"], "UnsupportedMediaType");
 
     // Bodies over 3 MiB: 413.
     let big = vec![b' '; 3 * 1024 * 1024 + 10];
-    let (s, _, text) = raw(&c, "POST", base, &[("content-type", "application/json")], big).await.unwrap();
+    let (s, _, text) = raw(
+        &c,
+        "POST",
+        base,
+        &[("content-type", "application/json")],
+        big,
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 413, "{text}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["reason"], "RequestEntityTooLarge");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["reason"],
+        "RequestEntityTooLarge"
+    );
 
     // A verb the resource does not serve: 405.
-    let (s, _, text) = raw(&c, "POST", &format!("{base}/x"), &[("content-type", "application/json")], b"{}".to_vec()).await.unwrap();
+    let (s, _, text) = raw(
+        &c,
+        "POST",
+        &format!("{base}/x"),
+        &[("content-type", "application/json")],
+        b"{}".to_vec(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 405, "{text}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["reason"], "MethodNotAllowed");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["reason"],
+        "MethodNotAllowed"
+    );
 
     // Unknown paths: upstream's 404 Status.
     let v = get_json(&c, "/apis/nope.example.com/v1/things", 404).await;
     assert_eq!(v["reason"], "NotFound");
 
     // Bad JSON: 400.
-    let (s, _, _) = raw(&c, "POST", base, &[("content-type", "application/json")], b"{not json".to_vec()).await.unwrap();
+    let (s, _, _) = raw(
+        &c,
+        "POST",
+        base,
+        &[("content-type", "application/json")],
+        b"{not json".to_vec(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 400);
 
     // Too-old resource version on a list with Exact match after compaction is covered in
     // lifecycle tests; a malformed one is 400 here.
-    let (s, _) = get_status(&c, &format!("{base}?resourceVersion=abc")).await.unwrap();
+    let (s, _) = get_status(&c, &format!("{base}?resourceVersion=abc"))
+        .await
+        .unwrap();
     assert_eq!(s, 400);
 }
 
@@ -84,22 +134,43 @@ async fn health_version_metrics_discovery() {
 
     // Health and version are open to anonymous requests; the API is not.
     for p in ["/healthz", "/livez", "/readyz"] {
-        assert_eq!(get_status(&anon, p).await.unwrap(), (200, "ok".to_string()), "{p}");
+        assert_eq!(
+            get_status(&anon, p).await.unwrap(),
+            (200, "ok".to_string()),
+            "{p}"
+        );
     }
     let (s, text) = get_status(&anon, "/readyz?verbose").await.unwrap();
     assert_eq!(s, 200);
-    for line in ["[+]ping ok", "[+]etcd ok", "[+]shutdown ok", "[+]poststarthook/start-system-namespaces-controller ok", "readyz check passed"] {
+    for line in [
+        "[+]ping ok",
+        "[+]etcd ok",
+        "[+]shutdown ok",
+        "[+]poststarthook/start-system-namespaces-controller ok",
+        "readyz check passed",
+    ] {
         assert!(text.contains(line), "{line}: {text}");
     }
-    let (_, text) = get_status(&anon, "/livez?verbose&exclude=etcd").await.unwrap();
+    let (_, text) = get_status(&anon, "/livez?verbose&exclude=etcd")
+        .await
+        .unwrap();
     assert!(text.contains("[+]etcd excluded: ok"), "{text}");
     assert!(!text.contains("[+]shutdown"), "{text}");
-    assert_eq!(get_status(&anon, "/readyz/etcd").await.unwrap(), (200, "ok".to_string()));
+    assert_eq!(
+        get_status(&anon, "/readyz/etcd").await.unwrap(),
+        (200, "ok".to_string())
+    );
     assert_eq!(get_status(&anon, "/readyz/nope").await.unwrap().0, 404);
     let v = get_json(&anon, "/version", 200).await;
-    assert_eq!((v["major"].as_str(), v["minor"].as_str()), (Some("1"), Some("36")));
+    assert_eq!(
+        (v["major"].as_str(), v["minor"].as_str()),
+        (Some("1"), Some("36"))
+    );
     let v = get_json(&anon, "/api", 403).await;
-    assert_eq!(v["message"], "forbidden: User \"system:anonymous\" cannot get path \"/api\"");
+    assert_eq!(
+        v["message"],
+        "forbidden: User \"system:anonymous\" cannot get path \"/api\""
+    );
     let v = get_json(&anon, "/api/v1/namespaces/default/configmaps", 403).await;
     assert_eq!(v["message"], "configmaps is forbidden: User \"system:anonymous\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"default\"");
 
@@ -108,45 +179,118 @@ async fn health_version_metrics_discovery() {
     let v = get_json(&c, "/api", 200).await;
     assert_eq!(v["versions"], json!(["v1"]));
     let v = get_json(&c, "/api/v1", 200).await;
-    let cm = v["resources"].as_array().unwrap().iter().find(|r| r["name"] == "configmaps").unwrap().clone();
+    let cm = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "configmaps")
+        .unwrap()
+        .clone();
     assert_eq!(cm["kind"], "ConfigMap");
     assert_eq!(cm["namespaced"], true);
     assert_eq!(cm["shortNames"], json!(["cm"]));
-    assert!(v["resources"].as_array().unwrap().iter().any(|r| r["name"] == "namespaces/status"));
+    assert!(v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "namespaces/status"));
     let v = get_json(&c, "/apis", 200).await;
-    assert!(v["groups"].as_array().unwrap().iter().any(|g| g["name"] == "scheduling.k8s.io"));
+    assert!(v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["name"] == "scheduling.k8s.io"));
     get_json(&c, "/apis/scheduling.k8s.io", 200).await;
     get_json(&c, "/apis/scheduling.k8s.io/v1", 200).await;
-    let (s, h, text) = raw(&c, "GET", "/apis", &[("accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json")], vec![]).await.unwrap();
+    let (s, h, text) = raw(
+        &c,
+        "GET",
+        "/apis",
+        &[(
+            "accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+        )],
+        vec![],
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 200);
-    assert_eq!(h["content-type"], "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    assert_eq!(
+        h["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["kind"], "APIGroupDiscoveryList");
     assert_eq!(v["items"][0]["metadata"]["name"], "scheduling.k8s.io");
 
     // Tables and partial metadata.
-    let (s, _, text) = raw(&c, "GET", "/api/v1/namespaces", &[("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")], vec![]).await.unwrap();
+    let (s, _, text) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces",
+        &[("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")],
+        vec![],
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 200);
     let t: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(t["kind"], "Table");
-    let cols: Vec<&str> = t["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(cols, ["Name", "Status", "Age"]);
     assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-    let (_, _, text) = raw(&c, "GET", "/api/v1/namespaces", &[("accept", "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")], vec![]).await.unwrap();
+    let (_, _, text) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces",
+        &[(
+            "accept",
+            "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
+        )],
+        vec![],
+    )
+    .await
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["kind"], "PartialObjectMetadataList");
     assert!(v["items"][0].get("spec").is_none());
-    let (s, h, text) = raw(&c, "GET", "/api/v1/namespaces/default", &[("accept", "application/yaml")], vec![]).await.unwrap();
+    let (s, h, text) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces/default",
+        &[("accept", "application/yaml")],
+        vec![],
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 200);
     assert_eq!(h["content-type"], "application/yaml");
     assert!(text.contains("kind: Namespace"), "{text}");
-    let (s, _, _) = raw(&c, "GET", "/api/v1/namespaces/default", &[("accept", "text/html")], vec![]).await.unwrap();
+    let (s, _, _) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces/default",
+        &[("accept", "text/html")],
+        vec![],
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 406);
 
     // Metrics with upstream's names.
     let (s, text) = get_status(&c, "/metrics").await.unwrap();
     assert_eq!(s, 200);
-    for name in ["apiserver_request_total{", "apiserver_request_duration_seconds_bucket{", "apiserver_current_inflight_requests{request_kind=\"readOnly\"}", "apiserver_storage_objects{resource=\"namespaces\"} 4"] {
+    for name in [
+        "apiserver_request_total{",
+        "apiserver_request_duration_seconds_bucket{",
+        "apiserver_current_inflight_requests{request_kind=\"readOnly\"}",
+        "apiserver_storage_objects{resource=\"namespaces\"} 4",
+    ] {
         assert!(text.contains(name), "{name}");
     }
     assert!(text.contains("resource=\"namespaces\",scope=\"cluster\",subresource=\"\",verb=\"LIST\",version=\"v1\"}"), "{text}");
@@ -154,7 +298,14 @@ async fn health_version_metrics_discovery() {
     // The index.
     let v = get_json(&c, "/", 200).await;
     let paths = v["paths"].as_array().unwrap();
-    for p in ["/api/v1", "/apis/scheduling.k8s.io/v1", "/healthz", "/metrics", "/readyz/etcd", "/version"] {
+    for p in [
+        "/api/v1",
+        "/apis/scheduling.k8s.io/v1",
+        "/healthz",
+        "/metrics",
+        "/readyz/etcd",
+        "/version",
+    ] {
         assert!(paths.iter().any(|x| x == p), "{p}");
     }
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use common::Server;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use kube::core::ObjectMeta;
 use serde_json::json;
 
@@ -17,7 +19,12 @@ fn cm(name: &str, labels: &[(&str, &str)]) -> ConfigMap {
     ConfigMap {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
-            labels: Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             ..Default::default()
         },
         data: Some(BTreeMap::from([("k".to_string(), name.to_string())])),
@@ -39,32 +46,66 @@ async fn crud_selectors_pagination_conflicts() {
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
 
     // Create sets system metadata; create again is 409 AlreadyExists.
-    let created = cms.create(&PostParams::default(), &cm("one", &[("app", "a"), ("tier", "x")])).await.unwrap();
+    let created = cms
+        .create(
+            &PostParams::default(),
+            &cm("one", &[("app", "a"), ("tier", "x")]),
+        )
+        .await
+        .unwrap();
     let meta = &created.metadata;
     assert!(meta.uid.is_some() && meta.creation_timestamp.is_some());
     assert_eq!(meta.namespace.as_deref(), Some("default"));
     let rv1: i64 = meta.resource_version.as_deref().unwrap().parse().unwrap();
-    let e = api_err(cms.create(&PostParams::default(), &cm("one", &[])).await.unwrap_err());
+    let e = api_err(
+        cms.create(&PostParams::default(), &cm("one", &[]))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((e.code, e.reason.as_str()), (409, "AlreadyExists"));
 
     for (i, app) in ["a", "b", "a", "c"].iter().enumerate() {
-        cms.create(&PostParams::default(), &cm(&format!("n{i}"), &[("app", app)])).await.unwrap();
+        cms.create(
+            &PostParams::default(),
+            &cm(&format!("n{i}"), &[("app", app)]),
+        )
+        .await
+        .unwrap();
     }
 
     // Label selectors: =, !=, in, notin, exists, !exists.
     let names = |l: kube::core::ObjectList<ConfigMap>| -> Vec<String> {
-        l.items.into_iter().map(|c| c.metadata.name.unwrap()).collect()
+        l.items
+            .into_iter()
+            .map(|c| c.metadata.name.unwrap())
+            .collect()
     };
     let sel = |s: &str| ListParams::default().labels(s);
-    assert_eq!(names(cms.list(&sel("app=a")).await.unwrap()), ["n0", "n2", "one"]);
+    assert_eq!(
+        names(cms.list(&sel("app=a")).await.unwrap()),
+        ["n0", "n2", "one"]
+    );
     assert_eq!(names(cms.list(&sel("app!=a")).await.unwrap()), ["n1", "n3"]);
-    assert_eq!(names(cms.list(&sel("app in (b,c)")).await.unwrap()), ["n1", "n3"]);
-    assert_eq!(names(cms.list(&sel("app notin (a)")).await.unwrap()), ["n1", "n3"]);
+    assert_eq!(
+        names(cms.list(&sel("app in (b,c)")).await.unwrap()),
+        ["n1", "n3"]
+    );
+    assert_eq!(
+        names(cms.list(&sel("app notin (a)")).await.unwrap()),
+        ["n1", "n3"]
+    );
     assert_eq!(names(cms.list(&sel("tier")).await.unwrap()), ["one"]);
-    assert_eq!(names(cms.list(&sel("!tier")).await.unwrap()), ["n0", "n1", "n2", "n3"]);
+    assert_eq!(
+        names(cms.list(&sel("!tier")).await.unwrap()),
+        ["n0", "n1", "n2", "n3"]
+    );
     let by_name = ListParams::default().fields("metadata.name=n1");
     assert_eq!(names(cms.list(&by_name).await.unwrap()), ["n1"]);
-    let e = api_err(cms.list(&ListParams::default().fields("data.k=x")).await.unwrap_err());
+    let e = api_err(
+        cms.list(&ListParams::default().fields("data.k=x"))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.code, 400);
 
     // Pagination is pinned to the first page's revision: an object created between pages
@@ -73,56 +114,99 @@ async fn crud_selectors_pagination_conflicts() {
     assert_eq!(first.items.len(), 2);
     assert_eq!(first.metadata.remaining_item_count, Some(3));
     let token = first.metadata.continue_.clone().expect("continue token");
-    cms.create(&PostParams::default(), &cm("aaa-late", &[])).await.unwrap();
+    cms.create(&PostParams::default(), &cm("aaa-late", &[]))
+        .await
+        .unwrap();
     let mut seen = names(first);
     let mut token = Some(token);
     while let Some(t) = token {
-        let page = cms.list(&ListParams::default().limit(2).continue_token(&t)).await.unwrap();
+        let page = cms
+            .list(&ListParams::default().limit(2).continue_token(&t))
+            .await
+            .unwrap();
         token = page.metadata.continue_.clone().filter(|c| !c.is_empty());
         seen.extend(names(page));
     }
     assert_eq!(seen, ["n0", "n1", "n2", "n3", "one"]);
-    assert_eq!(cms.list(&ListParams::default()).await.unwrap().items.len(), 6);
+    assert_eq!(
+        cms.list(&ListParams::default()).await.unwrap().items.len(),
+        6
+    );
 
     // Merge patch and JSON patch.
     let patched = cms
-        .patch("one", &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": "1"}})))
+        .patch(
+            "one",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"extra": "1"}})),
+        )
         .await
         .unwrap();
     assert_eq!(patched.data.as_ref().unwrap()["extra"], "1");
-    let rv2: i64 = patched.metadata.resource_version.as_deref().unwrap().parse().unwrap();
+    let rv2: i64 = patched
+        .metadata
+        .resource_version
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(rv2 > rv1);
-    let jp = serde_json::from_value(json!([{"op": "replace", "path": "/data/k", "value": "z"}])).unwrap();
-    let patched = cms.patch("one", &PatchParams::default(), &Patch::Json::<()>(jp)).await.unwrap();
+    let jp = serde_json::from_value(json!([{"op": "replace", "path": "/data/k", "value": "z"}]))
+        .unwrap();
+    let patched = cms
+        .patch("one", &PatchParams::default(), &Patch::Json::<()>(jp))
+        .await
+        .unwrap();
     assert_eq!(patched.data.as_ref().unwrap()["k"], "z");
 
     // Optimistic concurrency: an update with a stale resourceVersion is 409 Conflict.
     let mut stale = created.clone();
     stale.data = Some(BTreeMap::from([("k".to_string(), "stale".to_string())]));
-    let e = api_err(cms.replace("one", &PostParams::default(), &stale).await.unwrap_err());
+    let e = api_err(
+        cms.replace("one", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((e.code, e.reason.as_str()), (409, "Conflict"));
-    assert!(e.message.contains("the object has been modified"), "{}", e.message);
+    assert!(
+        e.message.contains("the object has been modified"),
+        "{}",
+        e.message
+    );
     // With the current version it succeeds.
     let mut fresh = cms.get("one").await.unwrap();
     fresh.data = Some(BTreeMap::from([("k".to_string(), "fresh".to_string())]));
-    let replaced = cms.replace("one", &PostParams::default(), &fresh).await.unwrap();
+    let replaced = cms
+        .replace("one", &PostParams::default(), &fresh)
+        .await
+        .unwrap();
     assert_eq!(replaced.data.unwrap()["k"], "fresh");
 
     // Validation: 422 Invalid with causes.
-    let e = api_err(cms.create(&PostParams::default(), &cm("Bad_Name", &[])).await.unwrap_err());
+    let e = api_err(
+        cms.create(&PostParams::default(), &cm("Bad_Name", &[]))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
 
     // Dry run writes nothing.
-    let dry = PostParams { dry_run: true, ..Default::default() };
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
     cms.create(&dry, &cm("dry", &[])).await.unwrap();
     assert_eq!(api_err(cms.get("dry").await.unwrap_err()).code, 404);
 
     // Delete with a stale UID precondition is refused; a plain delete succeeds.
     let e = api_err(
-        cms.delete("n0", &DeleteParams::default().preconditions(kube::api::Preconditions {
-            uid: Some("not-the-uid".into()),
-            resource_version: None,
-        }))
+        cms.delete(
+            "n0",
+            &DeleteParams::default().preconditions(kube::api::Preconditions {
+                uid: Some("not-the-uid".into()),
+                resource_version: None,
+            }),
+        )
         .await
         .unwrap_err(),
     );
@@ -131,8 +215,13 @@ async fn crud_selectors_pagination_conflicts() {
     assert_eq!(api_err(cms.get("n0").await.unwrap_err()).code, 404);
 
     // deletecollection with a selector.
-    cms.delete_collection(&DeleteParams::default(), &sel("app=a")).await.unwrap();
-    assert_eq!(names(cms.list(&sel("app=a")).await.unwrap()), Vec::<String>::new());
+    cms.delete_collection(&DeleteParams::default(), &sel("app=a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        names(cms.list(&sel("app=a")).await.unwrap()),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,32 +238,65 @@ async fn finalizers_and_namespace_lifecycle() {
     let marked = cms.get("held").await.unwrap();
     assert!(marked.metadata.deletion_timestamp.is_some());
     // ... and goes away when the last finalizer is removed.
-    cms.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
-        .await
-        .unwrap();
+    cms.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
     assert_eq!(api_err(cms.get("held").await.unwrap_err()).code, 404);
 
     // Creating in a namespace that does not exist is 404; the namespace must exist.
     let missing: Api<ConfigMap> = Api::namespaced(client.clone(), "nowhere");
-    let e = api_err(missing.create(&PostParams::default(), &cm("x", &[])).await.unwrap_err());
+    let e = api_err(
+        missing
+            .create(&PostParams::default(), &cm("x", &[]))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.code, 404, "{e:?}");
-    assert!(e.message.contains("namespaces \"nowhere\" not found"), "{}", e.message);
+    assert!(
+        e.message.contains("namespaces \"nowhere\" not found"),
+        "{}",
+        e.message
+    );
 
     // A deleted namespace is Terminating and refuses new content with 403.
     let nss: Api<Namespace> = Api::all(client.clone());
-    let ns = Namespace { metadata: ObjectMeta { name: Some("doomed".into()), ..Default::default() }, ..Default::default() };
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some("doomed".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let created = nss.create(&PostParams::default(), &ns).await.unwrap();
     assert_eq!(created.status.unwrap().phase.as_deref(), Some("Active"));
-    assert_eq!(created.metadata.labels.unwrap()["kubernetes.io/metadata.name"], "doomed");
-    nss.delete("doomed", &DeleteParams::default()).await.unwrap();
+    assert_eq!(
+        created.metadata.labels.unwrap()["kubernetes.io/metadata.name"],
+        "doomed"
+    );
+    nss.delete("doomed", &DeleteParams::default())
+        .await
+        .unwrap();
     let ns = nss.get("doomed").await.unwrap();
     assert_eq!(ns.status.unwrap().phase.as_deref(), Some("Terminating"));
     let doomed: Api<ConfigMap> = Api::namespaced(client.clone(), "doomed");
-    let e = api_err(doomed.create(&PostParams::default(), &cm("x", &[])).await.unwrap_err());
+    let e = api_err(
+        doomed
+            .create(&PostParams::default(), &cm("x", &[]))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((e.code, e.reason.as_str()), (403, "Forbidden"));
 
     // System namespaces cannot be deleted.
-    let e = api_err(nss.delete("kube-system", &DeleteParams::default()).await.unwrap_err());
+    let e = api_err(
+        nss.delete("kube-system", &DeleteParams::default())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.code, 403);
 
     // Finalizing the namespace (empty spec.finalizers) removes it.
@@ -196,10 +318,21 @@ async fn watch_from_resource_version() {
     let client = server.client().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
 
-    let a = cms.create(&PostParams::default(), &cm("w-a", &[("w", "1")])).await.unwrap();
+    let a = cms
+        .create(&PostParams::default(), &cm("w-a", &[("w", "1")]))
+        .await
+        .unwrap();
     let start_rv = a.metadata.resource_version.clone().unwrap();
-    cms.patch("w-a", &PatchParams::default(), &Patch::Merge(json!({"data": {"x": "1"}}))).await.unwrap();
-    cms.create(&PostParams::default(), &cm("w-b", &[("w", "1")])).await.unwrap();
+    cms.patch(
+        "w-a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"x": "1"}})),
+    )
+    .await
+    .unwrap();
+    cms.create(&PostParams::default(), &cm("w-b", &[("w", "1")]))
+        .await
+        .unwrap();
     cms.delete("w-a", &DeleteParams::default()).await.unwrap();
 
     // Replays exactly the events after start_rv, in order, then live ones.
@@ -224,29 +357,55 @@ async fn watch_from_resource_version() {
         }
     }
     assert_eq!(got, ["MODIFIED w-a", "ADDED w-b", "DELETED w-a"]);
-    cms.create(&PostParams::default(), &cm("w-c", &[("w", "1")])).await.unwrap();
-    cms.create(&PostParams::default(), &cm("w-other", &[])).await.unwrap();
-    let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await.unwrap().unwrap().unwrap();
+    cms.create(&PostParams::default(), &cm("w-c", &[("w", "1")]))
+        .await
+        .unwrap();
+    cms.create(&PostParams::default(), &cm("w-other", &[]))
+        .await
+        .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     match ev {
         WatchEvent::Added(c) => assert_eq!(c.metadata.name.as_deref(), Some("w-c")),
         other => panic!("unexpected {other:?}"),
     }
 
     // A label change that leaves the selector is a DELETED event for this watcher.
-    cms.patch("w-c", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"w": "2"}}}))).await.unwrap();
-    let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await.unwrap().unwrap().unwrap();
-    assert!(matches!(ev, WatchEvent::Deleted(ref c) if c.metadata.name.as_deref() == Some("w-c")), "{ev:?}");
+    cms.patch(
+        "w-c",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"w": "2"}}})),
+    )
+    .await
+    .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(ev, WatchEvent::Deleted(ref c) if c.metadata.name.as_deref() == Some("w-c")),
+        "{ev:?}"
+    );
 
     // The kube-rs watcher (list then watch) sees the current state.
-    let names: Vec<String> = kube::runtime::watcher(cms.clone(), kube::runtime::watcher::Config::default().labels("w=1"))
-        .take_while(|e| futures::future::ready(!matches!(e, Ok(kube::runtime::watcher::Event::InitDone))))
-        .filter_map(|e| async move {
-            match e {
-                Ok(kube::runtime::watcher::Event::InitApply(c)) => c.metadata.name,
-                _ => None,
-            }
-        })
-        .collect()
-        .await;
+    let names: Vec<String> = kube::runtime::watcher(
+        cms.clone(),
+        kube::runtime::watcher::Config::default().labels("w=1"),
+    )
+    .take_while(|e| {
+        futures::future::ready(!matches!(e, Ok(kube::runtime::watcher::Event::InitDone)))
+    })
+    .filter_map(|e| async move {
+        match e {
+            Ok(kube::runtime::watcher::Event::InitApply(c)) => c.metadata.name,
+            _ => None,
+        }
+    })
+    .collect()
+    .await;
     assert_eq!(names, ["w-b"]);
 }

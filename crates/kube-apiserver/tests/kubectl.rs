@@ -12,16 +12,36 @@ async fn kubectl_end_to_end() {
     // The four system namespaces exist right away, shown as kubectl's table.
     let out = ok(server.kubectl(&["get", "namespaces"]));
     let header = out.lines().next().unwrap_or_default();
-    assert!(header.contains("NAME") && header.contains("STATUS") && header.contains("AGE"), "{out}");
+    assert!(
+        header.contains("NAME") && header.contains("STATUS") && header.contains("AGE"),
+        "{out}"
+    );
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        assert!(out.lines().any(|l| l.starts_with(ns) && l.contains("Active")), "{ns} missing: {out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(ns) && l.contains("Active")),
+            "{ns} missing: {out}"
+        );
     }
 
     // Create from literals, then the DATA column counts keys.
-    ok(server.kubectl(&["create", "configmap", "app", "--from-literal=a=1", "--from-literal=b=2"]));
+    ok(server.kubectl(&[
+        "create",
+        "configmap",
+        "app",
+        "--from-literal=a=1",
+        "--from-literal=b=2",
+    ]));
     let out = ok(server.kubectl(&["get", "configmaps"]));
-    assert!(out.lines().next().unwrap_or_default().contains("DATA"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("app") && l.split_whitespace().nth(1) == Some("2")), "{out}");
+    assert!(
+        out.lines().next().unwrap_or_default().contains("DATA"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("app") && l.split_whitespace().nth(1) == Some("2")),
+        "{out}"
+    );
 
     // Label, then select by label.
     ok(server.kubectl(&["label", "configmap", "app", "tier=web"]));
@@ -32,13 +52,23 @@ async fn kubectl_end_to_end() {
 
     // Patch (strategic merge, kubectl's default) and read back as JSON.
     ok(server.kubectl(&["patch", "configmap", "app", "-p", r#"{"data":{"c":"3"}}"#]));
-    let json: serde_json::Value = serde_json::from_str(&ok(server.kubectl(&["get", "cm", "app", "-o", "json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(server.kubectl(&["get", "cm", "app", "-o", "json"]))).unwrap();
     assert_eq!(json["data"]["c"], "3");
     assert_eq!(json["metadata"]["labels"]["tier"], "web");
-    assert!(json["metadata"]["uid"].as_str().is_some_and(|u| !u.is_empty()));
+    assert!(json["metadata"]["uid"]
+        .as_str()
+        .is_some_and(|u| !u.is_empty()));
 
     // JSON patch through kubectl.
-    ok(server.kubectl(&["patch", "configmap", "app", "--type=json", "-p", r#"[{"op":"remove","path":"/data/a"}]"#]));
+    ok(server.kubectl(&[
+        "patch",
+        "configmap",
+        "app",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/data/a"}]"#,
+    ]));
     let yaml = ok(server.kubectl(&["get", "cm", "app", "-o", "yaml"]));
     assert!(!yaml.contains("a: \"1\""), "{yaml}");
     assert!(yaml.contains("c: \"3\""), "{yaml}");
@@ -50,14 +80,27 @@ async fn kubectl_end_to_end() {
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: team-a\nstringData:\n  password: hunter2\n",
     ));
     let out = ok(server.kubectl(&["get", "secrets", "-n", "team-a"]));
-    assert!(out.lines().next().unwrap_or_default().contains("TYPE"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("creds") && l.contains("Opaque")), "{out}");
+    assert!(
+        out.lines().next().unwrap_or_default().contains("TYPE"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("creds") && l.contains("Opaque")),
+        "{out}"
+    );
     let out = ok(server.kubectl(&["get", "priorityclasses"]));
-    assert!(out.contains("system-node-critical") && out.contains("2000001000"), "{out}");
+    assert!(
+        out.contains("system-node-critical") && out.contains("2000001000"),
+        "{out}"
+    );
 
     // All namespaces at once.
     let out = ok(server.kubectl(&["get", "cm", "-A"]));
-    assert!(out.lines().next().unwrap_or_default().contains("NAMESPACE"), "{out}");
+    assert!(
+        out.lines().next().unwrap_or_default().contains("NAMESPACE"),
+        "{out}"
+    );
 
     // Errors come back as kubectl prints upstream's Status messages.
     let out = server.kubectl(&["get", "configmap", "nope"]);
@@ -87,7 +130,13 @@ async fn kubectl_end_to_end() {
 
     // api-resources comes from discovery.
     let out = ok(server.kubectl(&["api-resources"]));
-    for needle in ["configmaps", "namespaces", "secrets", "priorityclasses", "scheduling.k8s.io/v1"] {
+    for needle in [
+        "configmaps",
+        "namespaces",
+        "secrets",
+        "priorityclasses",
+        "scheduling.k8s.io/v1",
+    ] {
         assert!(out.contains(needle), "{needle}: {out}");
     }
 }

@@ -11,9 +11,20 @@ use serde_json::json;
 
 async fn create_cm(c: &kube::Client, name: &str) -> i64 {
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": name}});
-    let (s, v) = send_json(c, "POST", "/api/v1/namespaces/default/configmaps", "application/json", &body).await;
+    let (s, v) = send_json(
+        c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        &body,
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
-    v["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap()
+    v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,13 +38,30 @@ async fn restart_and_kill9_keep_everything() {
 
     // Graceful restart.
     server.signal("TERM");
-    assert_eq!(server.wait_exit(Duration::from_secs(30)), Some(0), "{}", server.log());
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        server.log()
+    );
     let mut server = Server::start_in(dir.path(), port, &[]).await;
     let c = server.client().await;
-    assert_eq!(std::fs::read(dir.path().join("pki/ca.crt")).unwrap(), ca, "CA must be reused");
-    get_json(&c, "/api/v1/namespaces/default/configmaps/before-restart", 200).await;
+    assert_eq!(
+        std::fs::read(dir.path().join("pki/ca.crt")).unwrap(),
+        ca,
+        "CA must be reused"
+    );
+    get_json(
+        &c,
+        "/api/v1/namespaces/default/configmaps/before-restart",
+        200,
+    )
+    .await;
     let rv2 = create_cm(&c, "after-restart").await;
-    assert!(rv2 > rv, "revisions must keep increasing across restarts ({rv2} <= {rv})");
+    assert!(
+        rv2 > rv,
+        "revisions must keep increasing across restarts ({rv2} <= {rv})"
+    );
 
     // Acknowledged writes survive kill -9.
     let mut names = Vec::new();
@@ -46,7 +74,12 @@ async fn restart_and_kill9_keep_everything() {
     let server = Server::start_in(dir.path(), port, &[]).await;
     let c = server.client().await;
     let list = get_json(&c, "/api/v1/namespaces/default/configmaps", 200).await;
-    let have: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
+    let have: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
     for n in &names {
         assert!(have.contains(&n.as_str()), "{n} lost after kill -9");
     }
@@ -87,8 +120,14 @@ async fn sigterm_drains_gracefully() {
 
     let code = server.wait_exit(Duration::from_secs(20));
     assert_eq!(code, Some(0), "{}", server.log());
-    assert!(start.elapsed() >= Duration::from_secs(2), "exited before the shutdown delay");
-    let watched = tokio::time::timeout(Duration::from_secs(5), watch).await.expect("watch ended").unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "exited before the shutdown delay"
+    );
+    let watched = tokio::time::timeout(Duration::from_secs(5), watch)
+        .await
+        .expect("watch ended")
+        .unwrap();
     let (s, body) = watched.expect("watch response");
     assert_eq!(s, 200);
     assert!(body.contains("\"type\":\"ADDED\""), "{body}");
@@ -105,9 +144,19 @@ async fn compaction_expires_old_versions() {
     // After two compaction ticks, the first revision is gone.
     tokio::time::sleep(Duration::from_millis(2600)).await;
     let base = "/api/v1/namespaces/default/configmaps";
-    let v = get_json(&c, &format!("{base}?resourceVersion={first}&resourceVersionMatch=Exact"), 410).await;
+    let v = get_json(
+        &c,
+        &format!("{base}?resourceVersion={first}&resourceVersionMatch=Exact"),
+        410,
+    )
+    .await;
     assert_eq!(v["reason"], "Expired");
-    let (s, body) = get_status(&c, &format!("{base}?watch=true&resourceVersion={first}&timeoutSeconds=2")).await.unwrap();
+    let (s, body) = get_status(
+        &c,
+        &format!("{base}?watch=true&resourceVersion={first}&timeoutSeconds=2"),
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 200);
     let ev: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
     assert_eq!(ev["type"], "ERROR");

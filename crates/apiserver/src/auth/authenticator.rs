@@ -212,7 +212,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         h.insert(http::header::AUTHORIZATION, "Bearer nope".parse().unwrap());
-        assert!(matches!(a.authenticate(&h, &ConnInfo::default()), AuthOutcome::Failed(_)));
+        assert!(matches!(
+            a.authenticate(&h, &ConnInfo::default()),
+            AuthOutcome::Failed(_)
+        ));
         assert_eq!(
             a.authenticate(&http::HeaderMap::new(), &ConnInfo::default()),
             AuthOutcome::NotApplicable

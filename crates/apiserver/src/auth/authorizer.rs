@@ -23,7 +23,12 @@ pub trait Authorizer: Send + Sync + 'static {
 const PUBLIC_PATHS: [&str; 5] = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
 
 /// Path globs any authenticated user may GET, as `system:discovery` grants.
-const DISCOVERY_PATHS: [&str; 4] = ["/api", "/apis", "/openapi", "/.well-known/openid-configuration"];
+const DISCOVERY_PATHS: [&str; 4] = [
+    "/api",
+    "/apis",
+    "/openapi",
+    "/.well-known/openid-configuration",
+];
 
 /// The bootstrap policy upstream's RBAC starts with, for what this server serves today:
 /// `system:masters` may do everything; health and version are public; discovery and OpenAPI
@@ -67,9 +72,18 @@ mod tests {
     fn default_policy() {
         let anon = UserInfo::anonymous();
         let get = |p: &str| RequestInfo::resolve(&Method::GET, p, None);
-        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/healthz")), Decision::Allow);
-        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/readyz/etcd")), Decision::Allow);
-        assert_eq!(DefaultAuthorizer.authorize(&anon, &get("/api")), Decision::NoOpinion);
+        assert_eq!(
+            DefaultAuthorizer.authorize(&anon, &get("/healthz")),
+            Decision::Allow
+        );
+        assert_eq!(
+            DefaultAuthorizer.authorize(&anon, &get("/readyz/etcd")),
+            Decision::Allow
+        );
+        assert_eq!(
+            DefaultAuthorizer.authorize(&anon, &get("/api")),
+            Decision::NoOpinion
+        );
         assert_eq!(
             DefaultAuthorizer.authorize(&anon, &get("/api/v1/namespaces")),
             Decision::NoOpinion
@@ -79,13 +93,22 @@ mod tests {
             uid: String::new(),
             groups: vec![MASTERS_GROUP.into(), AUTHENTICATED_GROUP.into()],
         };
-        assert_eq!(DefaultAuthorizer.authorize(&admin, &get("/api/v1/namespaces")), Decision::Allow);
+        assert_eq!(
+            DefaultAuthorizer.authorize(&admin, &get("/api/v1/namespaces")),
+            Decision::Allow
+        );
         let bob = UserInfo {
             name: "bob".into(),
             uid: String::new(),
             groups: vec![AUTHENTICATED_GROUP.into()],
         };
-        assert_eq!(DefaultAuthorizer.authorize(&bob, &get("/apis/apps")), Decision::Allow);
-        assert_eq!(DefaultAuthorizer.authorize(&bob, &get("/healthzfoo")), Decision::NoOpinion);
+        assert_eq!(
+            DefaultAuthorizer.authorize(&bob, &get("/apis/apps")),
+            Decision::Allow
+        );
+        assert_eq!(
+            DefaultAuthorizer.authorize(&bob, &get("/healthzfoo")),
+            Decision::NoOpinion
+        );
     }
 }

@@ -3,7 +3,9 @@
 pub mod authenticator;
 pub mod authorizer;
 
-pub use authenticator::{Authenticator, ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator};
+pub use authenticator::{
+    Authenticator, ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator,
+};
 pub use authorizer::{Authorizer, Decision, DefaultAuthorizer};
 
 /// The authenticated user, as upstream's `user.Info`.

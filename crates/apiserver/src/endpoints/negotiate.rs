@@ -61,7 +61,10 @@ pub fn negotiate(accept: Option<&str>, list: bool) -> Result<Target, ApiError> {
         return Ok(Target::Json);
     };
     for range in parse_accept(accept) {
-        let json_like = matches!(range.mime.as_str(), "application/json" | "*/*" | "application/*");
+        let json_like = matches!(
+            range.mime.as_str(),
+            "application/json" | "*/*" | "application/*"
+        );
         if let Some(as_) = range.param("as") {
             if range.mime != "application/json" && range.mime != "application/yaml" {
                 continue;
@@ -103,16 +106,31 @@ mod tests {
     #[test]
     fn fallbacks() {
         assert_eq!(negotiate(None, false).unwrap(), Target::Json);
-        assert_eq!(negotiate(Some("application/yaml"), false).unwrap(), Target::Yaml);
         assert_eq!(
-            negotiate(Some("application/vnd.kubernetes.protobuf, application/json"), false).unwrap(),
+            negotiate(Some("application/yaml"), false).unwrap(),
+            Target::Yaml
+        );
+        assert_eq!(
+            negotiate(
+                Some("application/vnd.kubernetes.protobuf, application/json"),
+                false
+            )
+            .unwrap(),
             Target::Json
         );
         assert_eq!(
-            negotiate(Some("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"), true).unwrap(),
+            negotiate(
+                Some("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"),
+                true
+            )
+            .unwrap(),
             Target::PartialMetadata
         );
-        assert!(negotiate(Some("application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"), true).is_err());
+        assert!(negotiate(
+            Some("application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"),
+            true
+        )
+        .is_err());
         assert_eq!(negotiate(Some("text/html"), false).unwrap_err().code, 406);
     }
 }

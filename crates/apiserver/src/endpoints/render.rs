@@ -35,8 +35,10 @@ pub fn respond(status: StatusCode, value: &Value, target: Target, pretty: bool) 
     let (bytes, content_type) = encode(value, target, pretty);
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
     resp
 }
 
@@ -105,7 +107,12 @@ pub fn table_columns(decl: &ResourceDecl) -> Vec<Value> {
 }
 
 /// One table row for an object.
-pub fn table_row(decl: &ResourceDecl, obj: &Value, include: IncludeObject, now: SystemTime) -> Value {
+pub fn table_row(
+    decl: &ResourceDecl,
+    obj: &Value,
+    include: IncludeObject,
+    now: SystemTime,
+) -> Value {
     let mut cells = vec![json!(meta::name(obj))];
     cells.extend(decl.strategy.table_cells(obj).into_iter().map(|c| match c {
         Cell::Value(v) => v,
@@ -143,7 +150,10 @@ pub fn table(
     t.insert("apiVersion".into(), json!("meta.k8s.io/v1"));
     t.insert("metadata".into(), list_meta);
     if with_columns {
-        t.insert("columnDefinitions".into(), Value::Array(table_columns(decl)));
+        t.insert(
+            "columnDefinitions".into(),
+            Value::Array(table_columns(decl)),
+        );
     } else {
         t.insert("columnDefinitions".into(), Value::Null);
     }
@@ -152,7 +162,12 @@ pub fn table(
 }
 
 /// Renders one object for the target (a single-row table, metadata only, or itself).
-pub fn render_object(decl: &ResourceDecl, obj: Value, target: Target, include: IncludeObject) -> Value {
+pub fn render_object(
+    decl: &ResourceDecl,
+    obj: Value,
+    target: Target,
+    include: IncludeObject,
+) -> Value {
     match target {
         Target::Table => {
             let list_meta = json!({"resourceVersion": meta::resource_version(&obj)});

@@ -87,7 +87,10 @@ async fn serve_inner(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let collection = info.name.is_empty();
-    let target = negotiate(accept.as_deref(), collection && info.verb != "deletecollection")?;
+    let target = negotiate(
+        accept.as_deref(),
+        collection && info.verb != "deletecollection",
+    )?;
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
     ctx.dry_run = dry_run(query)?;
 
@@ -99,7 +102,11 @@ async fn serve_inner(
     // POST names a collection; on a named object only connect-style subresources take it.
     let misplaced_create = info.verb == "create" && !info.name.is_empty();
     if !decl.supports(&info.verb) || misplaced_create {
-        return Err(ApiError::method_not_supported(&decl.group, &decl.plural, &info.verb));
+        return Err(ApiError::method_not_supported(
+            &decl.group,
+            &decl.plural,
+            &info.verb,
+        ));
     }
     // The namespace an object lives in: none for cluster-scoped kinds.
     let namespace = if decl.namespaced() {
@@ -112,11 +119,13 @@ async fn serve_inner(
         }
         String::new()
     };
-    if decl.namespaced()
-        && namespace.is_empty()
-        && !matches!(info.verb.as_str(), "list" | "watch")
+    if decl.namespaced() && namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch")
     {
-        return Err(ApiError::method_not_supported(&decl.group, &decl.plural, &info.verb));
+        return Err(ApiError::method_not_supported(
+            &decl.group,
+            &decl.plural,
+            &info.verb,
+        ));
     }
 
     match info.verb.as_str() {
@@ -141,7 +150,8 @@ async fn serve_inner(
             if let Some(r) = out.remaining {
                 list_meta.insert("remainingItemCount".into(), json!(r));
             }
-            let body = render::render_list(&decl, out.items, Value::Object(list_meta), target, include);
+            let body =
+                render::render_list(&decl, out.items, Value::Object(list_meta), target, include);
             Ok(respond(StatusCode::OK, &body, target, pretty))
         }
         "watch" => {
@@ -172,7 +182,11 @@ async fn serve_inner(
             let (updated, created) = store
                 .update(&ctx, &namespace, &info.name, &info.subresource, obj)
                 .await?;
-            let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let code = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok(respond(
                 code,
                 &render::render_object(&decl, updated, target, include),
@@ -238,7 +252,9 @@ async fn serve_inner(
                 let ns = meta::namespace(&obj).to_string();
                 let name = meta::name(&obj).to_string();
                 match store.delete(&ctx, &ns, &name, &opts).await {
-                    Ok(DeleteOutcome::Deleted(o)) | Ok(DeleteOutcome::Pending(o)) => deleted.push(o),
+                    Ok(DeleteOutcome::Deleted(o)) | Ok(DeleteOutcome::Pending(o)) => {
+                        deleted.push(o)
+                    }
                     Err(e) if e.code == 404 => {}
                     Err(e) => return Err(e),
                 }
@@ -247,7 +263,11 @@ async fn serve_inner(
             let body = render::render_list(&decl, deleted, list_meta, Target::Json, include);
             Ok(respond(StatusCode::OK, &body, Target::Json, pretty))
         }
-        other => Err(ApiError::method_not_supported(&decl.group, &decl.plural, other)),
+        other => Err(ApiError::method_not_supported(
+            &decl.group,
+            &decl.plural,
+            other,
+        )),
     }
 }
 
@@ -260,9 +280,9 @@ async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, Ap
     read_limited(req.into_body(), cfg.max_body_bytes)
         .await
         .map_err(|e| match e {
-            ReadBodyError::TooLarge(limit) => ApiError::request_entity_too_large(&format!(
-                "limit is {limit}"
-            )),
+            ReadBodyError::TooLarge(limit) => {
+                ApiError::request_entity_too_large(&format!("limit is {limit}"))
+            }
             ReadBodyError::Io(m) => ApiError::bad_request(&m),
         })
 }
@@ -283,9 +303,8 @@ async fn read_object(req: Request<Body>, cfg: &EndpointConfig) -> Result<Value, 
         return Err(ApiError::unsupported_media_type_accepted(&BODY_TYPES));
     }
     let body = read_body(req, cfg).await?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(&format!("error decoding request body: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(&format!("error decoding request body: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request was not a JSON object",
@@ -361,7 +380,9 @@ impl PatchKind {
                 let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                     .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
                 json_patch::patch(&mut doc, &ops).map_err(|e| {
-                    ApiError::unprocessable(&format!("the server rejected our request due to an error in our request: {e}"))
+                    ApiError::unprocessable(&format!(
+                        "the server rejected our request due to an error in our request: {e}"
+                    ))
                 })?;
             }
             PatchKind::Merge | PatchKind::Strategic => {
@@ -392,7 +413,8 @@ fn encode_event(store: &Store, ev: WatchOut, target: Target, include: IncludeObj
         }
         WatchOut::Error(e) => e.to_status(),
     };
-    let mut line = serde_json::to_vec(&json!({"type": type_name, "object": object})).unwrap_or_default();
+    let mut line =
+        serde_json::to_vec(&json!({"type": type_name, "object": object})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
@@ -418,21 +440,24 @@ fn watch_response(
     let deadline = tokio::time::Instant::now() + timeout;
     let shutdown = cfg.shutdown.clone();
     let state = (rx, shutdown, store, false);
-    let stream = futures::stream::unfold(state, move |(mut rx, mut shutdown, store, done)| async move {
-        if done || *shutdown.borrow() {
-            return None;
-        }
-        tokio::select! {
-            ev = rx.recv() => {
-                let ev = ev?;
-                let is_error = matches!(ev, WatchOut::Error(_));
-                let bytes = encode_event(&store, ev, target, include);
-                Some((Ok::<_, crate::body::BodyError>(Frame::data(bytes)), (rx, shutdown, store, is_error)))
+    let stream = futures::stream::unfold(
+        state,
+        move |(mut rx, mut shutdown, store, done)| async move {
+            if done || *shutdown.borrow() {
+                return None;
             }
-            _ = tokio::time::sleep_until(deadline) => None,
-            _ = shutdown.changed() => None,
-        }
-    });
+            tokio::select! {
+                ev = rx.recv() => {
+                    let ev = ev?;
+                    let is_error = matches!(ev, WatchOut::Error(_));
+                    let bytes = encode_event(&store, ev, target, include);
+                    Some((Ok::<_, crate::body::BodyError>(Frame::data(bytes)), (rx, shutdown, store, is_error)))
+                }
+                _ = tokio::time::sleep_until(deadline) => None,
+                _ = shutdown.changed() => None,
+            }
+        },
+    );
     let mut resp = Response::new(StreamBody::new(stream).boxed_unsync());
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

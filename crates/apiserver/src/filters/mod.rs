@@ -78,7 +78,10 @@ pub fn user(req: &Request<Body>) -> UserInfo {
 pub fn panic_recovery() -> impl Layer<HttpService, Service = HttpService> + Clone {
     filter(|req: Request<Body>, inner: HttpService| async move {
         let path = req.uri().path().to_string();
-        match std::panic::AssertUnwindSafe(next(inner, req)).catch_unwind().await {
+        match std::panic::AssertUnwindSafe(next(inner, req))
+            .catch_unwind()
+            .await
+        {
             Ok(resp) => resp,
             Err(panic) => {
                 let what = panic
@@ -87,7 +90,9 @@ pub fn panic_recovery() -> impl Layer<HttpService, Service = HttpService> + Clon
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(%path, "handler panicked: {what}");
-                error_response(&ApiError::internal("an internal error occurred while serving the request"))
+                error_response(&ApiError::internal(
+                    "an internal error occurred while serving the request",
+                ))
             }
         }
     })
@@ -103,7 +108,9 @@ pub fn with_request_info() -> impl Layer<HttpService, Service = HttpService> + C
 }
 
 /// Records `apiserver_request_total` and `apiserver_request_duration_seconds`.
-pub fn with_metrics(metrics: Arc<Metrics>) -> impl Layer<HttpService, Service = HttpService> + Clone {
+pub fn with_metrics(
+    metrics: Arc<Metrics>,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
     filter(move |req: Request<Body>, inner: HttpService| {
         let metrics = metrics.clone();
         async move {
@@ -112,7 +119,13 @@ pub fn with_metrics(metrics: Arc<Metrics>) -> impl Layer<HttpService, Service = 
             let method = req.method().as_str().to_string();
             let dry_run = query_param(req.uri().query(), "dryRun").is_some_and(|v| !v.is_empty());
             let resp = next(inner, req).await;
-            metrics.observe_request(&info, &method, dry_run, resp.status().as_u16(), start.elapsed());
+            metrics.observe_request(
+                &info,
+                &method,
+                dry_run,
+                resp.status().as_u16(),
+                start.elapsed(),
+            );
             resp
         }
     })
@@ -191,7 +204,11 @@ pub fn with_authentication(
     filter(move |mut req: Request<Body>, inner: HttpService| {
         let authenticator = authenticator.clone();
         async move {
-            let conn = req.extensions().get::<ConnInfo>().cloned().unwrap_or_default();
+            let conn = req
+                .extensions()
+                .get::<ConnInfo>()
+                .cloned()
+                .unwrap_or_default();
             let user = match authenticator.authenticate(req.headers(), &conn) {
                 AuthOutcome::Authenticated(u) => u,
                 AuthOutcome::NotApplicable if anonymous => UserInfo::anonymous(),

@@ -36,20 +36,17 @@ impl ListParams {
         let get = |k: &str| query_param(query, k).filter(|v| !v.is_empty());
         let mut p = ListParams::default();
         if let Some(s) = get("labelSelector") {
-            p.label_selector = Some(
-                LabelSelector::parse(&s)
-                    .map_err(|e| ApiError::bad_request(&e.to_string()))?,
-            );
+            p.label_selector =
+                Some(LabelSelector::parse(&s).map_err(|e| ApiError::bad_request(&e.to_string()))?);
         }
         if let Some(s) = get("fieldSelector") {
-            p.field_selector = Some(FieldSelector::parse(&s).map_err(|e| {
-                ApiError::bad_request(&e.to_string())
-            })?);
+            p.field_selector =
+                Some(FieldSelector::parse(&s).map_err(|e| ApiError::bad_request(&e.to_string()))?);
         }
         if let Some(s) = get("limit") {
-            let n: i64 = s.parse().map_err(|_| {
-                ApiError::bad_request(&format!("invalid value for limit: {s:?}"))
-            })?;
+            let n: i64 = s
+                .parse()
+                .map_err(|_| ApiError::bad_request(&format!("invalid value for limit: {s:?}")))?;
             p.limit = n.max(0) as usize;
         }
         p.resource_version = get("resourceVersion");
@@ -124,7 +121,9 @@ impl ContinueToken {
     }
 
     pub fn decode(token: &str) -> Result<ContinueToken, ApiError> {
-        let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+        let invalid = || {
+            ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+        };
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token.trim_end_matches('='))
             .map_err(|_| invalid())?;
@@ -134,8 +133,15 @@ impl ContinueToken {
                 "continue key is not valid: server does not recognize this encoded key",
             ));
         }
-        let revision = v.get("rv").and_then(|x| x.as_i64()).filter(|r| *r > 0).ok_or_else(invalid)?;
-        let start = v.get("start").and_then(|x| x.as_str()).ok_or_else(invalid)?;
+        let revision = v
+            .get("rv")
+            .and_then(|x| x.as_i64())
+            .filter(|r| *r > 0)
+            .ok_or_else(invalid)?;
+        let start = v
+            .get("start")
+            .and_then(|x| x.as_str())
+            .ok_or_else(invalid)?;
         if start.contains("..") || start.starts_with('/') {
             return Err(ApiError::bad_request(
                 "continue key is not valid: key must be relative",
@@ -164,7 +170,10 @@ mod tests {
 
     #[test]
     fn query_combinations() {
-        let p = ListParams::from_query(Some("limit=5&labelSelector=a%3Db&resourceVersion=7&resourceVersionMatch=Exact")).unwrap();
+        let p = ListParams::from_query(Some(
+            "limit=5&labelSelector=a%3Db&resourceVersion=7&resourceVersionMatch=Exact",
+        ))
+        .unwrap();
         assert_eq!(p.limit, 5);
         assert_eq!(p.revision().unwrap(), Some(7));
         assert_eq!(p.rv_match, Some(RvMatch::Exact));

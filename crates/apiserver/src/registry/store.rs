@@ -172,7 +172,9 @@ impl Store {
     /// Checks `kind`/`apiVersion` of a body against this resource, filling them when absent.
     fn check_type_meta(&self, obj: &mut Value) -> Result<(), ApiError> {
         let Some(map) = obj.as_object_mut() else {
-            return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be a JSON object",
+            ));
         };
         let want_api = self.decl.api_version();
         match map.get("apiVersion").and_then(Value::as_str) {
@@ -236,7 +238,11 @@ impl Store {
     pub async fn get(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
         match self.storage.get(&self.key(namespace, name)).await {
             Ok(Some(kv)) => self.decode(&kv.value, kv.mod_revision),
-            Ok(None) => Err(ApiError::not_found(&self.decl.group, &self.decl.plural, name)),
+            Ok(None) => Err(ApiError::not_found(
+                &self.decl.group,
+                &self.decl.plural,
+                name,
+            )),
             Err(e) => Err(self.err(name, e)),
         }
     }
@@ -255,7 +261,11 @@ impl Store {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
-        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"] {
+        for field in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+        ] {
             meta::set_meta(&mut obj, field, None);
         }
         self.decl.strategy.prepare_for_create(&mut obj);
@@ -296,8 +306,18 @@ impl Store {
             )
             .await?;
         if ctx.dry_run {
-            if self.storage.get(&self.key(&ns, &name)).await.map_err(|e| self.err(&name, e))?.is_some() {
-                return Err(ApiError::already_exists(&self.decl.group, &self.decl.plural, &name));
+            if self
+                .storage
+                .get(&self.key(&ns, &name))
+                .await
+                .map_err(|e| self.err(&name, e))?
+                .is_some()
+            {
+                return Err(ApiError::already_exists(
+                    &self.decl.group,
+                    &self.decl.plural,
+                    &name,
+                ));
             }
             return Ok(obj);
         }
@@ -352,7 +372,11 @@ impl Store {
                     meta::set_meta(&mut obj, "resourceVersion", None);
                     return self.create(ctx, namespace, obj).await.map(|o| (o, true));
                 }
-                return Err(ApiError::not_found(&self.decl.group, &self.decl.plural, name));
+                return Err(ApiError::not_found(
+                    &self.decl.group,
+                    &self.decl.plural,
+                    name,
+                ));
             };
             let old = self.decode(&current.value, current.mod_revision)?;
             if !precondition.is_empty() && precondition != current.mod_revision.to_string() {
@@ -364,7 +388,14 @@ impl Store {
                 ));
             }
             match self
-                .apply_update(ctx, name, subresource, obj.clone(), old, current.mod_revision)
+                .apply_update(
+                    ctx,
+                    name,
+                    subresource,
+                    obj.clone(),
+                    old,
+                    current.mod_revision,
+                )
                 .await
             {
                 Err(UpdateError::Conflict) if precondition.is_empty() => continue,
@@ -408,7 +439,9 @@ impl Store {
             let old = self.decode(&current.value, current.mod_revision)?;
             let mut patched = patch(&old)?;
             if !patched.is_object() {
-                return Err(ApiError::bad_request("the patched object must be a JSON object"));
+                return Err(ApiError::bad_request(
+                    "the patched object must be a JSON object",
+                ));
             }
             let rv = meta::resource_version(&patched).to_string();
             let pinned = rv != current.mod_revision.to_string();
@@ -463,9 +496,7 @@ impl Store {
         } else {
             strategy
                 .subresource_update(subresource, &new, &old)
-                .ok_or_else(|| {
-                    ApiError::not_found(&self.decl.group, &self.decl.plural, name)
-                })?
+                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
         };
         // System fields a client cannot change.
         for field in [
@@ -537,7 +568,11 @@ impl Store {
         }
         match self.storage.update(&key, rev, Self::encode(&new)).await {
             Ok(new_rev) => {
-                meta::set_meta(&mut new, "resourceVersion", Some(json!(new_rev.to_string())));
+                meta::set_meta(
+                    &mut new,
+                    "resourceVersion",
+                    Some(json!(new_rev.to_string())),
+                );
                 Ok(new)
             }
             Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
@@ -599,7 +634,11 @@ impl Store {
                     .await
                 {
                     Ok(rev) => {
-                        meta::set_meta(&mut marked, "resourceVersion", Some(json!(rev.to_string())));
+                        meta::set_meta(
+                            &mut marked,
+                            "resourceVersion",
+                            Some(json!(rev.to_string())),
+                        );
                         return Ok(DeleteOutcome::Pending(marked));
                     }
                     Err(StorageError::Conflict { .. }) => continue,
@@ -652,7 +691,11 @@ impl Store {
         if let Some(sel) = &params.field_selector {
             for (field, _, _) in sel.requirements() {
                 let known = matches!(field.as_str(), "metadata.name" | "metadata.namespace")
-                    || self.decl.strategy.selectable_fields().contains(&field.as_str());
+                    || self
+                        .decl
+                        .strategy
+                        .selectable_fields()
+                        .contains(&field.as_str());
                 if !known {
                     return Err(ApiError::bad_request(&format!(
                         "field label not supported: {field}"
@@ -676,12 +719,20 @@ impl Store {
         }
         let exact = params.rv_match == Some(RvMatch::Exact)
             || (params.rv_match.is_none() && params.limit > 0);
-        let current = self.storage.current_revision().await.map_err(|e| self.err("", e))?;
+        let current = self
+            .storage
+            .current_revision()
+            .await
+            .map_err(|e| self.err("", e))?;
         if rv > current {
             // Wait briefly for the store to catch up, as upstream's watch cache does.
             let deadline = tokio::time::Instant::now() + FUTURE_RV_WAIT;
             loop {
-                let now_rev = self.storage.current_revision().await.map_err(|e| self.err("", e))?;
+                let now_rev = self
+                    .storage
+                    .current_revision()
+                    .await
+                    .map_err(|e| self.err("", e))?;
                 if now_rev >= rv {
                     break;
                 }
@@ -754,7 +805,10 @@ impl Store {
                 let next = last_key.unwrap_or_default();
                 let token = ContinueToken {
                     revision: res.revision,
-                    start: format!("{}\u{0}", next.strip_prefix(&self.key_root).unwrap_or(&next)),
+                    start: format!(
+                        "{}\u{0}",
+                        next.strip_prefix(&self.key_root).unwrap_or(&next)
+                    ),
                 };
                 let filtered = params.label_selector.is_some() || params.field_selector.is_some();
                 return Ok(ListOutput {

@@ -44,7 +44,11 @@ pub type WatchReceiver = mpsc::Receiver<WatchOut>;
 
 impl Store {
     /// Starts a watch of one namespace (or all), as the query parameters ask.
-    pub async fn watch(&self, namespace: &str, params: &ListParams) -> Result<WatchReceiver, ApiError> {
+    pub async fn watch(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<WatchReceiver, ApiError> {
         self.check_field_selector(params)?;
         let rv = params.revision()?;
         if params.send_initial_events == Some(true) {
@@ -106,7 +110,9 @@ impl Store {
             let mut stream = match stream {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = tx.send(WatchOut::Error(storage_error(&store.decl, "", e))).await;
+                    let _ = tx
+                        .send(WatchOut::Error(storage_error(&store.decl, "", e)))
+                        .await;
                     return;
                 }
             };
@@ -120,7 +126,9 @@ impl Store {
                     }
                     Ok(WatchItem::Event(ev)) => store.translate(&ev, &params),
                     Err(e) => {
-                        let _ = tx.send(WatchOut::Error(storage_error(&store.decl, "", e))).await;
+                        let _ = tx
+                            .send(WatchOut::Error(storage_error(&store.decl, "", e)))
+                            .await;
                         return;
                     }
                 };

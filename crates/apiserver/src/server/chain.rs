@@ -60,7 +60,11 @@ pub struct GenericApiServer {
 }
 
 impl GenericApiServer {
-    pub fn new(name: &'static str, registry: Arc<ResourceRegistry>, endpoint_cfg: EndpointConfig) -> Self {
+    pub fn new(
+        name: &'static str,
+        registry: Arc<ResourceRegistry>,
+        endpoint_cfg: EndpointConfig,
+    ) -> Self {
         GenericApiServer {
             name,
             registry,

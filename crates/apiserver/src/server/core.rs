@@ -123,7 +123,9 @@ impl DelegateTarget for CoreRoutes {
                 Target::Json,
                 true,
             )),
-            "/version" | "/version/" => Ok(respond(StatusCode::OK, &version_info(), Target::Json, true)),
+            "/version" | "/version/" => {
+                Ok(respond(StatusCode::OK, &version_info(), Target::Json, true))
+            }
             "/metrics" => {
                 self.refresh_storage_objects().await;
                 let mut resp = Response::new(full(self.metrics.render()));

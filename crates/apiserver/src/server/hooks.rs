@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 use crate::health::HealthCheck;
 
 /// A hook: an async function run once.
-pub type Hook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+pub type Hook =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 /// Makes a [`Hook`] from an async closure.
 pub fn hook<F, Fut>(f: F) -> Hook
@@ -75,16 +76,19 @@ impl Lifecycle {
     pub fn add_post_start_hook(&self, name: &str, hook: Hook) {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
-        self.add_health_check(HealthCheck::new(&format!("poststarthook/{name}"), move || {
-            let flag = flag.clone();
-            async move {
-                if flag.load(Ordering::Acquire) {
-                    Ok(())
-                } else {
-                    Err("not finished".to_string())
+        self.add_health_check(HealthCheck::new(
+            &format!("poststarthook/{name}"),
+            move || {
+                let flag = flag.clone();
+                async move {
+                    if flag.load(Ordering::Acquire) {
+                        Ok(())
+                    } else {
+                        Err("not finished".to_string())
+                    }
                 }
-            }
-        }));
+            },
+        ));
         self.post_start
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -102,7 +106,11 @@ impl Lifecycle {
     /// Starts every post-start hook in the background (once serving has begun). A failing
     /// hook is fatal, as upstream's are.
     pub fn run_post_start_hooks(&self) {
-        let hooks = self.post_start.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let hooks = self
+            .post_start
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for (name, hook, done) in hooks {
             tokio::spawn(async move {
                 match hook().await {
@@ -118,7 +126,11 @@ impl Lifecycle {
 
     /// Runs the pre-shutdown hooks in order, logging failures.
     pub async fn run_pre_shutdown_hooks(&self) {
-        let hooks = self.pre_shutdown.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let hooks = self
+            .pre_shutdown
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for (name, hook) in hooks {
             if let Err(e) = hook().await {
                 tracing::warn!("pre-shutdown hook {name} failed: {e}");

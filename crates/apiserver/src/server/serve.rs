@@ -266,7 +266,10 @@ pub async fn run_until_signal(
     ));
     lifecycle.run_post_start_hooks();
     wait_for_signal().await;
-    tracing::info!("shutdown requested: readyz now fails; serving for another {:?}", cfg.shutdown_delay);
+    tracing::info!(
+        "shutdown requested: readyz now fails; serving for another {:?}",
+        cfg.shutdown_delay
+    );
     tokio::spawn(async {
         wait_for_signal().await;
         tracing::error!("second signal received, exiting at once");
@@ -285,8 +288,10 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-        else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             let _ = tokio::signal::ctrl_c().await;
             return;
         };

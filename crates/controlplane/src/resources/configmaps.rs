@@ -41,12 +41,21 @@ pub fn validate_data_maps(
         }
     }
     if total > MAX_DATA_BYTES {
-        errs.push(FieldError::too_long(&FieldPath::new(""), "", MAX_DATA_BYTES));
+        errs.push(FieldError::too_long(
+            &FieldPath::new(""),
+            "",
+            MAX_DATA_BYTES,
+        ));
     }
 }
 
 /// Refuses changes to data of an object marked `immutable`, and unmarking it.
-pub fn validate_immutable(new: &Value, old: &Value, data_fields: &[&str], errs: &mut Vec<FieldError>) {
+pub fn validate_immutable(
+    new: &Value,
+    old: &Value,
+    data_fields: &[&str],
+    errs: &mut Vec<FieldError>,
+) {
     if old.get("immutable").and_then(Value::as_bool) != Some(true) {
         return;
     }
@@ -107,6 +116,13 @@ impl Strategy for ConfigMapStrategy {
 }
 
 pub fn decl() -> ResourceDecl {
-    ResourceDecl::new("", "v1", "ConfigMap", "configmaps", Scope::Namespaced, Arc::new(ConfigMapStrategy))
-        .with_short_names(&["cm"])
+    ResourceDecl::new(
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        Scope::Namespaced,
+        Arc::new(ConfigMapStrategy),
+    )
+    .with_short_names(&["cm"])
 }

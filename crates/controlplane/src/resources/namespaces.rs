@@ -101,7 +101,14 @@ impl Strategy for NamespaceStrategy {
 }
 
 pub fn decl() -> ResourceDecl {
-    ResourceDecl::new("", "v1", "Namespace", "namespaces", Scope::Cluster, Arc::new(NamespaceStrategy))
-        .with_short_names(&["ns"])
-        .with_subresources(&["finalize", "status"])
+    ResourceDecl::new(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        Scope::Cluster,
+        Arc::new(NamespaceStrategy),
+    )
+    .with_short_names(&["ns"])
+    .with_subresources(&["finalize", "status"])
 }

@@ -45,7 +45,9 @@ impl Strategy for PriorityClassStrategy {
         let mut errs = Vec::new();
         let name = meta::name(obj);
         match obj.get("value") {
-            None | Some(Value::Null) => errs.push(FieldError::required(&FieldPath::new("value"), "")),
+            None | Some(Value::Null) => {
+                errs.push(FieldError::required(&FieldPath::new("value"), ""))
+            }
             Some(v) => match v.as_i64() {
                 Some(n) if i32::try_from(n).is_err() => errs.push(FieldError::invalid(
                     &FieldPath::new("value"),
@@ -53,7 +55,9 @@ impl Strategy for PriorityClassStrategy {
                     "must be a 32-bit integer",
                 )),
                 Some(n) => {
-                    let system = SYSTEM_CLASSES.iter().any(|(s, value, _)| *s == name && *value == n);
+                    let system = SYSTEM_CLASSES
+                        .iter()
+                        .any(|(s, value, _)| *s == name && *value == n);
                     if name.starts_with(SYSTEM_PREFIX) && !system {
                         errs.push(FieldError::forbidden(
                             &FieldPath::new("metadata").child("name"),
@@ -111,7 +115,10 @@ impl Strategy for PriorityClassStrategy {
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         vec![
             Cell::Value(obj.get("value").cloned().unwrap_or(json!(0))),
-            Cell::Value(json!(obj.get("globalDefault").and_then(Value::as_bool).unwrap_or(false))),
+            Cell::Value(json!(obj
+                .get("globalDefault")
+                .and_then(Value::as_bool)
+                .unwrap_or(false))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
             Cell::Value(obj.get("preemptionPolicy").cloned().unwrap_or(json!(""))),
         ]

@@ -15,7 +15,9 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 /// Folds `stringData` into `data` (base64), as upstream's conversion does.
 fn fold_string_data(obj: &mut Value) {
-    let Some(map) = obj.as_object_mut() else { return };
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
     let Some(Value::Object(string_data)) = map.remove("stringData") else {
         return;
     };
@@ -33,14 +35,24 @@ fn fold_string_data(obj: &mut Value) {
 impl Strategy for SecretStrategy {
     fn prepare_for_create(&self, obj: &mut Value) {
         fold_string_data(obj);
-        if obj.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if obj
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             obj["type"] = json!("Opaque");
         }
     }
 
     fn prepare_for_update(&self, new: &mut Value, _old: &Value) {
         fold_string_data(new);
-        if new.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if new
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             new["type"] = json!("Opaque");
         }
     }
@@ -83,7 +95,11 @@ impl Strategy for SecretStrategy {
 
     fn table_columns(&self) -> Vec<ColumnDef> {
         vec![
-            ColumnDef::new("Type", "string", "Used to facilitate programmatic handling of secret data."),
+            ColumnDef::new(
+                "Type",
+                "string",
+                "Used to facilitate programmatic handling of secret data.",
+            ),
             ColumnDef::new("Data", "string", "Data contains the secret data."),
             ColumnDef::AGE,
         ]
@@ -92,7 +108,10 @@ impl Strategy for SecretStrategy {
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         vec![
             Cell::Value(json!(obj.get("type").and_then(Value::as_str).unwrap_or(""))),
-            Cell::Value(json!(obj.get("data").and_then(Value::as_object).map_or(0, |m| m.len()))),
+            Cell::Value(json!(obj
+                .get("data")
+                .and_then(Value::as_object)
+                .map_or(0, |m| m.len()))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
         ]
     }
@@ -103,5 +122,12 @@ impl Strategy for SecretStrategy {
 }
 
 pub fn decl() -> ResourceDecl {
-    ResourceDecl::new("", "v1", "Secret", "secrets", Scope::Namespaced, Arc::new(SecretStrategy))
+    ResourceDecl::new(
+        "",
+        "v1",
+        "Secret",
+        "secrets",
+        Scope::Namespaced,
+        Arc::new(SecretStrategy),
+    )
 }

@@ -137,7 +137,9 @@ impl Server {
     /// Sends a signal to the server process.
     pub fn signal(&self, sig: &str) {
         if let Some(c) = &self.child {
-            let _ = Command::new("kill").args([&format!("-{sig}"), &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args([&format!("-{sig}"), &c.id().to_string()])
+                .status();
         }
     }
 
@@ -184,7 +186,11 @@ fn kubectl_with(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
     let mut child = cmd.spawn().expect("kubectl must be installed");
     if let Some(input) = stdin {
         if let Some(mut s) = child.stdin.take() {
@@ -217,15 +223,20 @@ pub async fn raw(
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }
-    let req = builder.body(kube::client::Body::from(body)).expect("request");
+    let req = builder
+        .body(kube::client::Body::from(body))
+        .expect("request");
     let resp = client.send(req).await?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let bytes = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        ?
+        .await?
         .to_bytes();
-    Ok((status, headers, String::from_utf8_lossy(&bytes).into_owned()))
+    Ok((
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ))
 }
 
 /// GET returning status and body.
