@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod filters;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod registry;
 pub mod request_info;
 pub mod server;

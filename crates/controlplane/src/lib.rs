@@ -5,12 +5,13 @@
 pub mod bootstrap;
 pub mod namespace_lifecycle;
 pub mod resources;
+pub mod types;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
-use apiserver::registry::Store;
+use apiserver::registry::{ResourceDecl, Store};
 use apiserver::server::GenericApiServer;
 use storage::Storage;
 
@@ -28,12 +29,16 @@ impl Instance {
 /// Which group-versions are enabled (from `--runtime-config`): `enabled(group, version)`.
 pub type EnabledFn<'a> = &'a dyn Fn(&str, &str) -> bool;
 
+/// The watch cache's window for a resource, or `None` to serve it from storage alone.
+pub type CacheSizeFn<'a> = &'a dyn Fn(&ResourceDecl) -> Option<usize>;
+
 /// Builds the stores of every enabled built-in resource and installs them in `server`.
 pub fn install(
     server: &GenericApiServer,
     storage: Arc<dyn Storage>,
     etcd_prefix: &str,
     enabled: EnabledFn<'_>,
+    cache_size: CacheSizeFn<'_>,
 ) -> Instance {
     let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::default());
     let admission = AdmissionChain::new(vec![lifecycle.clone() as Arc<dyn AdmissionPlugin>]);
@@ -42,12 +47,12 @@ pub fn install(
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
-        let store = Arc::new(Store::new(
-            Arc::new(decl),
-            storage.clone(),
-            etcd_prefix,
-            admission.clone(),
-        ));
+        let size = cache_size(&decl);
+        let mut store = Store::new(Arc::new(decl), storage.clone(), etcd_prefix, admission.clone());
+        if let Some(size) = size {
+            store = store.with_watch_cache(size);
+        }
+        let store = Arc::new(store);
         server.install(store.clone());
         stores.insert(store.decl.qualified_resource(), store);
     }

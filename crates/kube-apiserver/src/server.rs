@@ -20,7 +20,7 @@ use apiserver::server::{
     hook, CoreRoutes, DelegateTarget, GenericApiServer, Lifecycle, ServeConfig, ServerChain,
     ShutdownSignals,
 };
-use storage::embedded::EmbeddedStore;
+use storage::embedded::{EmbeddedOptions, EmbeddedStore};
 use storage::Storage;
 
 use crate::options::CompletedOptions;
@@ -67,6 +67,28 @@ pub fn group_version_enabled(
         .unwrap_or(true)
 }
 
+/// Events every watch cache keeps at least: upstream sizes its caches dynamically (at least
+/// the last 75 s of events), so the flag's number is a floor here too.
+const MIN_WATCH_CACHE_EVENTS: usize = 1024;
+
+/// The watch cache window for a resource (`--watch-cache`, `--watch-cache-sizes`,
+/// `--default-watch-cache-size`); `None` disables the cache for it (size 0).
+fn watch_cache_size(opts: &CompletedOptions, decl: &apiserver::registry::ResourceDecl) -> Option<usize> {
+    if !opts.watch_cache {
+        return None;
+    }
+    let size = opts
+        .watch_cache_sizes
+        .get(&decl.qualified_resource())
+        .copied()
+        .unwrap_or(opts.default_watch_cache_size);
+    (size > 0).then(|| size.max(MIN_WATCH_CACHE_EVENTS))
+}
+
+/// How often idle storage watches report progress; the watch caches rely on it to know
+/// they are current when other resources were written last.
+const STORAGE_PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Opens the storage backend the options ask for.
 fn open_storage(opts: &CompletedOptions) -> Result<Arc<dyn Storage>, RunError> {
     if !opts.etcd.servers.is_empty() {
@@ -75,7 +97,11 @@ fn open_storage(opts: &CompletedOptions) -> Result<Arc<dyn Storage>, RunError> {
         ));
     }
     let path = opts.data_dir.join("store.db");
-    let store = EmbeddedStore::open(&path).map_err(|source| RunError::Storage {
+    let options = EmbeddedOptions {
+        progress_interval: STORAGE_PROGRESS_INTERVAL,
+        ..EmbeddedOptions::default()
+    };
+    let store = EmbeddedStore::open_with(&path, options).map_err(|source| RunError::Storage {
         path: path.display().to_string(),
         source,
     })?;
@@ -144,9 +170,13 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         endpoint_cfg.clone(),
     ));
     let runtime_config = opts.runtime_config.clone();
-    let instance = controlplane::install(&kube, storage.clone(), &opts.etcd.prefix, &|g, v| {
-        group_version_enabled(&runtime_config, g, v)
-    });
+    let instance = controlplane::install(
+        &kube,
+        storage.clone(),
+        &opts.etcd.prefix,
+        &|g, v| group_version_enabled(&runtime_config, g, v),
+        &|decl| watch_cache_size(&opts, decl),
+    );
     if let Some(ns) = instance.store("namespaces") {
         lifecycle.add_post_start_hook(
             "start-system-namespaces-controller",

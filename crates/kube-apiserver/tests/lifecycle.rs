@@ -135,7 +135,7 @@ async fn sigterm_drains_gracefully() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_expires_old_versions() {
-    let server = Server::start(&["--etcd-compaction-interval=1s"]).await;
+    let server = Server::start(&["--etcd-compaction-interval=1s", "--watch-cache=false"]).await;
     let c = server.client().await;
     let first = create_cm(&c, "c0").await;
     for i in 1..5 {

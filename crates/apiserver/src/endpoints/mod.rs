@@ -1,5 +1,6 @@
 //! REST endpoints: content negotiation, rendering, and the generic verb handlers.
 
 pub mod negotiate;
+pub mod protobuf;
 pub mod render;
 pub mod resource;

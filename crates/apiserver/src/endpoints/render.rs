@@ -42,6 +42,15 @@ pub fn respond(status: StatusCode, value: &Value, target: Target, pretty: bool) 
     resp
 }
 
+/// A response carrying already-encoded bytes.
+pub fn bytes_response(status: StatusCode, bytes: Vec<u8>, content_type: &'static str) -> Response<Body> {
+    let mut resp = Response::new(full(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    resp
+}
+
 /// A `Status` error response, always JSON, as upstream writes them.
 pub fn error_response(err: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -178,8 +187,53 @@ pub fn render_object(
     }
 }
 
-/// Renders a list for the target.
+/// Parses wire JSON (for the representations that need the object as a value).
+pub fn parse_wire(wire: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(wire).map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))
+}
+
+/// A list's body. For JSON the items' bytes are written as they are (serialized once, when
+/// stored); other representations parse them.
 pub fn render_list(
+    decl: &ResourceDecl,
+    items: Vec<bytes::Bytes>,
+    list_meta: Value,
+    target: Target,
+    include: IncludeObject,
+    pretty: bool,
+) -> Result<(Vec<u8>, &'static str), ApiError> {
+    match target {
+        Target::Json if !pretty => {
+            let head = json!({"kind": decl.list_kind(), "apiVersion": decl.api_version(), "metadata": list_meta});
+            let head = serde_json::to_vec(&head).unwrap_or_default();
+            let total: usize = items.iter().map(|i| i.len() + 1).sum();
+            let mut out = Vec::with_capacity(head.len() + total + 16);
+            // `{...,"metadata":{...}` then `,"items":[...]}`.
+            out.extend_from_slice(&head[..head.len() - 1]);
+            out.extend_from_slice(b",\"items\":[");
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                if decl.list_items_omit_type_meta {
+                    out.extend_from_slice(&crate::registry::encoding::without_type_meta(item));
+                } else {
+                    out.extend_from_slice(item);
+                }
+            }
+            out.extend_from_slice(b"]}");
+            Ok((out, JSON))
+        }
+        _ => {
+            let objects = items.iter().map(|i| parse_wire(i)).collect::<Result<Vec<_>, _>>()?;
+            let value = render_list_value(decl, objects, list_meta, target, include);
+            Ok(encode(&value, target, pretty))
+        }
+    }
+}
+
+/// Renders a list of parsed objects for the target.
+pub fn render_list_value(
     decl: &ResourceDecl,
     mut items: Vec<Value>,
     list_meta: Value,

@@ -12,10 +12,11 @@ use http_body_util::{BodyExt, StreamBody};
 use serde_json::{json, Map, Value};
 
 use super::negotiate::{negotiate, Target};
-use super::render::{self, error_response, respond, IncludeObject};
+use super::protobuf;
+use super::render::{self, error_response, IncludeObject};
 use crate::body::{read_limited, Body, ReadBodyError};
 use crate::registry::{
-    meta, DeleteOutcome, ListParams, Preconditions, RequestContext, Store, WatchOut,
+    meta, DeleteOutcome, ListParams, Preconditions, RequestContext, ResourceDecl, Store, WatchOut,
 };
 use crate::request_info::{query_param, RequestInfo};
 
@@ -38,8 +39,11 @@ pub async fn serve(
     req: Request<Body>,
     cfg: &EndpointConfig,
 ) -> Response<Body> {
+    // Errors go out in protobuf too when the client asked for it first.
+    let protobuf_errors = protobuf::request_response_schema(&req, &store.decl).is_some();
     match serve_inner(store, info, ctx, req, cfg).await {
         Ok(resp) => resp,
+        Err(e) if protobuf_errors => protobuf::error_response(&e),
         Err(e) => error_response(&e),
     }
 }
@@ -87,10 +91,22 @@ async fn serve_inner(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let collection = info.name.is_empty();
-    let target = negotiate(
-        accept.as_deref(),
-        collection && info.verb != "deletecollection",
-    )?;
+    // Protobuf responses when the client lists protobuf first and the kind declares a type;
+    // objects are then rendered as for JSON and encoded at the end. Watches stay JSON.
+    let proto = protobuf::response_schema(accept.as_deref(), &decl).filter(|_| info.verb != "watch");
+    let target = match proto {
+        Some(_) => Target::Json,
+        None => negotiate(
+            accept.as_deref(),
+            collection && info.verb != "deletecollection",
+        )?,
+    };
+    // Every response below goes through this `respond`, which encodes protobuf when asked.
+    let respond = |status: StatusCode, body: &Value, target: Target, pretty: bool| {
+        proto
+            .and_then(|_| protobuf::respond(status, &decl, body))
+            .unwrap_or_else(|| render::respond(status, body, target, pretty))
+    };
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
     ctx.dry_run = dry_run(query)?;
 
@@ -150,9 +166,18 @@ async fn serve_inner(
             if let Some(r) = out.remaining {
                 list_meta.insert("remainingItemCount".into(), json!(r));
             }
-            let body =
-                render::render_list(&decl, out.items, Value::Object(list_meta), target, include);
-            Ok(respond(StatusCode::OK, &body, target, pretty))
+            if let Some(resp) = proto.and_then(|_| protobuf::list_response(&decl, &out.items, &list_meta)) {
+                return Ok(resp);
+            }
+            let (body, content_type) = render::render_list(
+                &decl,
+                out.items,
+                Value::Object(list_meta),
+                target,
+                include,
+                pretty,
+            )?;
+            Ok(render::bytes_response(StatusCode::OK, body, content_type))
         }
         "watch" => {
             let mut params = ListParams::from_query(query)?;
@@ -168,7 +193,7 @@ async fn serve_inner(
             Ok(watch_response(store, rx, &params, target, include, cfg))
         }
         "create" => {
-            let obj = read_object(req, cfg).await?;
+            let obj = read_object(req, &decl, cfg).await?;
             let created = store.create(&ctx, &namespace, obj).await?;
             Ok(respond(
                 StatusCode::CREATED,
@@ -178,7 +203,7 @@ async fn serve_inner(
             ))
         }
         "update" => {
-            let obj = read_object(req, cfg).await?;
+            let obj = read_object(req, &decl, cfg).await?;
             let (updated, created) = store
                 .update(&ctx, &namespace, &info.name, &info.subresource, obj)
                 .await?;
@@ -248,7 +273,8 @@ async fn serve_inner(
             let opts = read_delete_options(req, query, cfg).await?;
             let listed = store.list(&namespace, &params).await?;
             let mut deleted = Vec::new();
-            for obj in listed.items {
+            for wire in listed.items {
+                let obj = render::parse_wire(&wire)?;
                 let ns = meta::namespace(&obj).to_string();
                 let name = meta::name(&obj).to_string();
                 match store.delete(&ctx, &ns, &name, &opts).await {
@@ -260,7 +286,7 @@ async fn serve_inner(
                 }
             }
             let list_meta = json!({"resourceVersion": listed.revision.to_string()});
-            let body = render::render_list(&decl, deleted, list_meta, Target::Json, include);
+            let body = render::render_list_value(&decl, deleted, list_meta, Target::Json, include);
             Ok(respond(StatusCode::OK, &body, Target::Json, pretty))
         }
         other => Err(ApiError::method_not_supported(
@@ -287,8 +313,12 @@ async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, Ap
         })
 }
 
-/// Reads a JSON object body (create and update).
-async fn read_object(req: Request<Body>, cfg: &EndpointConfig) -> Result<Value, ApiError> {
+/// Reads an object body (create and update): JSON, or protobuf for kinds that declare a type.
+async fn read_object(
+    req: Request<Body>,
+    decl: &ResourceDecl,
+    cfg: &EndpointConfig,
+) -> Result<Value, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -299,8 +329,17 @@ async fn read_object(req: Request<Body>, cfg: &EndpointConfig) -> Result<Value, 
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if content_type == protobuf::PROTOBUF {
+        if let Some(schema) = decl.schema {
+            let body = read_body(req, cfg).await?;
+            return protobuf::decode_object(decl, schema, &body);
+        }
+    }
     if !matches!(content_type.as_str(), "application/json" | "" | "*/*") {
-        return Err(ApiError::unsupported_media_type_accepted(&BODY_TYPES));
+        return Err(match decl.schema {
+            Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
+            None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
+        });
     }
     let body = read_body(req, cfg).await?;
     let value: Value = serde_json::from_slice(&body)
@@ -319,27 +358,37 @@ async fn read_delete_options(
     _query: Option<&str>,
     cfg: &EndpointConfig,
 ) -> Result<Preconditions, ApiError> {
+    let is_protobuf = protobuf::is_protobuf_body(&req);
     let body = read_body(req, cfg).await?;
     let mut pre = Preconditions::default();
-    if body.iter().any(|b| !b.is_ascii_whitespace()) {
+    if is_protobuf && !body.is_empty() {
+        let opts = protobuf::decode_delete_options(&body)?;
+        apply_delete_options(&opts, &mut pre)?;
+    } else if body.iter().any(|b| !b.is_ascii_whitespace()) {
         let opts: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(&format!("error decoding DeleteOptions: {e}")))?;
-        if let Some(p) = opts.get("preconditions") {
-            pre.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
-            pre.resource_version = p
-                .get("resourceVersion")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-        }
-        if let Some(dr) = opts.get("dryRun").and_then(Value::as_array) {
-            if dr.iter().any(|v| v.as_str() != Some("All")) {
-                return Err(ApiError::bad_request(
-                    "dryRun: Unsupported value: supported values: \"All\"",
-                ));
-            }
-        }
+        apply_delete_options(&opts, &mut pre)?;
     }
     Ok(pre)
+}
+
+/// Takes the preconditions of a `DeleteOptions` (JSON form) and checks its `dryRun`.
+fn apply_delete_options(opts: &Value, pre: &mut Preconditions) -> Result<(), ApiError> {
+    if let Some(p) = opts.get("preconditions") {
+        pre.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+        pre.resource_version = p
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    if let Some(dr) = opts.get("dryRun").and_then(Value::as_array) {
+        if dr.iter().any(|v| v.as_str() != Some("All")) {
+            return Err(ApiError::bad_request(
+                "dryRun: Unsupported value: supported values: \"All\"",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Content types accepted for PATCH bodies, as upstream lists them.
@@ -401,8 +450,21 @@ fn encode_event(store: &Store, ev: WatchOut, target: Target, include: IncludeObj
     let decl = &store.decl;
     let type_name = ev.type_name();
     let object = match ev {
-        WatchOut::Added(o) | WatchOut::Modified(o) | WatchOut::Deleted(o) => {
-            render::render_object(decl, o, target, include)
+        WatchOut::Added(wire) | WatchOut::Modified(wire) | WatchOut::Deleted(wire) => {
+            if matches!(target, Target::Json) {
+                // The object's bytes as stored: nothing is serialized per watcher.
+                let mut line = Vec::with_capacity(wire.len() + 32);
+                line.extend_from_slice(b"{\"type\":\"");
+                line.extend_from_slice(type_name.as_bytes());
+                line.extend_from_slice(b"\",\"object\":");
+                line.extend_from_slice(&wire);
+                line.extend_from_slice(b"}\n");
+                return Bytes::from(line);
+            }
+            match render::parse_wire(&wire) {
+                Ok(o) => render::render_object(decl, o, target, include),
+                Err(e) => e.to_status(),
+            }
         }
         WatchOut::Bookmark(rv, initial_end) => {
             let mut m = json!({"resourceVersion": rv});

@@ -1,5 +1,7 @@
 //! The generic registry: resource declarations, strategies and the one Store serving them.
 
+pub mod cacher;
+pub mod encoding;
 pub mod list_options;
 pub mod meta;
 pub mod resource;

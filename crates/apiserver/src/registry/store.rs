@@ -11,6 +11,8 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use storage::{ListOptions, Revision, Storage, StorageError};
 
+use super::cacher::{CacheError, Cacher};
+use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
 use super::resource::ResourceDecl;
@@ -38,11 +40,13 @@ pub struct Store {
     /// `<etcd prefix>/<storage path>/`: every key of this resource starts with it.
     key_root: String,
     admission: AdmissionChain,
+    /// The watch cache, when enabled for this resource.
+    cacher: Option<Arc<Cacher>>,
 }
 
-/// A list's result, before rendering.
+/// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
 pub struct ListOutput {
-    pub items: Vec<Value>,
+    pub items: Vec<Bytes>,
     pub revision: Revision,
     pub continue_token: Option<String>,
     pub remaining: Option<usize>,
@@ -116,7 +120,19 @@ impl Store {
             storage,
             key_root,
             admission,
+            cacher: None,
         }
+    }
+
+    /// Puts a watch cache keeping `capacity` recent events in front of storage.
+    pub fn with_watch_cache(mut self, capacity: usize) -> Self {
+        self.cacher = Some(Cacher::start(self.storage.clone(), &self.key_root, capacity));
+        self
+    }
+
+    /// The watch cache, when enabled.
+    pub fn cacher(&self) -> Option<&Arc<Cacher>> {
+        self.cacher.as_ref()
     }
 
     /// The storage backend behind this store.
@@ -160,9 +176,7 @@ impl Store {
     }
 
     fn encode(obj: &Value) -> Bytes {
-        let mut stored = obj.clone();
-        meta::set_meta(&mut stored, "resourceVersion", None);
-        Bytes::from(serde_json::to_vec(&stored).unwrap_or_default())
+        encode_canonical(obj)
     }
 
     fn invalid(&self, name: &str, errs: Vec<FieldError>) -> ApiError {
@@ -666,6 +680,37 @@ impl Store {
         ))
     }
 
+    /// Whether an object known by its name, namespace, labels and wire bytes passes the
+    /// selectors; the bytes are parsed only for field selectors on other fields.
+    pub fn matches_parts(
+        &self,
+        name: &str,
+        namespace: &str,
+        labels: &serde_json::Map<String, Value>,
+        wire: &[u8],
+        params: &ListParams,
+    ) -> bool {
+        if let Some(sel) = &params.label_selector {
+            if !sel.matches(labels) {
+                return false;
+            }
+        }
+        if let Some(sel) = &params.field_selector {
+            let parsed: std::cell::OnceCell<Value> = std::cell::OnceCell::new();
+            let strategy = &self.decl.strategy;
+            return sel.matches(|field| match field {
+                "metadata.name" => Some(name.to_string()),
+                "metadata.namespace" => Some(namespace.to_string()),
+                f => {
+                    let obj =
+                        parsed.get_or_init(|| serde_json::from_slice(wire).unwrap_or(Value::Null));
+                    strategy.field_value(obj, f)
+                }
+            });
+        }
+        true
+    }
+
     /// Whether an object passes the list's label and field selectors.
     pub fn matches(&self, obj: &Value, params: &ListParams) -> bool {
         if let Some(sel) = &params.label_selector {
@@ -752,8 +797,62 @@ impl Store {
     }
 
     /// LIST: one namespace or all, with selectors, pagination and resourceVersion semantics.
+    /// Served from the watch cache when it can be (no pagination, not an exact revision).
     pub async fn list(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, ApiError> {
         self.check_field_selector(params)?;
+        if let Some(out) = self.list_from_cache(namespace, params).await? {
+            return Ok(out);
+        }
+        self.list_from_storage(namespace, params).await
+    }
+
+    /// Serves a list from the cache, or `None` when the cache cannot serve it.
+    async fn list_from_cache(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<Option<ListOutput>, ApiError> {
+        let Some(cacher) = &self.cacher else {
+            return Ok(None);
+        };
+        if params.limit > 0 || params.continue_token.is_some() || params.rv_match == Some(RvMatch::Exact) {
+            return Ok(None);
+        }
+        let fresh = match params.revision()? {
+            None => cacher.wait_consistent(FUTURE_RV_WAIT).await,
+            Some(0) => true,
+            Some(rv) => {
+                if !cacher.wait_for(rv, FUTURE_RV_WAIT).await {
+                    // Let storage decide: it answers 504 for a revision it does not have.
+                    return Ok(None);
+                }
+                true
+            }
+        };
+        if !fresh {
+            return Ok(None);
+        }
+        let Ok((revision, objects)) = cacher.snapshot(&self.list_prefix(namespace)) else {
+            return Ok(None);
+        };
+        let filtered = params.label_selector.is_some() || params.field_selector.is_some();
+        let items = objects
+            .iter()
+            .filter(|o| {
+                !filtered || self.matches_parts(&o.name, &o.namespace, &o.labels, &o.wire, params)
+            })
+            .map(|o| o.wire.clone())
+            .collect();
+        Ok(Some(ListOutput {
+            items,
+            revision,
+            continue_token: None,
+            remaining: None,
+        }))
+    }
+
+    /// Lists from storage, following `limit` and `continue` at a pinned revision.
+    async fn list_from_storage(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, ApiError> {
         let prefix = self.list_prefix(namespace);
         let mut revision = self.list_revision(params).await?;
         let mut start_key = params
@@ -767,6 +866,7 @@ impl Store {
                 ));
             }
         }
+        let filtered = params.label_selector.is_some() || params.field_selector.is_some();
         let mut items = Vec::new();
         loop {
             let want = if params.limit > 0 {
@@ -794,10 +894,15 @@ impl Store {
             revision = Some(res.revision);
             let last_key = res.items.last().map(|kv| kv.key.clone());
             for kv in &res.items {
-                let obj = self.decode(&kv.value, kv.mod_revision)?;
-                if self.matches(&obj, params) {
-                    items.push(obj);
+                let wire = with_resource_version(&kv.value, kv.mod_revision);
+                if filtered {
+                    let obj: Value = serde_json::from_slice(&wire)
+                        .map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))?;
+                    if !self.matches(&obj, params) {
+                        continue;
+                    }
                 }
+                items.push(wire);
             }
             let filled = params.limit > 0 && items.len() >= params.limit;
             if res.more && (filled || params.limit == 0) {
@@ -805,12 +910,8 @@ impl Store {
                 let next = last_key.unwrap_or_default();
                 let token = ContinueToken {
                     revision: res.revision,
-                    start: format!(
-                        "{}\u{0}",
-                        next.strip_prefix(&self.key_root).unwrap_or(&next)
-                    ),
+                    start: format!("{}\u{0}", next.strip_prefix(&self.key_root).unwrap_or(&next)),
                 };
-                let filtered = params.label_selector.is_some() || params.field_selector.is_some();
                 return Ok(ListOutput {
                     items,
                     revision: res.revision,
@@ -830,8 +931,45 @@ impl Store {
         }
     }
 
+    /// Registers a watch with the cache, waiting briefly for it to reach `after`.
+    pub(crate) async fn cache_watch(
+        &self,
+        prefix: &str,
+        after: Option<Revision>,
+    ) -> Option<Result<super::cacher::CacheWatch, ApiError>> {
+        let cacher = self.cacher.as_ref()?;
+        for attempt in 0..2 {
+            let result = match after {
+                Some(rev) => cacher.watch(prefix, rev),
+                None => cacher.watch_current(prefix),
+            };
+            match result {
+                Ok(w) => return Some(Ok(w)),
+                Err(CacheError::TooOld { requested, oldest }) => {
+                    return Some(Err(ApiError::expired(&format!(
+                        "too old resource version: {requested} ({oldest})"
+                    ))))
+                }
+                Err(CacheError::NotReady) if attempt == 0 => {
+                    let target = match after {
+                        Some(rev) => rev,
+                        None => self.storage.current_revision().await.ok()?,
+                    };
+                    if !cacher.wait_for(target, FUTURE_RV_WAIT).await {
+                        return None;
+                    }
+                }
+                Err(CacheError::NotReady) => return None,
+            }
+        }
+        None
+    }
+
     /// Counts the objects of this resource (for `apiserver_storage_objects`).
     pub async fn count(&self) -> Result<usize, ApiError> {
+        if let Some(c) = &self.cacher {
+            return Ok(c.len());
+        }
         self.storage
             .count(&self.key_root)
             .await

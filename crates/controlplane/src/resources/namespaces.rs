@@ -109,6 +109,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(NamespaceStrategy),
     )
+    .with_schema(&crate::types::NAMESPACE)
     .with_short_names(&["ns"])
     .with_subresources(&["finalize", "status"])
 }

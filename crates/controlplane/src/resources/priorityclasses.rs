@@ -134,5 +134,6 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(PriorityClassStrategy),
     )
+    .with_schema(&crate::types::PRIORITY_CLASS)
     .with_short_names(&["pc"])
 }

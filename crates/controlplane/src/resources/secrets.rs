@@ -130,4 +130,5 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(SecretStrategy),
     )
+    .with_schema(&crate::types::SECRET)
 }
