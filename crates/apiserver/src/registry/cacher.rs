@@ -119,7 +119,9 @@ pub struct Cacher {
     storage: Arc<dyn Storage>,
     capacity: usize,
     state: Mutex<State>,
-    revision: watch::Sender<Revision>,
+    /// The cache's revision; `None` while it is not ready (before the first list, and
+    /// while it re-lists).
+    revision: watch::Sender<Option<Revision>>,
 }
 
 /// A registered watch: the replayed events, then live notices.
@@ -141,7 +143,7 @@ impl Cacher {
             storage,
             capacity: capacity.max(1),
             state: Mutex::new(State::default()),
-            revision: watch::channel(0).0,
+            revision: watch::channel(None).0,
         });
         let weak = Arc::downgrade(&cacher);
         tokio::spawn(async move {
@@ -190,18 +192,20 @@ impl Cacher {
             }
             st.ready = true;
         }
-        self.revision.send_replace(listed.revision);
+        self.revision.send_replace(Some(listed.revision));
         while let Some(item) = stream.next().await {
             match item {
                 Ok(WatchItem::Event(ev)) => self.apply(ev),
                 Ok(WatchItem::Progress(rev)) => self.progress(rev),
                 Err(e) => {
                     self.lock().ready = false;
+                    self.revision.send_replace(None);
                     return Err(e);
                 }
             }
         }
         self.lock().ready = false;
+        self.revision.send_replace(None);
         Err(StorageError::Unavailable("storage watch ended".into()))
     }
 
@@ -242,7 +246,7 @@ impl Cacher {
         });
         let rev = st.revision;
         drop(st);
-        self.revision.send_replace(rev);
+        self.revision.send_replace(Some(rev));
     }
 
     fn progress(&self, rev: Revision) {
@@ -256,17 +260,15 @@ impl Cacher {
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         });
         drop(st);
-        self.revision.send_replace(rev);
+        self.revision.send_replace(Some(rev));
     }
 
     /// Waits until the cache has seen everything up to `rev`; false on timeout.
     pub async fn wait_for(&self, rev: Revision, timeout: Duration) -> bool {
         let mut rx = self.revision.subscribe();
-        let ready = |r: &Revision| *r >= rev;
-        matches!(
-            tokio::time::timeout(timeout, rx.wait_for(ready)).await,
-            Ok(Ok(_))
-        ) && self.lock().ready
+        let caught_up = |r: &Option<Revision>| r.is_some_and(|r| r >= rev);
+        let outcome = tokio::time::timeout(timeout, rx.wait_for(caught_up)).await;
+        matches!(outcome, Ok(Ok(_)))
     }
 
     /// Waits until the cache is as fresh as storage is now (a consistent read).
