@@ -46,7 +46,7 @@ impl AdmissionPlugin for NamespaceLifecycle {
         let Some(namespaces) = self.namespaces.get() else {
             return Err(ApiError::internal("namespace lifecycle is not initialised"));
         };
-        let ns = namespaces.get("", attrs.namespace).await?;
+        let ns = namespaces.get_cached("", attrs.namespace).await?;
         let terminating =
             ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
         if terminating {

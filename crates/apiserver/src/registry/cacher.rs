@@ -294,6 +294,15 @@ impl Cacher {
         Ok((st.revision, items))
     }
 
+    /// The cached object at `key`, when the cache is ready and holds it.
+    pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
+        let st = self.lock();
+        if !st.ready {
+            return None;
+        }
+        st.objects.get(key).cloned()
+    }
+
     /// Counts the objects cached (all of this resource).
     pub fn len(&self) -> usize {
         self.lock().objects.len()

@@ -29,6 +29,9 @@ pub struct RequestContext {
 /// Conflicts retried by a patch or an unconditional update before giving up.
 const MAX_UPDATE_RETRIES: usize = 8;
 
+/// Longest wait for the watch cache to take in a write before answering the client.
+const SETTLE_WAIT: Duration = Duration::from_secs(1);
+
 /// How long a list waits for a requested future resource version to appear.
 const FUTURE_RV_WAIT: Duration = Duration::from_secs(3);
 
@@ -261,6 +264,18 @@ impl Store {
         }
     }
 
+    /// GET that may be served from the watch cache (slightly stale at worst), falling back
+    /// to storage when the cache does not hold the object: for admission lookups, as
+    /// upstream's listers with a live lookup on a miss.
+    pub async fn get_cached(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        if let Some(obj) = self.cacher.as_ref().and_then(|c| c.get(&self.key(namespace, name))) {
+            if let Ok(v) = serde_json::from_slice(&obj.wire) {
+                return Ok(v);
+            }
+        }
+        self.get(namespace, name).await
+    }
+
     /// POST: creates an object in `namespace` (ignored for cluster-scoped kinds).
     pub async fn create(
         &self,
@@ -340,8 +355,18 @@ impl Store {
             .create(&self.key(&ns, &name), Self::encode(&obj))
             .await
             .map_err(|e| self.err(&name, e))?;
+        self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)
+    }
+
+    /// Waits (briefly) until this resource's watch cache holds a write just made, so that
+    /// what a client wrote is in every list and admission lookup served from the cache
+    /// once the write is acknowledged.
+    async fn settle(&self, rev: Revision) {
+        if let Some(c) = &self.cacher {
+            c.wait_for(rev, SETTLE_WAIT).await;
+        }
     }
 
     /// PUT of the object or one of its subresources. Returns the object and whether it was
@@ -575,13 +600,17 @@ impl Store {
         let key = self.key(&ns, name);
         if finished {
             return match self.storage.delete(&key, Some(rev)).await {
-                Ok((_, _)) => Ok(new),
+                Ok((_, deleted_at)) => {
+                    self.settle(deleted_at).await;
+                    Ok(new)
+                }
                 Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
                 Err(e) => Err(UpdateError::Api(self.err(name, e))),
             };
         }
         match self.storage.update(&key, rev, Self::encode(&new)).await {
             Ok(new_rev) => {
+                self.settle(new_rev).await;
                 meta::set_meta(
                     &mut new,
                     "resourceVersion",
@@ -648,6 +677,7 @@ impl Store {
                     .await
                 {
                     Ok(rev) => {
+                        self.settle(rev).await;
                         meta::set_meta(
                             &mut marked,
                             "resourceVersion",
@@ -664,6 +694,7 @@ impl Store {
             }
             match self.storage.delete(&key, Some(current.mod_revision)).await {
                 Ok((_, rev)) => {
+                    self.settle(rev).await;
                     let mut gone = obj;
                     meta::set_meta(&mut gone, "resourceVersion", Some(json!(rev.to_string())));
                     return Ok(DeleteOutcome::Deleted(gone));
