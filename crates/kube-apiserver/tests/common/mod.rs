@@ -18,7 +18,7 @@ pub struct Server {
     pub port: u16,
     pub data_dir: PathBuf,
     /// Keeps the temporary directory alive when the server owns it.
-    _tmp: Option<tempfile::TempDir>,
+    pub _tmp: Option<tempfile::TempDir>,
     pub log_path: PathBuf,
 }
 
