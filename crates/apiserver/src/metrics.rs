@@ -44,11 +44,9 @@ impl RequestLabels {
             ("version", &self.version),
         ];
         // Variable labels sort by name; a histogram's `le` always comes last.
-        let (le, others): (Vec<(&str, &str)>, Vec<(&str, &str)>) =
-            extra.iter().copied().partition(|(k, _)| *k == "le");
-        pairs.extend(others);
+        pairs.extend(extra.iter().filter(|(k, _)| *k != "le"));
         pairs.sort_by(|a, b| a.0.cmp(b.0));
-        pairs.extend(le);
+        pairs.extend(extra.iter().filter(|(k, _)| *k == "le"));
         let body: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))

@@ -63,7 +63,10 @@ fn gvk_map(decls: &[&ResourceDecl], gvs: &[(String, String)]) -> BTreeMap<String
             d.list_kind(),
         ));
     }
-    for m in [&apimachinery::types::DELETE_OPTIONS, &apimachinery::types::WATCH_EVENT] {
+    for m in [
+        &apimachinery::types::DELETE_OPTIONS,
+        &apimachinery::types::WATCH_EVENT,
+    ] {
         let Some((_, _, kind)) = m.gvk else { continue };
         let entry = map.entry(m.name.to_string()).or_default();
         entry.push((String::new(), "v1".to_string(), kind.to_string()));
@@ -249,11 +252,7 @@ fn sort_keys(v: &mut Value) {
     }
 }
 
-fn v3_document(
-    paths: &Paths,
-    universe: &Universe,
-    gvks: &BTreeMap<String, Vec<Gvk>>,
-) -> Value {
+fn v3_document(paths: &Paths, universe: &Universe, gvks: &BTreeMap<String, Vec<Gvk>>) -> Value {
     let mut refs = BTreeSet::new();
     let paths = paths_json(paths, Flavor::V3, &mut refs);
     let renderer = Renderer {

@@ -56,11 +56,17 @@ static API_RESOURCE_T: Type = Type::Message(&API_RESOURCE);
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList`.
 pub static API_RESOURCE_LIST: Message = Message {
     name: "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList",
-    description: "APIResourceList lists the resources of one group-version, with their scope and verbs.",
+    description:
+        "APIResourceList lists the resources of one group-version, with their scope and verbs.",
     gvk: Some(("", "v1", "APIResourceList")),
     fields: &[
-        Field::new("groupVersion", 1, Type::String).doc("The group-version the resources belong to.").required(),
-        Field::new("resources", 2, Type::List(&API_RESOURCE_T)).doc("The resources of the group-version.").required().merge(ATOMIC),
+        Field::new("groupVersion", 1, Type::String)
+            .doc("The group-version the resources belong to.")
+            .required(),
+        Field::new("resources", 2, Type::List(&API_RESOURCE_T))
+            .doc("The resources of the group-version.")
+            .required()
+            .merge(ATOMIC),
     ],
 };
 
@@ -94,8 +100,12 @@ pub static GROUP_VERSION_FOR_DISCOVERY: Message = Message {
     description: "GroupVersionForDiscovery names one version of a group.",
     gvk: None,
     fields: &[
-        Field::new("groupVersion", 1, Type::String).doc("The `group/version` string.").required(),
-        Field::new("version", 2, Type::String).doc("The version alone, so that clients need not split groupVersion.").required(),
+        Field::new("groupVersion", 1, Type::String)
+            .doc("The `group/version` string.")
+            .required(),
+        Field::new("version", 2, Type::String)
+            .doc("The version alone, so that clients need not split groupVersion.")
+            .required(),
     ],
 };
 
@@ -121,9 +131,10 @@ pub static API_GROUP_LIST: Message = Message {
     name: "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList",
     description: "APIGroupList lists the named groups served at /apis.",
     gvk: Some(("", "v1", "APIGroupList")),
-    fields: &[
-        Field::new("groups", 1, Type::List(&API_GROUP_T)).doc("The groups served.").required().merge(ATOMIC),
-    ],
+    fields: &[Field::new("groups", 1, Type::List(&API_GROUP_T))
+        .doc("The groups served.")
+        .required()
+        .merge(ATOMIC)],
 };
 
 /// `io.k8s.apimachinery.pkg.version.Info` (JSON only; numbers are in field order).
@@ -132,19 +143,39 @@ pub static VERSION_INFO: Message = Message {
     description: "Info describes the version of the server.",
     gvk: None,
     fields: &[
-        Field::new("major", 1, Type::String).doc("The major version of the API served.").required(),
-        Field::new("minor", 2, Type::String).doc("The minor version of the API served.").required(),
+        Field::new("major", 1, Type::String)
+            .doc("The major version of the API served.")
+            .required(),
+        Field::new("minor", 2, Type::String)
+            .doc("The minor version of the API served.")
+            .required(),
         Field::new("emulationMajor", 3, Type::String).doc("The major version the server emulates."),
         Field::new("emulationMinor", 4, Type::String).doc("The minor version the server emulates."),
-        Field::new("minCompatibilityMajor", 5, Type::String).doc("The major version of the oldest release the server is compatible with."),
-        Field::new("minCompatibilityMinor", 6, Type::String).doc("The minor version of the oldest release the server is compatible with."),
-        Field::new("gitVersion", 7, Type::String).doc("The full version string.").required(),
-        Field::new("gitCommit", 8, Type::String).doc("The commit the server was built from.").required(),
-        Field::new("gitTreeState", 9, Type::String).doc("Whether the build tree was clean.").required(),
-        Field::new("buildDate", 10, Type::String).doc("When the server was built.").required(),
-        Field::new("goVersion", 11, Type::String).doc("The toolchain the server was built with.").required(),
-        Field::new("compiler", 12, Type::String).doc("The compiler used.").required(),
-        Field::new("platform", 13, Type::String).doc("The operating system and architecture.").required(),
+        Field::new("minCompatibilityMajor", 5, Type::String)
+            .doc("The major version of the oldest release the server is compatible with."),
+        Field::new("minCompatibilityMinor", 6, Type::String)
+            .doc("The minor version of the oldest release the server is compatible with."),
+        Field::new("gitVersion", 7, Type::String)
+            .doc("The full version string.")
+            .required(),
+        Field::new("gitCommit", 8, Type::String)
+            .doc("The commit the server was built from.")
+            .required(),
+        Field::new("gitTreeState", 9, Type::String)
+            .doc("Whether the build tree was clean.")
+            .required(),
+        Field::new("buildDate", 10, Type::String)
+            .doc("When the server was built.")
+            .required(),
+        Field::new("goVersion", 11, Type::String)
+            .doc("The toolchain the server was built with.")
+            .required(),
+        Field::new("compiler", 12, Type::String)
+            .doc("The compiler used.")
+            .required(),
+        Field::new("platform", 13, Type::String)
+            .doc("The operating system and architecture.")
+            .required(),
     ],
 };
 

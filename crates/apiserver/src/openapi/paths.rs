@@ -138,22 +138,26 @@ const FIELD_MANAGER: &str = "The name of the actor making the change, recorded i
 const FIELD_MANAGER_PATCH: &str = "The name of the actor making the change, recorded in managedFields. At most 128 characters, all printable. Required for apply patches (application/apply-patch+yaml), optional for the other patch types (JSON patch, merge patch, strategic merge patch).";
 const FIELD_VALIDATION: &str = "How the server treats unknown and duplicate fields in the request object (POST, PUT, PATCH): 'Ignore' drops unknown fields silently and keeps the last of duplicate fields; 'Warn' (the default) does the same but reports each one in a warning header; 'Strict' rejects the request with a BadRequest error naming every unknown or duplicate field.";
 const FORCE: &str = "Force an apply request: take over fields that other managers own instead of failing with a conflict. Must be unset for other patch types.";
-const LABEL_SELECTOR: &str = "Only objects whose labels match this selector are returned. Defaults to everything.";
-const FIELD_SELECTOR: &str = "Only objects whose fields match this selector are returned. Defaults to everything.";
+const LABEL_SELECTOR: &str =
+    "Only objects whose labels match this selector are returned. Defaults to everything.";
+const FIELD_SELECTOR: &str =
+    "Only objects whose fields match this selector are returned. Defaults to everything.";
 const LIMIT: &str = "The maximum number of items to return. When more exist, the list metadata carries a continue token for the next chunk; fewer items (even none) may be returned, so only a missing continue token means the end. Together the chunks form a consistent snapshot as of the first request: objects created, changed or deleted later do not appear. Not supported with watch.";
 const CONTINUE: &str = "The continue token of a previous chunked list response, to get the next chunk of the same query (only continue may differ). An expired token is answered with 410 ResourceExpired, carrying a new token that continues from the latest snapshot (inconsistently with the earlier chunks); a client needing a consistent list starts over. Not supported with watch: start a watch from the list's resourceVersion instead.";
 const RESOURCE_VERSION: &str = "Constrains which resource versions the request may be served from; see https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions. Defaults to unset.";
 const RESOURCE_VERSION_MATCH: &str = "How resourceVersion applies to a list: 'NotOlderThan' or 'Exact'. Recommended whenever resourceVersion is set on a list; see https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions. Defaults to unset.";
 const SEND_INITIAL_EVENTS: &str = "With watch=true, the stream starts with synthetic ADDED events for the objects that exist, followed by a BOOKMARK event whose object carries the resourceVersion of that state and the annotation \"k8s.io/initial-events-end\": \"true\"; then changes follow as usual. Requires resourceVersionMatch=NotOlderThan: the initial state is at least as new as resourceVersion, or, when resourceVersion is unset, a consistent read as of the request. Defaults to true when resourceVersion is \"\" or \"0\", false otherwise.";
 const SHARD_SELECTOR: &str = "Only objects in the given shard are returned: a CEL expression of shardRange(field, 'hexStart', 'hexEnd') terms joined by ||, over object.metadata.uid or object.metadata.namespace, where the range bounds (inclusive start, exclusive end, '0x' hex strings) are over the 64-bit FNV-1a hash of the field. Alpha: requires the ShardedListAndWatch feature gate.";
-const TIMEOUT_SECONDS: &str = "A limit on the duration of the list or watch call, whatever the activity.";
+const TIMEOUT_SECONDS: &str =
+    "A limit on the duration of the list or watch call, whatever the activity.";
 const WATCH: &str = "Watch for changes to the described resources, returned as a stream of add, update and delete notifications. Use with resourceVersion.";
 const ALLOW_WATCH_BOOKMARKS: &str = "Ask for BOOKMARK watch events. The server sends them at its discretion: clients may not assume any interval, nor that any is sent at all. Ignored outside a watch.";
 const GRACE_PERIOD_SECONDS: &str = "Seconds to wait before the object is deleted: a non-negative integer, zero meaning immediately. Unset means the kind's default grace period.";
 const IGNORE_STORE_READ_ERROR: &str = "If true, an object that cannot be read from storage (its data cannot be decrypted or decoded) is deleted anyway, skipping finalizers and precondition checks. Unsafe, and may break whatever relies on the normal deletion flow: meant only for objects known to be corrupt. Defaults to false.";
 const ORPHAN_DEPENDENTS: &str = "Deprecated: use propagationPolicy. If true, the \"orphan\" finalizer is added to the object so that its dependents are orphaned; if false, it is removed. Cannot be set together with propagationPolicy.";
 const PROPAGATION_POLICY: &str = "How garbage collection treats the dependents: 'Orphan' leaves them, 'Background' lets the garbage collector delete them in the background, 'Foreground' deletes them before the owner (cascading). Cannot be set together with orphanDependents; unset means the default given by the object's finalizers and its kind.";
-const NAMESPACE: &str = "The namespace: the scope of object names and of authorization, such as a team or a project.";
+const NAMESPACE: &str =
+    "The namespace: the scope of object names and of authorization, such as a team or a project.";
 
 fn list_params() -> Vec<Param> {
     vec![
@@ -369,7 +373,10 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
         required: true,
     };
     let kind_resp = |codes: &[u16]| -> Vec<(u16, Option<String>)> {
-        let mut r: Vec<_> = codes.iter().map(|c| (*c, Some(kind_schema.clone()))).collect();
+        let mut r: Vec<_> = codes
+            .iter()
+            .map(|c| (*c, Some(kind_schema.clone())))
+            .collect();
         r.push((401, None));
         r
     };
@@ -464,6 +471,7 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
             ns,
         );
         o.body = Some(patch_body());
+        o.consumes = PATCH_MEDIA;
         o.responses = kind_resp(&[200, 201]);
         add(paths, item.clone(), o);
     }
@@ -539,6 +547,7 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                         ns,
                     );
                     o.body = Some(patch_body());
+                    o.consumes = PATCH_MEDIA;
                     o.responses = kind_resp(&[200, 201]);
                     o
                 }
@@ -552,7 +561,16 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
         let watch_event = apimachinery::types::WATCH_EVENT.name.to_string();
         let watch_base = format!("{base}/watch{ns_segment}/{}", d.plural);
         let watch_op = |rest: String, description: String, action: &'static str, named, scoped| {
-            let mut o = op("get", "watch", rest, description, action, list_params(), named, scoped);
+            let mut o = op(
+                "get",
+                "watch",
+                rest,
+                description,
+                action,
+                list_params(),
+                named,
+                scoped,
+            );
             o.responses = vec![(200, Some(watch_event.clone())), (401, None)];
             o.produces = STREAM_MEDIA;
             o

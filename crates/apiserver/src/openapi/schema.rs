@@ -52,7 +52,10 @@ pub type Gvk = (String, String, String);
 pub enum Def {
     Message(&'static Message),
     /// The `<kind>` list of a resource, whose items have the schema named `item`.
-    List { kind: String, item: String },
+    List {
+        kind: String,
+        item: String,
+    },
     /// A kind served without a declared schema: any fields are kept.
     Permissive,
     Time,
@@ -170,7 +173,9 @@ pub fn list_schema_name(d: &ResourceDecl) -> String {
 fn default_package(group: &str, version: &str) -> String {
     let package = match group {
         "" => "io.k8s.api.core".to_string(),
-        "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".to_string(),
+        "apiextensions.k8s.io" => {
+            "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".to_string()
+        }
         "apiregistration.k8s.io" => "io.k8s.kube-aggregator.pkg.apis.apiregistration".to_string(),
         "internal.apiserver.k8s.io" => "io.k8s.api.apiserverinternal".to_string(),
         g if !g.contains('.') => format!("io.k8s.api.{g}"),
@@ -200,7 +205,8 @@ fn gvk_json(gvks: &[Gvk]) -> Value {
 }
 
 fn is_bare_ref(v: &Value) -> bool {
-    v.as_object().is_some_and(|o| o.len() == 1 && o.contains_key("$ref"))
+    v.as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key("$ref"))
 }
 
 impl Renderer<'_> {
@@ -278,9 +284,9 @@ impl Renderer<'_> {
     }
 
     fn type_meta(props: &mut Map<String, Value>) {
-        props
-            .entry("apiVersion")
-            .or_insert_with(|| json!({"type": "string", "description": meta_types::API_VERSION_DOC}));
+        props.entry("apiVersion").or_insert_with(
+            || json!({"type": "string", "description": meta_types::API_VERSION_DOC}),
+        );
         props
             .entry("kind")
             .or_insert_with(|| json!({"type": "string", "description": meta_types::KIND_DOC}));
@@ -334,10 +340,16 @@ impl Renderer<'_> {
                 for f in m.fields {
                     props.insert(f.json.to_string(), self.field_schema(f, refs));
                 }
-                if gvks.is_some() {
+                // Kinds carry type metadata; a watch event, though it has a kind, does not.
+                if gvks.is_some() && m.name != apimachinery::types::WATCH_EVENT.name {
                     Self::type_meta(&mut props);
                 }
-                let required = m.fields.iter().filter(|f| f.required).map(|f| f.json).collect();
+                let required = m
+                    .fields
+                    .iter()
+                    .filter(|f| f.required)
+                    .map(|f| f.json)
+                    .collect();
                 Self::object(m.description, props, required, gvks)
             }
             Def::List { kind, item } => {

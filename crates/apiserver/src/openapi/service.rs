@@ -147,14 +147,12 @@ impl OpenApiService {
         })
     }
 
-    /// The `/openapi/v3` index: each document's server-relative URL with its hash.
-    pub fn v3_index(&self, registry: &ResourceRegistry) -> Value {
-        let s = self.snapshot(registry);
-        serde_json::from_slice(&self.v3(&s).index.body).unwrap_or(Value::Null)
-    }
-
     /// Serves an OpenAPI path; `None` when `req` is for another path.
-    pub fn serve<B>(&self, registry: &ResourceRegistry, req: &Request<B>) -> Option<Response<Body>> {
+    pub fn serve<B>(
+        &self,
+        registry: &ResourceRegistry,
+        req: &Request<B>,
+    ) -> Option<Response<Body>> {
         let path = req.uri().path();
         if path == "/openapi/v2" {
             if !accepts_json(req.headers()) {
@@ -175,7 +173,12 @@ impl OpenApiService {
         let Some(doc) = self.v3(&s).docs.get(key) else {
             return Some(crate::server::not_found());
         };
-        Some(document(req, doc, s.generated_at, Some((key, query_hash(req)))))
+        Some(document(
+            req,
+            doc,
+            s.generated_at,
+            Some((key, query_hash(req))),
+        ))
     }
 }
 
@@ -269,7 +272,11 @@ fn document<B>(
             &http_date(SystemTime::now() + Duration::from_secs(365 * 24 * 3600)),
         );
     }
-    insert(&mut headers, header::LAST_MODIFIED, &http_date(generated_at));
+    insert(
+        &mut headers,
+        header::LAST_MODIFIED,
+        &http_date(generated_at),
+    );
     if not_modified(req.headers(), &etag) {
         let mut resp = Response::new(empty());
         *resp.status_mut() = StatusCode::NOT_MODIFIED;
@@ -331,7 +338,10 @@ mod tests {
     #[test]
     fn etag_matching() {
         let mut h = HeaderMap::new();
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"X\", W/\"ABC\""));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"X\", W/\"ABC\""),
+        );
         assert!(not_modified(&h, "\"ABC\""));
         assert!(!not_modified(&h, "\"AB\""));
     }

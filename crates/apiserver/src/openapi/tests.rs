@@ -19,7 +19,9 @@ static ITEM: Message = Message {
     description: "An item.",
     gvk: None,
     fields: &[
-        Field::new("name", 1, Type::String).doc("The key.").required(),
+        Field::new("name", 1, Type::String)
+            .doc("The key.")
+            .required(),
         Field::new("size", 2, Type::Quantity),
     ],
 };
@@ -29,8 +31,12 @@ static WIDGET: Message = Message {
     description: "A widget holds configuration.",
     gvk: Some(("", "v1", "Widget")),
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::OBJECT_META))
-            .doc("Standard object's metadata."),
+        Field::new(
+            "metadata",
+            1,
+            Type::Message(&apimachinery::types::OBJECT_META),
+        )
+        .doc("Standard object's metadata."),
         Field::new("data", 2, Type::Map(&Type::String)).doc("The data."),
         Field::new("binaryData", 3, Type::Map(&Type::Bytes)).doc("Binary data."),
         Field::new("count", 4, Type::Int32).required(),
@@ -84,7 +90,12 @@ fn param_names(doc: &Value, path: &str, method: &str) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .chain(op(doc, path, method)["parameters"].as_array().into_iter().flatten())
+        .chain(
+            op(doc, path, method)["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
         .filter_map(|p| p["name"].as_str().map(str::to_string))
         .collect();
     names.sort();
@@ -93,10 +104,19 @@ fn param_names(doc: &Value, path: &str, method: &str) -> Vec<String> {
 
 #[test]
 fn operation_id_segments() {
-    assert_eq!(to_operation_id("rbac.authorization", true), "RbacAuthorization");
-    assert_eq!(to_operation_id("flowcontrol.apiserver", false), "flowcontrolApiserver");
+    assert_eq!(
+        to_operation_id("rbac.authorization", true),
+        "RbacAuthorization"
+    );
+    assert_eq!(
+        to_operation_id("flowcontrol.apiserver", false),
+        "flowcontrolApiserver"
+    );
     assert_eq!(to_operation_id("v1beta1", true), "V1beta1");
-    assert_eq!(to_operation_id("stable.example.com", true), "StableExampleCom");
+    assert_eq!(
+        to_operation_id("stable.example.com", true),
+        "StableExampleCom"
+    );
 }
 
 #[test]
@@ -107,20 +127,60 @@ fn namespaced_paths_and_operations() {
     assert_eq!(doc["openapi"], "3.0.0");
 
     let ids: Vec<(&str, &str, &str, &str)> = vec![
-        ("/api/v1/namespaces/{namespace}/widgets", "get", "listCoreV1NamespacedWidget", "list"),
-        ("/api/v1/namespaces/{namespace}/widgets", "post", "createCoreV1NamespacedWidget", "post"),
+        (
+            "/api/v1/namespaces/{namespace}/widgets",
+            "get",
+            "listCoreV1NamespacedWidget",
+            "list",
+        ),
+        (
+            "/api/v1/namespaces/{namespace}/widgets",
+            "post",
+            "createCoreV1NamespacedWidget",
+            "post",
+        ),
         (
             "/api/v1/namespaces/{namespace}/widgets",
             "delete",
             "deleteCoreV1CollectionNamespacedWidget",
             "deletecollection",
         ),
-        ("/api/v1/namespaces/{namespace}/widgets/{name}", "get", "readCoreV1NamespacedWidget", "get"),
-        ("/api/v1/namespaces/{namespace}/widgets/{name}", "put", "replaceCoreV1NamespacedWidget", "put"),
-        ("/api/v1/namespaces/{namespace}/widgets/{name}", "patch", "patchCoreV1NamespacedWidget", "patch"),
-        ("/api/v1/namespaces/{namespace}/widgets/{name}", "delete", "deleteCoreV1NamespacedWidget", "delete"),
-        ("/api/v1/widgets", "get", "listCoreV1WidgetForAllNamespaces", "list"),
-        ("/api/v1/watch/widgets", "get", "watchCoreV1WidgetListForAllNamespaces", "watchlist"),
+        (
+            "/api/v1/namespaces/{namespace}/widgets/{name}",
+            "get",
+            "readCoreV1NamespacedWidget",
+            "get",
+        ),
+        (
+            "/api/v1/namespaces/{namespace}/widgets/{name}",
+            "put",
+            "replaceCoreV1NamespacedWidget",
+            "put",
+        ),
+        (
+            "/api/v1/namespaces/{namespace}/widgets/{name}",
+            "patch",
+            "patchCoreV1NamespacedWidget",
+            "patch",
+        ),
+        (
+            "/api/v1/namespaces/{namespace}/widgets/{name}",
+            "delete",
+            "deleteCoreV1NamespacedWidget",
+            "delete",
+        ),
+        (
+            "/api/v1/widgets",
+            "get",
+            "listCoreV1WidgetForAllNamespaces",
+            "list",
+        ),
+        (
+            "/api/v1/watch/widgets",
+            "get",
+            "watchCoreV1WidgetListForAllNamespaces",
+            "watchlist",
+        ),
         (
             "/api/v1/watch/namespaces/{namespace}/widgets",
             "get",
@@ -144,7 +204,10 @@ fn namespaced_paths_and_operations() {
         );
         assert_eq!(o["tags"], json!(["core_v1"]));
     }
-    assert_eq!(op(doc, "/api/v1/", "get")["operationId"], "getCoreV1APIResources");
+    assert_eq!(
+        op(doc, "/api/v1/", "get")["operationId"],
+        "getCoreV1APIResources"
+    );
     assert_eq!(
         op(doc, "/api/v1/namespaces/{namespace}/widgets", "post")["description"],
         "create a Widget"
@@ -155,11 +218,25 @@ fn namespaced_paths_and_operations() {
     let item = "/api/v1/namespaces/{namespace}/widgets/{name}";
     assert_eq!(
         param_names(doc, coll, "post"),
-        ["dryRun", "fieldManager", "fieldValidation", "namespace", "pretty"]
+        [
+            "dryRun",
+            "fieldManager",
+            "fieldValidation",
+            "namespace",
+            "pretty"
+        ]
     );
     assert_eq!(
         param_names(doc, item, "patch"),
-        ["dryRun", "fieldManager", "fieldValidation", "force", "name", "namespace", "pretty"]
+        [
+            "dryRun",
+            "fieldManager",
+            "fieldValidation",
+            "force",
+            "name",
+            "namespace",
+            "pretty"
+        ]
     );
     assert_eq!(
         param_names(doc, item, "delete"),
@@ -174,13 +251,25 @@ fn namespaced_paths_and_operations() {
             "propagationPolicy"
         ]
     );
-    assert_eq!(param_names(doc, item, "get"), ["name", "namespace", "pretty"]);
+    assert_eq!(
+        param_names(doc, item, "get"),
+        ["name", "namespace", "pretty"]
+    );
     let list = param_names(doc, coll, "get");
-    for p in ["watch", "allowWatchBookmarks", "limit", "continue", "labelSelector", "sendInitialEvents"] {
+    for p in [
+        "watch",
+        "allowWatchBookmarks",
+        "limit",
+        "continue",
+        "labelSelector",
+        "sendInitialEvents",
+    ] {
         assert!(list.iter().any(|n| n == p), "{p} in {list:?}");
     }
     let dc = param_names(doc, coll, "delete");
-    assert!(!dc.iter().any(|n| n == "watch" || n == "allowWatchBookmarks"));
+    assert!(!dc
+        .iter()
+        .any(|n| n == "watch" || n == "allowWatchBookmarks"));
     assert!(dc.iter().any(|n| n == "propagationPolicy") && dc.iter().any(|n| n == "limit"));
 
     // Shared parameters are written once on the path, in name order.
@@ -195,7 +284,9 @@ fn namespaced_paths_and_operations() {
     assert_eq!(ns["in"], "path");
     assert_eq!(ns["required"], true);
     assert_eq!(ns["schema"], json!({"type": "string", "uniqueItems": true}));
-    assert!(doc["paths"]["/api/v1/widgets"]["get"].get("parameters").is_none());
+    assert!(doc["paths"]["/api/v1/widgets"]["get"]
+        .get("parameters")
+        .is_none());
 
     // Bodies and responses.
     let post = op(doc, coll, "post");
@@ -204,13 +295,20 @@ fn namespaced_paths_and_operations() {
         json!({"content": {"*/*": {"schema": {"$ref": "#/components/schemas/io.k8s.api.core.v1.Widget"}}}, "required": true})
     );
     let created = &post["responses"]["201"]["content"];
-    for ct in ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"] {
+    for ct in [
+        "application/json",
+        "application/yaml",
+        "application/vnd.kubernetes.protobuf",
+    ] {
         assert_eq!(
             created[ct]["schema"]["$ref"],
             "#/components/schemas/io.k8s.api.core.v1.Widget"
         );
     }
-    assert_eq!(post["responses"]["401"], json!({"description": "Unauthorized"}));
+    assert_eq!(
+        post["responses"]["401"],
+        json!({"description": "Unauthorized"})
+    );
     let patch = op(doc, item, "patch");
     for ct in [
         "application/json-patch+json",
@@ -229,7 +327,8 @@ fn namespaced_paths_and_operations() {
         "#/components/schemas/io.k8s.api.core.v1.WidgetList"
     );
     assert_eq!(
-        op(doc, item, "delete")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        op(doc, item, "delete")["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"],
         "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status"
     );
 }
@@ -314,8 +413,12 @@ fn component_schemas() {
         assert!(schemas[name].is_object(), "{name}");
     }
     // Only what the paths refer to.
-    assert!(schemas.get("io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup").is_none());
-    assert!(schemas.get("io.k8s.apimachinery.pkg.version.Info").is_none());
+    assert!(schemas
+        .get("io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup")
+        .is_none());
+    assert!(schemas
+        .get("io.k8s.apimachinery.pkg.version.Info")
+        .is_none());
 
     let list = &schemas["io.k8s.api.core.v1.WidgetList"];
     assert_eq!(list["required"], json!(["items"]));
@@ -328,7 +431,8 @@ fn component_schemas() {
         json!([{"group": "", "kind": "WidgetList", "version": "v1"}])
     );
     assert_eq!(
-        schemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]["x-kubernetes-group-version-kind"],
+        schemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
+            ["x-kubernetes-group-version-kind"],
         json!([{"group": "", "kind": "DeleteOptions", "version": "v1"}])
     );
 }
@@ -342,7 +446,14 @@ fn cluster_scoped_without_schema() {
     keys.sort();
     assert_eq!(
         keys,
-        ["api", "api/v1", "apis", "apis/example.k8s.io", "apis/example.k8s.io/v1beta1", "version"]
+        [
+            "api",
+            "api/v1",
+            "apis",
+            "apis/example.k8s.io",
+            "apis/example.k8s.io/v1beta1",
+            "version"
+        ]
     );
     let doc = &docs["apis/example.k8s.io/v1beta1"];
     let base = "/apis/example.k8s.io/v1beta1";
@@ -359,13 +470,23 @@ fn cluster_scoped_without_schema() {
         "read status of the specified Gadget"
     );
     let finalize = &doc["paths"][format!("{base}/gadgets/{{name}}/finalize")];
-    assert_eq!(finalize["put"]["operationId"], "replaceExampleV1beta1GadgetFinalize");
+    assert_eq!(
+        finalize["put"]["operationId"],
+        "replaceExampleV1beta1GadgetFinalize"
+    );
     assert!(finalize.get("get").is_none() && finalize.get("patch").is_none());
     // A single operation: all its parameters are on the path.
     assert!(finalize["put"].get("parameters").is_none());
-    assert!(doc["paths"].get(format!("{base}/watch/gadgets/{{name}}")).is_some());
-    assert!(doc["paths"].get(format!("{base}/namespaces/{{namespace}}/gadgets")).is_none());
-    assert_eq!(op(doc, &format!("{base}/"), "get")["tags"], json!(["example_v1beta1"]));
+    assert!(doc["paths"]
+        .get(format!("{base}/watch/gadgets/{{name}}"))
+        .is_some());
+    assert!(doc["paths"]
+        .get(format!("{base}/namespaces/{{namespace}}/gadgets"))
+        .is_none());
+    assert_eq!(
+        op(doc, &format!("{base}/"), "get")["tags"],
+        json!(["example_v1beta1"])
+    );
 
     let schemas = &doc["components"]["schemas"];
     let gadget = &schemas["io.k8s.api.example.v1beta1.Gadget"];
@@ -376,18 +497,34 @@ fn cluster_scoped_without_schema() {
     );
     assert!(schemas["io.k8s.api.example.v1beta1.GadgetList"].is_object());
     assert_eq!(
-        schemas["io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"]["x-kubernetes-group-version-kind"],
+        schemas["io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"]
+            ["x-kubernetes-group-version-kind"],
         json!([
             {"group": "", "kind": "WatchEvent", "version": "v1"},
             {"group": "example.k8s.io", "kind": "WatchEvent", "version": "v1beta1"},
         ])
     );
+    let event_props = &schemas["io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"]["properties"];
+    assert!(event_props.get("kind").is_none() && event_props["object"].is_object());
+    let delete_props = &schemas["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]["properties"];
+    assert!(delete_props["kind"].is_object() && delete_props["apiVersion"].is_object());
 
     let group = &docs["apis/example.k8s.io"];
-    assert_eq!(op(group, "/apis/example.k8s.io/", "get")["operationId"], "getExampleAPIGroup");
-    assert!(group["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup"].is_object());
-    assert_eq!(op(&docs["api"], "/api/", "get")["operationId"], "getCoreAPIVersions");
-    assert_eq!(op(&docs["version"], "/version/", "get")["operationId"], "getCodeVersion");
+    assert_eq!(
+        op(group, "/apis/example.k8s.io/", "get")["operationId"],
+        "getExampleAPIGroup"
+    );
+    assert!(
+        group["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup"].is_object()
+    );
+    assert_eq!(
+        op(&docs["api"], "/api/", "get")["operationId"],
+        "getCoreAPIVersions"
+    );
+    assert_eq!(
+        op(&docs["version"], "/version/", "get")["operationId"],
+        "getCodeVersion"
+    );
 }
 
 #[test]
@@ -405,15 +542,25 @@ fn swagger_v2() {
         params[0],
         json!({"in": "body", "name": "body", "required": true, "schema": {"$ref": "#/definitions/io.k8s.api.core.v1.Widget"}})
     );
-    let fv = params.iter().find(|p| p["name"] == "fieldValidation").unwrap();
+    let fv = params
+        .iter()
+        .find(|p| p["name"] == "fieldValidation")
+        .unwrap();
     assert_eq!(fv["type"], "string");
     assert_eq!(fv["in"], "query");
     assert_eq!(
         post["responses"]["201"]["schema"]["$ref"],
         "#/definitions/io.k8s.api.core.v1.Widget"
     );
-    let patch = op(&doc, "/api/v1/namespaces/{namespace}/widgets/{name}", "patch");
-    assert_eq!(patch["consumes"][2], "application/strategic-merge-patch+json");
+    let patch = op(
+        &doc,
+        "/api/v1/namespaces/{namespace}/widgets/{name}",
+        "patch",
+    );
+    assert_eq!(
+        patch["consumes"][2],
+        "application/strategic-merge-patch+json"
+    );
     let defs = &doc["definitions"];
     // Swagger 2.0 allows siblings of `$ref`.
     assert_eq!(
@@ -425,12 +572,19 @@ fn swagger_v2() {
         json!({"type": "string", "format": "int-or-string", "description": defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["description"]})
     );
     assert_eq!(
-        defs["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]["x-kubernetes-group-version-kind"]
+        defs["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
+            ["x-kubernetes-group-version-kind"]
             .as_array()
             .map(Vec::len),
-        Some(3)
+        Some(2)
     );
-    for p in ["/api/", "/apis/", "/apis/example.k8s.io/", "/version/", "/apis/example.k8s.io/v1beta1/"] {
+    for p in [
+        "/api/",
+        "/apis/",
+        "/apis/example.k8s.io/",
+        "/version/",
+        "/apis/example.k8s.io/v1beta1/",
+    ] {
         assert!(doc["paths"][p]["get"].is_object(), "{p}");
     }
 }
@@ -467,7 +621,13 @@ async fn get(
     let resp = svc.serve(registry, &req).expect("an openapi path");
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
@@ -489,7 +649,8 @@ async fn serving_and_caching() {
     assert!(url.starts_with("/openapi/v3/api/v1?hash="), "{url}");
     assert!(index["paths"]["version"].is_object());
 
-    let (status, headers, body) = get(&svc, &registry, &url, &[("accept", "application/json")]).await;
+    let (status, headers, body) =
+        get(&svc, &registry, &url, &[("accept", "application/json")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CACHE_CONTROL], "public, immutable");
     assert!(headers.contains_key(header::EXPIRES));
@@ -502,8 +663,13 @@ async fn serving_and_caching() {
     let (status, headers, _) = get(&svc, &registry, "/openapi/v3/api/v1", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!headers.contains_key(header::CACHE_CONTROL));
-    let (status, _, body) =
-        get(&svc, &registry, "/openapi/v3/api/v1", &[("if-none-match", &etag)]).await;
+    let (status, _, body) = get(
+        &svc,
+        &registry,
+        "/openapi/v3/api/v1",
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
 
@@ -518,23 +684,41 @@ async fn serving_and_caching() {
         &svc,
         &registry,
         "/openapi/v3/api/v1",
-        &[("accept", "application/com.github.proto-openapi.spec.v3.v1.0+protobuf")],
+        &[(
+            "accept",
+            "application/com.github.proto-openapi.spec.v3.v1.0+protobuf",
+        )],
     )
     .await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
 
-    let (status, headers, body) = get(&svc, &registry, "/openapi/v2", &[("accept", "application/json")]).await;
+    let (status, headers, body) = get(
+        &svc,
+        &registry,
+        "/openapi/v2",
+        &[("accept", "application/json")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let v2: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v2["swagger"], "2.0");
     let v2_etag = headers[header::ETAG].to_str().unwrap().to_string();
-    let (status, _, _) = get(&svc, &registry, "/openapi/v2", &[("if-none-match", &v2_etag)]).await;
+    let (status, _, _) = get(
+        &svc,
+        &registry,
+        "/openapi/v2",
+        &[("if-none-match", &v2_etag)],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     let (status, _, _) = get(
         &svc,
         &registry,
         "/openapi/v2",
-        &[("accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")],
+        &[(
+            "accept",
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+        )],
     )
     .await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);

@@ -98,6 +98,12 @@ impl ResourceDecl {
         self
     }
 
+    /// Serves only these verbs (upstream's order in discovery).
+    pub fn with_verbs(mut self, verbs: &[&str]) -> Self {
+        self.verbs = verbs.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     pub fn with_subresources(mut self, names: &[&str]) -> Self {
         self.subresources = names.iter().map(|s| s.to_string()).collect();
         self

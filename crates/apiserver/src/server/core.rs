@@ -1,5 +1,6 @@
 //! The non-resource endpoints every server has: `/`, `/version`, `/metrics`, `/healthz`,
-//! `/livez`, `/readyz` (with per-check paths).
+//! `/livez`, `/readyz` (with per-check paths), and the OpenAPI documents (`/openapi/v2`,
+//! `/openapi/v3`, served by [`OpenApiService`]).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::endpoints::negotiate::Target;
 use crate::endpoints::render::respond;
 use crate::health;
 use crate::metrics::{self, Metrics};
+use crate::openapi::OpenApiService;
 
 /// The Kubernetes API level served (k8s-openapi's `v1_36` types).
 pub const KUBERNETES_MAJOR: &str = "1";
@@ -42,7 +44,7 @@ pub fn version_info() -> Value {
     })
 }
 
-/// Serves `/`, `/version`, `/metrics` and the health endpoints.
+/// Serves `/`, `/version`, `/metrics`, the health endpoints and OpenAPI.
 pub struct CoreRoutes {
     pub registry: Arc<ResourceRegistry>,
     pub lifecycle: Arc<Lifecycle>,
@@ -58,6 +60,9 @@ impl CoreRoutes {
             "/healthz".to_string(),
             "/livez".to_string(),
             "/metrics".to_string(),
+            "/openapi/v2".to_string(),
+            "/openapi/v3".to_string(),
+            "/openapi/v3/".to_string(),
             "/readyz".to_string(),
             "/version".to_string(),
         ];
@@ -114,6 +119,11 @@ impl DelegateTarget for CoreRoutes {
             if path == root || path.starts_with(&format!("{root}/")) {
                 let sub = &path[root.len()..];
                 return Ok(health::serve(endpoint, &checks, sub, query.as_deref()).await);
+            }
+        }
+        if path.starts_with("/openapi/") {
+            if let Some(resp) = OpenApiService::shared().serve(&self.registry, &req) {
+                return Ok(resp);
             }
         }
         match path.as_str() {
