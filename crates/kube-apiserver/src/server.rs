@@ -21,6 +21,7 @@ use apiserver::server::{
     ShutdownSignals,
 };
 use storage::embedded::{EmbeddedOptions, EmbeddedStore};
+use storage::etcd::{EtcdConfig, EtcdStore};
 use storage::Storage;
 
 use crate::options::CompletedOptions;
@@ -31,7 +32,7 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("opening the embedded store at {path}: {source}")]
+    #[error("opening storage at {path}: {source}")]
     Storage {
         path: String,
         source: storage::StorageError,
@@ -73,7 +74,10 @@ const MIN_WATCH_CACHE_EVENTS: usize = 1024;
 
 /// The watch cache window for a resource (`--watch-cache`, `--watch-cache-sizes`,
 /// `--default-watch-cache-size`); `None` disables the cache for it (size 0).
-fn watch_cache_size(opts: &CompletedOptions, decl: &apiserver::registry::ResourceDecl) -> Option<usize> {
+fn watch_cache_size(
+    opts: &CompletedOptions,
+    decl: &apiserver::registry::ResourceDecl,
+) -> Option<usize> {
     if !opts.watch_cache {
         return None;
     }
@@ -89,12 +93,59 @@ fn watch_cache_size(opts: &CompletedOptions, decl: &apiserver::registry::Resourc
 /// they are current when other resources were written last.
 const STORAGE_PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Opens the storage backend the options ask for.
-fn open_storage(opts: &CompletedOptions) -> Result<Arc<dyn Storage>, RunError> {
+/// How often the etcd backend asks etcd for progress on idle watches (the watch caches
+/// rely on it, as on the embedded store's progress notifications).
+const ETCD_PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The opened backend, and what keeps its background work alive.
+struct OpenedStorage {
+    storage: Arc<dyn Storage>,
+    /// The coordinated etcd compactor; dropping it stops compaction.
+    _compactor: Option<storage::etcd::CompactorHandle>,
+}
+
+/// Opens the storage backend the options ask for: etcd with `--etcd-servers` (after a
+/// bounded preflight wait), the embedded store otherwise. Starts compaction.
+async fn open_storage(opts: &CompletedOptions) -> Result<OpenedStorage, RunError> {
     if !opts.etcd.servers.is_empty() {
-        return Err(RunError::Config(
-            "--etcd-servers: the etcd v3 backend is not available in this build yet; omit the flag to use the embedded store".into(),
-        ));
+        let mut cfg = EtcdConfig::new(opts.etcd.servers.clone());
+        cfg.ca_file = opts.etcd.cafile.clone();
+        cfg.cert_file = opts.etcd.certfile.clone();
+        cfg.key_file = opts.etcd.keyfile.clone();
+        cfg.progress_interval = ETCD_PROGRESS_INTERVAL;
+        if !opts.etcd.healthcheck_timeout.is_zero() {
+            cfg.health_timeout = opts.etcd.healthcheck_timeout;
+        }
+        cfg.health_key = format!("{}/health", opts.etcd.prefix.trim_end_matches('/'));
+        let store = EtcdStore::connect(cfg)
+            .await
+            .map_err(|source| RunError::Storage {
+                path: opts.etcd.servers.join(","),
+                source,
+            })?;
+        let wait = if opts.storage_initialization_timeout.is_zero() {
+            Duration::from_secs(60)
+        } else {
+            opts.storage_initialization_timeout
+        };
+        store
+            .wait_ready(wait)
+            .await
+            .map_err(|source| RunError::Storage {
+                path: opts.etcd.servers.join(","),
+                source,
+            })?;
+        let compactor = store
+            .compact_coordinated(opts.etcd.compaction_interval)
+            .map_err(|source| RunError::Storage {
+                path: opts.etcd.servers.join(","),
+                source,
+            })?;
+        tracing::info!("storage: etcd at {}", opts.etcd.servers.join(","));
+        return Ok(OpenedStorage {
+            storage: Arc::new(store),
+            _compactor: Some(compactor),
+        });
     }
     let path = opts.data_dir.join("store.db");
     let options = EmbeddedOptions {
@@ -105,8 +156,13 @@ fn open_storage(opts: &CompletedOptions) -> Result<Arc<dyn Storage>, RunError> {
         path: path.display().to_string(),
         source,
     })?;
-    tracing::info!("embedded store at {}", path.display());
-    Ok(Arc::new(store))
+    tracing::info!("storage: embedded store at {}", path.display());
+    let storage: Arc<dyn Storage> = Arc::new(store);
+    start_compactor(storage.clone(), opts.etcd.compaction_interval);
+    Ok(OpenedStorage {
+        storage,
+        _compactor: None,
+    })
 }
 
 /// Compacts history every `interval`, to the revision seen one interval earlier (as
@@ -143,8 +199,8 @@ fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunE
 /// Creates the server chain and runs it until a signal stops it.
 pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     let started = Instant::now();
-    let storage = open_storage(&opts)?;
-    start_compactor(storage.clone(), opts.etcd.compaction_interval);
+    let opened = open_storage(&opts).await?;
+    let storage = opened.storage.clone();
 
     let registry = Arc::new(ResourceRegistry::new());
     let metrics = Arc::new(Metrics::new());
@@ -269,6 +325,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         signals,
     )
     .await;
+    drop(opened);
     Ok(())
 }
 

@@ -16,6 +16,7 @@
 pub mod contract;
 pub mod embedded;
 mod error;
+pub mod etcd;
 
 use std::pin::Pin;
 

@@ -18,7 +18,8 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024 / 2;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EtcdConfig {
     /// Client URLs, upstream's `--etcd-servers` (`http://127.0.0.1:2379`,
-    /// `https://etcd-0:2379`). Requests are balanced over all of them.
+    /// `https://etcd-0:2379`). Requests are balanced over all of them. [`Default`] has none
+    /// (connecting then fails): use [`EtcdConfig::new`].
     pub endpoints: Vec<String>,
     /// CA bundle that signs the etcd servers' certificates (`--etcd-cafile`).
     pub ca_file: Option<PathBuf>,

@@ -97,9 +97,14 @@ fn from_message(message: &str, cx: &ErrorContext) -> Option<StorageError> {
 }
 
 fn is_transport_message(message: &str) -> bool {
-    ["transport error", "connection", "h2 protocol error", "broken pipe"]
-        .iter()
-        .any(|needle| message.contains(needle))
+    [
+        "transport error",
+        "connection",
+        "h2 protocol error",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 /// Runs one unary etcd request within `timeout`, mapping its error.
