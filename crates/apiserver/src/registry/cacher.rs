@@ -108,7 +108,10 @@ struct State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheError {
     /// The revision is older than the cache's window.
-    TooOld { requested: Revision, oldest: Revision },
+    TooOld {
+        requested: Revision,
+        oldest: Revision,
+    },
     /// The cache has not caught up (yet); the caller should use storage.
     NotReady,
 }
@@ -255,10 +258,11 @@ impl Cacher {
             return;
         }
         st.revision = rev;
-        st.watchers.retain(|w| match w.tx.try_send(Notice::Progress(rev)) {
-            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => true,
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        st.watchers
+            .retain(|w| match w.tx.try_send(Notice::Progress(rev)) {
+                Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => true,
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
         drop(st);
         self.revision.send_replace(Some(rev));
     }

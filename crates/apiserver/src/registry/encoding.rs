@@ -120,7 +120,9 @@ mod tests {
     fn splice_and_strip() {
         let obj = json!({"data": {"a": "\"metadata\":{"}, "metadata": {"name": "x", "resourceVersion": "9"}, "apiVersion": "v1", "kind": "ConfigMap"});
         let stored = encode_canonical(&obj);
-        assert!(stored.starts_with(br#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x"}"#));
+        assert!(
+            stored.starts_with(br#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x"}"#)
+        );
         let wire = with_resource_version(&stored, 42);
         let v: Value = serde_json::from_slice(&wire).unwrap();
         assert_eq!(v["metadata"]["resourceVersion"], "42");

@@ -129,7 +129,11 @@ impl Store {
 
     /// Puts a watch cache keeping `capacity` recent events in front of storage.
     pub fn with_watch_cache(mut self, capacity: usize) -> Self {
-        self.cacher = Some(Cacher::start(self.storage.clone(), &self.key_root, capacity));
+        self.cacher = Some(Cacher::start(
+            self.storage.clone(),
+            &self.key_root,
+            capacity,
+        ));
         self
     }
 
@@ -268,7 +272,11 @@ impl Store {
     /// to storage when the cache does not hold the object: for admission lookups, as
     /// upstream's listers with a live lookup on a miss.
     pub async fn get_cached(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
-        if let Some(obj) = self.cacher.as_ref().and_then(|c| c.get(&self.key(namespace, name))) {
+        if let Some(obj) = self
+            .cacher
+            .as_ref()
+            .and_then(|c| c.get(&self.key(namespace, name)))
+        {
             if let Ok(v) = serde_json::from_slice(&obj.wire) {
                 return Ok(v);
             }
@@ -846,7 +854,10 @@ impl Store {
         let Some(cacher) = &self.cacher else {
             return Ok(None);
         };
-        if params.limit > 0 || params.continue_token.is_some() || params.rv_match == Some(RvMatch::Exact) {
+        if params.limit > 0
+            || params.continue_token.is_some()
+            || params.rv_match == Some(RvMatch::Exact)
+        {
             return Ok(None);
         }
         let fresh = match params.revision()? {
@@ -883,7 +894,11 @@ impl Store {
     }
 
     /// Lists from storage, following `limit` and `continue` at a pinned revision.
-    async fn list_from_storage(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, ApiError> {
+    async fn list_from_storage(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<ListOutput, ApiError> {
         let prefix = self.list_prefix(namespace);
         let mut revision = self.list_revision(params).await?;
         let mut start_key = params
@@ -941,7 +956,10 @@ impl Store {
                 let next = last_key.unwrap_or_default();
                 let token = ContinueToken {
                     revision: res.revision,
-                    start: format!("{}\u{0}", next.strip_prefix(&self.key_root).unwrap_or(&next)),
+                    start: format!(
+                        "{}\u{0}",
+                        next.strip_prefix(&self.key_root).unwrap_or(&next)
+                    ),
                 };
                 return Ok(ListOutput {
                     items,

@@ -91,16 +91,18 @@ fn start_of(params: &ListParams) -> Result<Start, ApiError> {
 
 impl Store {
     /// Starts a watch of one namespace (or all), as the query parameters ask.
-    pub async fn watch(&self, namespace: &str, params: &ListParams) -> Result<WatchReceiver, ApiError> {
+    pub async fn watch(
+        &self,
+        namespace: &str,
+        params: &ListParams,
+    ) -> Result<WatchReceiver, ApiError> {
         self.check_field_selector(params)?;
         let start = start_of(params)?;
         let prefix = self.list_prefix(namespace);
         if let Some(cacher) = self.cacher() {
             if start.consistent && start.initial {
                 // A consistent start: the cache must have caught up with storage.
-                cacher
-                    .wait_consistent(Duration::from_secs(3))
-                    .await;
+                cacher.wait_consistent(Duration::from_secs(3)).await;
             }
             if let Some(registered) = self.cache_watch(&prefix, start.after).await {
                 return match registered {
@@ -127,12 +129,17 @@ impl Store {
             } = w;
             if start.initial {
                 for obj in initial {
-                    if store.object_matches(&obj, &params) && tx.send(WatchOut::Added(obj.wire.clone())).await.is_err() {
+                    if store.object_matches(&obj, &params)
+                        && tx.send(WatchOut::Added(obj.wire.clone())).await.is_err()
+                    {
                         return;
                     }
                 }
                 if start.initial_bookmark
-                    && tx.send(WatchOut::Bookmark(revision.to_string(), true)).await.is_err()
+                    && tx
+                        .send(WatchOut::Bookmark(revision.to_string(), true))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
@@ -204,7 +211,12 @@ impl Store {
     }
 
     /// Watches storage directly (no cache, or the cache cannot serve the request).
-    async fn storage_watch(&self, prefix: &str, start: Start, params: &ListParams) -> Result<WatchReceiver, ApiError> {
+    async fn storage_watch(
+        &self,
+        prefix: &str,
+        start: Start,
+        params: &ListParams,
+    ) -> Result<WatchReceiver, ApiError> {
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let mut initial = Vec::new();
         let from = if start.initial {
@@ -248,7 +260,9 @@ impl Store {
             let mut stream = match stream {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = tx.send(WatchOut::Error(storage_error(&store.decl, "", e))).await;
+                    let _ = tx
+                        .send(WatchOut::Error(storage_error(&store.decl, "", e)))
+                        .await;
                     return;
                 }
             };
@@ -262,7 +276,9 @@ impl Store {
                     }
                     Ok(WatchItem::Event(ev)) => store.translate(&ev, &params),
                     Err(e) => {
-                        let _ = tx.send(WatchOut::Error(storage_error(&store.decl, "", e))).await;
+                        let _ = tx
+                            .send(WatchOut::Error(storage_error(&store.decl, "", e)))
+                            .await;
                         return;
                     }
                 };
@@ -292,7 +308,10 @@ impl Store {
             EventType::Deleted => now.then_some(WatchOut::Deleted(wire)),
             EventType::Created => now.then_some(WatchOut::Added(wire)),
             EventType::Updated => {
-                let prev = ev.prev_value.as_ref().map(|p| with_resource_version(p, rev));
+                let prev = ev
+                    .prev_value
+                    .as_ref()
+                    .map(|p| with_resource_version(p, rev));
                 let before = prev.as_ref().is_none_or(|p| self.wire_matches(p, params));
                 match (before, now) {
                     (true, true) => Some(WatchOut::Modified(wire)),
