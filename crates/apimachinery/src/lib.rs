@@ -6,16 +6,20 @@
 //! - [`time`]: `metav1.Time`/`MicroTime` formatting, RFC 3339 parsing, `HumanDuration`;
 //! - [`duration`]: Go `time.Duration` parsing and formatting;
 //! - [`yaml`]: a YAML emitter matching `sigs.k8s.io/yaml` output;
-//! - [`uid`]: object UIDs.
+//! - [`uid`]: object UIDs;
+//! - [`schema`] and [`types`]: the type model and the `meta/v1` declarations;
+//! - [`protobuf`]: the Kubernetes protobuf wire format, driven by the declarations.
 //!
 //! Messages match upstream's byte for byte, since clients compare them.
 
 pub mod duration;
 pub mod errors;
 mod gofmt;
+pub mod protobuf;
 pub mod schema;
 pub mod selectors;
 pub mod time;
+pub mod types;
 pub mod uid;
 pub mod validation;
 pub mod yaml;

@@ -69,6 +69,8 @@ pub struct Field {
     pub ty: Type,
     pub description: &'static str,
     pub required: bool,
+    /// Written even when zero (Go fields without `omitempty`); required fields always are.
+    pub emit_zero: bool,
     pub merge: ListMerge,
 }
 
@@ -81,6 +83,7 @@ impl Field {
             ty,
             description: "",
             required: false,
+            emit_zero: false,
             merge: ListMerge {
                 list_type: None,
                 map_keys: &[],
@@ -97,6 +100,13 @@ impl Field {
 
     pub const fn required(mut self) -> Field {
         self.required = true;
+        self.emit_zero = true;
+        self
+    }
+
+    /// Keeps the field when its value is zero (`0`, `false`, `""`) without making it required.
+    pub const fn emit_zero(mut self) -> Field {
+        self.emit_zero = true;
         self
     }
 

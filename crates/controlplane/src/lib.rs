@@ -48,7 +48,12 @@ pub fn install(
             continue;
         }
         let size = cache_size(&decl);
-        let mut store = Store::new(Arc::new(decl), storage.clone(), etcd_prefix, admission.clone());
+        let mut store = Store::new(
+            Arc::new(decl),
+            storage.clone(),
+            etcd_prefix,
+            admission.clone(),
+        );
         if let Some(size) = size {
             store = store.with_watch_cache(size);
         }

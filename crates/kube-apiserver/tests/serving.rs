@@ -24,7 +24,11 @@ fn curl(server: &Server, args: &[&str]) -> (bool, String) {
         .expect("curl must be installed");
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -33,7 +37,17 @@ async fn http1_and_http2_over_tls() {
     let server = Server::start(&[]).await;
     let url = format!("https://127.0.0.1:{}/api/v1/namespaces", server.port);
     for (flag, want) in [("--http2", "2"), ("--http1.1", "1.1")] {
-        let (ok, out) = curl(&server, &[flag, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", &url]);
+        let (ok, out) = curl(
+            &server,
+            &[
+                flag,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_version} %{http_code}",
+                &url,
+            ],
+        );
         assert!(ok, "{out}");
         assert_eq!(out, format!("{want} 200"));
     }
@@ -41,12 +55,32 @@ async fn http1_and_http2_over_tls() {
     // the server keeps serving.
     let client = server.client().await;
     let big = "a".repeat(1100 * 1024);
-    let refused = common::raw(&client, "GET", "/api/v1/namespaces", &[("x-padding", &big)], vec![]).await;
-    assert!(!matches!(refused, Ok((200, _, _))), "oversized headers were accepted");
+    let refused = common::raw(
+        &client,
+        "GET",
+        "/api/v1/namespaces",
+        &[("x-padding", &big)],
+        vec![],
+    )
+    .await;
+    assert!(
+        !matches!(refused, Ok((200, _, _))),
+        "oversized headers were accepted"
+    );
     let small = "a".repeat(900 * 1024);
-    let fine = common::raw(&client, "GET", "/api/v1/namespaces", &[("x-padding", &small)], vec![]).await;
+    let fine = common::raw(
+        &client,
+        "GET",
+        "/api/v1/namespaces",
+        &[("x-padding", &small)],
+        vec![],
+    )
+    .await;
     assert!(matches!(fine, Ok((200, _, _))));
-    let (ok, out) = curl(&server, &["--http1.1", "-o", "/dev/null", "-w", "%{http_code}", &url]);
+    let (ok, out) = curl(
+        &server,
+        &["--http1.1", "-o", "/dev/null", "-w", "%{http_code}", &url],
+    );
     assert!(ok && out == "200", "{out}");
 }
 
@@ -57,7 +91,12 @@ async fn second_signal_exits_at_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let start = Instant::now();
     server.signal("TERM");
-    assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(1), "{}", server.log());
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(5)),
+        Some(1),
+        "{}",
+        server.log()
+    );
     assert!(start.elapsed() < Duration::from_secs(5));
 }
 
@@ -79,7 +118,11 @@ async fn starts_with_no_flags() {
         _tmp: None,
         log_path: dir.path().join("none.log"),
     };
-    let result = tokio::time::timeout(Duration::from_secs(30), server.wait_ready(Duration::from_secs(30))).await;
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        server.wait_ready(Duration::from_secs(30)),
+    )
+    .await;
     let ok = match result {
         Ok(()) => {
             let out = server.kubectl(&["get", "namespaces", "-o", "name"]);
@@ -88,12 +131,20 @@ async fn starts_with_no_flags() {
         Err(_) => false,
     };
     let anon = server.anonymous_client().await.unwrap();
-    let version = get_status(&anon, "/version").await.map(|(s, _)| s).unwrap_or(0);
+    let version = get_status(&anon, "/version")
+        .await
+        .map(|(s, _)| s)
+        .unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
     assert!(ok, "server with no flags did not serve kubectl on 6443");
     assert_eq!(version, 200);
-    for f in ["admin.kubeconfig", "pki/ca.crt", "pki/apiserver.crt", "store.db"] {
+    for f in [
+        "admin.kubeconfig",
+        "pki/ca.crt",
+        "pki/apiserver.crt",
+        "store.db",
+    ] {
         assert!(dir.path().join(f).exists(), "{f} missing");
     }
 }

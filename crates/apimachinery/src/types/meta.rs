@@ -67,14 +67,24 @@ pub static OBJECT_META: Message = Message {
 /// `metav1.OwnerReference`: a pointer to an owning object in the same namespace.
 pub static OWNER_REFERENCE: Message = Message {
     name: "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference",
-    description: "Identifies an owning object, which must be in the same namespace or cluster-scoped.",
+    description:
+        "Identifies an owning object, which must be in the same namespace or cluster-scoped.",
     gvk: None,
     fields: &[
-        Field::new("apiVersion", 5, Type::String).doc("API version of the owner.").required(),
-        Field::new("kind", 1, Type::String).doc("Kind of the owner.").required(),
-        Field::new("name", 3, Type::String).doc("Name of the owner.").required(),
-        Field::new("uid", 4, Type::String).doc("UID of the owner.").required(),
-        Field::new("controller", 6, Type::Bool).doc("Whether the owner is the managing controller."),
+        Field::new("apiVersion", 5, Type::String)
+            .doc("API version of the owner.")
+            .required(),
+        Field::new("kind", 1, Type::String)
+            .doc("Kind of the owner.")
+            .required(),
+        Field::new("name", 3, Type::String)
+            .doc("Name of the owner.")
+            .required(),
+        Field::new("uid", 4, Type::String)
+            .doc("UID of the owner.")
+            .required(),
+        Field::new("controller", 6, Type::Bool)
+            .doc("Whether the owner is the managing controller."),
         Field::new("blockOwnerDeletion", 7, Type::Bool)
             .doc("Whether foreground deletion of the owner waits for this object to go away."),
     ],
@@ -88,8 +98,7 @@ pub static MANAGED_FIELDS_ENTRY: Message = Message {
     fields: &[
         Field::new("manager", 1, Type::String).doc("Identifier of the managing workflow."),
         Field::new("operation", 2, Type::String).doc("`Apply` or `Update`."),
-        Field::new("apiVersion", 3, Type::String)
-            .doc("API version the field set is expressed in."),
+        Field::new("apiVersion", 3, Type::String).doc("API version the field set is expressed in."),
         Field::new("time", 4, Type::Time).doc("When the entry last changed."),
         Field::new("fieldsType", 6, Type::String)
             .doc("Format of the field set; only `FieldsV1` exists."),
@@ -188,13 +197,18 @@ pub static DELETE_OPTIONS: Message = Message {
             .doc("Conditions the object must meet for the deletion to proceed."),
         Field::new("orphanDependents", 3, Type::Bool)
             .doc("Deprecated: use propagationPolicy. Whether dependents are orphaned."),
-        Field::new("propagationPolicy", 4, Type::String)
-            .doc("How garbage collection treats dependents: `Orphan`, `Background` or `Foreground`."),
+        Field::new("propagationPolicy", 4, Type::String).doc(
+            "How garbage collection treats dependents: `Orphan`, `Background` or `Foreground`.",
+        ),
         Field::new("dryRun", 5, Type::List(&Type::String))
             .doc("`All` processes every stage without persisting anything.")
             .merge(ATOMIC),
-        Field::new("ignoreStoreReadErrorWithClusterBreakingPotential", 6, Type::Bool)
-            .doc("Deletes a corrupt object that cannot be read from storage; use with care."),
+        Field::new(
+            "ignoreStoreReadErrorWithClusterBreakingPotential",
+            6,
+            Type::Bool,
+        )
+        .doc("Deletes a corrupt object that cannot be read from storage; use with care."),
     ],
 };
 
@@ -216,8 +230,12 @@ pub static CONDITION: Message = Message {
     description: "One aspect of an object's current state.",
     gvk: None,
     fields: &[
-        Field::new("type", 1, Type::String).doc("Type of the condition, in CamelCase.").required(),
-        Field::new("status", 2, Type::String).doc("`True`, `False` or `Unknown`.").required(),
+        Field::new("type", 1, Type::String)
+            .doc("Type of the condition, in CamelCase.")
+            .required(),
+        Field::new("status", 2, Type::String)
+            .doc("`True`, `False` or `Unknown`.")
+            .required(),
         Field::new("observedGeneration", 3, Type::Int64)
             .doc("The metadata.generation the condition was computed from."),
         Field::new("lastTransitionTime", 4, Type::Time)

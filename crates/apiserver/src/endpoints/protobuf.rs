@@ -56,8 +56,14 @@ pub fn response_schema(accept: Option<&str>, decl: &ResourceDecl) -> Option<&'st
 }
 
 /// [`response_schema`] for a request's `Accept` header.
-pub fn request_response_schema<B>(req: &Request<B>, decl: &ResourceDecl) -> Option<&'static Message> {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+pub fn request_response_schema<B>(
+    req: &Request<B>,
+    decl: &ResourceDecl,
+) -> Option<&'static Message> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
     response_schema(accept, decl)
 }
 
@@ -88,7 +94,11 @@ fn version_of(api_version: &str) -> &str {
 /// `apiVersion` first, filled from the endpoint when the envelope leaves them empty). An
 /// envelope naming another kind yields only its `kind`/`apiVersion`, which the store then
 /// refuses exactly as it refuses such a JSON body.
-pub fn decode_object(decl: &ResourceDecl, schema: &'static Message, body: &[u8]) -> Result<Value, ApiError> {
+pub fn decode_object(
+    decl: &ResourceDecl,
+    schema: &'static Message,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let unrecognized = |e: &ProtoError| {
         ApiError::bad_request(&format!(
             "the object provided is unrecognized (must be of type {}): {e} ({})",
@@ -120,13 +130,17 @@ pub fn decode_object(decl: &ResourceDecl, schema: &'static Message, body: &[u8])
 
 /// Decodes a protobuf `DeleteOptions` body into its JSON form.
 pub fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
-    let lookup = |_: &str, kind: &str| (kind.is_empty() || kind == "DeleteOptions").then_some(&DELETE_OPTIONS);
+    let lookup = |_: &str, kind: &str| {
+        (kind.is_empty() || kind == "DeleteOptions").then_some(&DELETE_OPTIONS)
+    };
     match protobuf::decode(body, &lookup) {
         Ok((_, value)) => Ok(value),
         Err(ProtoError::UnknownType { kind, .. }) => Err(ApiError::bad_request(&format!(
             "decoded object of kind {kind:?} cannot be used as DeleteOptions"
         ))),
-        Err(e) => Err(ApiError::bad_request(&format!("error decoding DeleteOptions: {e}"))),
+        Err(e) => Err(ApiError::bad_request(&format!(
+            "error decoding DeleteOptions: {e}"
+        ))),
     }
 }
 
@@ -136,7 +150,10 @@ pub fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
 pub fn encode_body(decl: &ResourceDecl, value: &Value) -> Option<Vec<u8>> {
     let schema = decl.schema?;
     let kind = value.get("kind").and_then(Value::as_str)?;
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let encoded = if kind == "Status" {
         protobuf::encode(api_version, kind, &STATUS, value)
     } else if kind == decl.kind {
@@ -147,15 +164,19 @@ pub fn encode_body(decl: &ResourceDecl, value: &Value) -> Option<Vec<u8>> {
         return None;
     };
     encoded
-        .map_err(|e| tracing::warn!(kind, error = %e, "protobuf encoding failed; answering in JSON"))
+        .map_err(
+            |e| tracing::warn!(kind, error = %e, "protobuf encoding failed; answering in JSON"),
+        )
         .ok()
 }
 
 fn protobuf_response(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(PROTOBUF));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(PROTOBUF),
+    );
     resp
 }
 
@@ -165,7 +186,11 @@ pub fn respond(status: StatusCode, decl: &ResourceDecl, value: &Value) -> Option
 }
 
 /// A protobuf list response from the items' stored JSON and the list metadata.
-pub fn list_response(decl: &ResourceDecl, items: &[Bytes], list_meta: &Map<String, Value>) -> Option<Response<Body>> {
+pub fn list_response(
+    decl: &ResourceDecl,
+    items: &[Bytes],
+    list_meta: &Map<String, Value>,
+) -> Option<Response<Body>> {
     let items = items
         .iter()
         .map(|i| serde_json::from_slice::<Value>(i))
@@ -187,9 +212,10 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     match protobuf::encode("v1", "Status", &STATUS, &err.to_status()) {
         Ok(bytes) => {
             let (mut parts, _) = resp.into_parts();
-            parts
-                .headers
-                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(PROTOBUF));
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(PROTOBUF),
+            );
             Response::from_parts(parts, full(bytes))
         }
         Err(_) => resp,
@@ -218,8 +244,15 @@ mod tests {
     impl Strategy for Plain {}
 
     fn decl() -> ResourceDecl {
-        ResourceDecl::new("example.com", "v1", "Thing", "things", Scope::Namespaced, Arc::new(Plain))
-            .with_schema(&THING)
+        ResourceDecl::new(
+            "example.com",
+            "v1",
+            "Thing",
+            "things",
+            Scope::Namespaced,
+            Arc::new(Plain),
+        )
+        .with_schema(&THING)
     }
 
     #[test]
@@ -228,10 +261,25 @@ mod tests {
         let pb = "application/vnd.kubernetes.protobuf, application/json";
         assert!(response_schema(Some(pb), &d).is_some());
         assert!(response_schema(Some("application/vnd.kubernetes.protobuf"), &d).is_some());
-        assert!(response_schema(Some("application/json, application/vnd.kubernetes.protobuf"), &d).is_none());
-        assert!(response_schema(Some("application/vnd.kubernetes.protobuf;stream=watch, application/json"), &d).is_none());
+        assert!(response_schema(
+            Some("application/json, application/vnd.kubernetes.protobuf"),
+            &d
+        )
+        .is_none());
+        assert!(response_schema(
+            Some("application/vnd.kubernetes.protobuf;stream=watch, application/json"),
+            &d
+        )
+        .is_none());
         assert!(response_schema(None, &d).is_none());
-        let no_schema = ResourceDecl::new("example.com", "v1", "Thing", "things", Scope::Namespaced, Arc::new(Plain));
+        let no_schema = ResourceDecl::new(
+            "example.com",
+            "v1",
+            "Thing",
+            "things",
+            Scope::Namespaced,
+            Arc::new(Plain),
+        );
         assert!(response_schema(Some(pb), &no_schema).is_none());
     }
 
@@ -240,8 +288,12 @@ mod tests {
         let d = decl();
         let obj = json!({"metadata": {"name": "a"}, "size": 3});
         let raw = protobuf::encode_message(&THING, &obj).unwrap();
-        let v = decode_object(&d, &THING, &protobuf::wrap("example.com/v1", "Thing", &raw)).unwrap();
-        assert_eq!(v, json!({"kind": "Thing", "apiVersion": "example.com/v1", "metadata": {"name": "a"}, "size": 3}));
+        let v =
+            decode_object(&d, &THING, &protobuf::wrap("example.com/v1", "Thing", &raw)).unwrap();
+        assert_eq!(
+            v,
+            json!({"kind": "Thing", "apiVersion": "example.com/v1", "metadata": {"name": "a"}, "size": 3})
+        );
         // Empty type meta takes the endpoint's.
         let v = decode_object(&d, &THING, &protobuf::wrap("", "", &raw)).unwrap();
         assert_eq!(v["apiVersion"], "example.com/v1");
@@ -249,16 +301,26 @@ mod tests {
         assert_eq!(v, json!({"kind": "Other", "apiVersion": "v1"}));
         let e = decode_object(&d, &THING, b"{}").unwrap_err();
         assert_eq!(e.code, 400);
-        assert!(e.message.ends_with("(7b7d)") || e.message.ends_with("({})"), "{}", e.message);
+        assert!(
+            e.message.ends_with("(7b7d)") || e.message.ends_with("({})"),
+            "{}",
+            e.message
+        );
         let bad = protobuf::wrap("example.com/v1", "Thing", &[0x0a, 0x05]);
         let e = decode_object(&d, &THING, &bad).unwrap_err();
-        assert!(e.message.starts_with("Thing in version \"v1\" cannot be handled as a Thing: "), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("Thing in version \"v1\" cannot be handled as a Thing: "),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn responses_and_errors() {
         let d = decl();
-        let obj = json!({"kind": "Thing", "apiVersion": "example.com/v1", "metadata": {"name": "a"}});
+        let obj =
+            json!({"kind": "Thing", "apiVersion": "example.com/v1", "metadata": {"name": "a"}});
         let resp = respond(StatusCode::OK, &d, &obj).unwrap();
         assert_eq!(resp.headers()[header::CONTENT_TYPE], PROTOBUF);
         let list = json!({"kind": "ThingList", "apiVersion": "example.com/v1", "metadata": {}, "items": [obj]});
@@ -273,7 +335,9 @@ mod tests {
 
     #[test]
     fn delete_options() {
-        let raw = protobuf::encode_message(&DELETE_OPTIONS, &json!({"preconditions": {"uid": "u"}})).unwrap();
+        let raw =
+            protobuf::encode_message(&DELETE_OPTIONS, &json!({"preconditions": {"uid": "u"}}))
+                .unwrap();
         let v = decode_delete_options(&protobuf::wrap("v1", "DeleteOptions", &raw)).unwrap();
         assert_eq!(v["preconditions"]["uid"], "u");
         assert!(decode_delete_options(&protobuf::wrap("v1", "Pod", &raw)).is_err());

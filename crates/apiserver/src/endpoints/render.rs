@@ -43,11 +43,17 @@ pub fn respond(status: StatusCode, value: &Value, target: Target, pretty: bool) 
 }
 
 /// A response carrying already-encoded bytes.
-pub fn bytes_response(status: StatusCode, bytes: Vec<u8>, content_type: &'static str) -> Response<Body> {
+pub fn bytes_response(
+    status: StatusCode,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+) -> Response<Body> {
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
     resp
 }
 
@@ -189,7 +195,8 @@ pub fn render_object(
 
 /// Parses wire JSON (for the representations that need the object as a value).
 pub fn parse_wire(wire: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(wire).map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))
+    serde_json::from_slice(wire)
+        .map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))
 }
 
 /// A list's body. For JSON the items' bytes are written as they are (serialized once, when
@@ -225,7 +232,10 @@ pub fn render_list(
             Ok((out, JSON))
         }
         _ => {
-            let objects = items.iter().map(|i| parse_wire(i)).collect::<Result<Vec<_>, _>>()?;
+            let objects = items
+                .iter()
+                .map(|i| parse_wire(i))
+                .collect::<Result<Vec<_>, _>>()?;
             let value = render_list_value(decl, objects, list_meta, target, include);
             Ok(encode(&value, target, pretty))
         }

@@ -93,7 +93,8 @@ async fn serve_inner(
     let collection = info.name.is_empty();
     // Protobuf responses when the client lists protobuf first and the kind declares a type;
     // objects are then rendered as for JSON and encoded at the end. Watches stay JSON.
-    let proto = protobuf::response_schema(accept.as_deref(), &decl).filter(|_| info.verb != "watch");
+    let proto =
+        protobuf::response_schema(accept.as_deref(), &decl).filter(|_| info.verb != "watch");
     let target = match proto {
         Some(_) => Target::Json,
         None => negotiate(
@@ -166,7 +167,9 @@ async fn serve_inner(
             if let Some(r) = out.remaining {
                 list_meta.insert("remainingItemCount".into(), json!(r));
             }
-            if let Some(resp) = proto.and_then(|_| protobuf::list_response(&decl, &out.items, &list_meta)) {
+            if let Some(resp) =
+                proto.and_then(|_| protobuf::list_response(&decl, &out.items, &list_meta))
+            {
                 return Ok(resp);
             }
             let (body, content_type) = render::render_list(
@@ -337,7 +340,9 @@ async fn read_object(
     }
     if !matches!(content_type.as_str(), "application/json" | "" | "*/*") {
         return Err(match decl.schema {
-            Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
+            Some(_) => {
+                ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF])
+            }
             None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
         });
     }

@@ -111,6 +111,8 @@ pub fn decl() -> ResourceDecl {
     )
     .with_schema(&crate::types::NAMESPACE)
     .with_short_names(&["ns"])
-    .with_verbs(&["create", "delete", "get", "list", "patch", "update", "watch"])
+    .with_verbs(&[
+        "create", "delete", "get", "list", "patch", "update", "watch",
+    ])
     .with_subresources(&["finalize", "status"])
 }

@@ -4,8 +4,8 @@ use apimachinery::schema::{Field, ListMerge, Message, Type};
 use apimachinery::types::OBJECT_META;
 
 /// Standard object metadata, as every kind declares it.
-const METADATA: Field = Field::new("metadata", 1, Type::Message(&OBJECT_META))
-    .doc("Standard object metadata.");
+const METADATA: Field =
+    Field::new("metadata", 1, Type::Message(&OBJECT_META)).doc("Standard object metadata.");
 
 /// `ConfigMap`: configuration data for pods.
 pub static CONFIG_MAP: Message = Message {
@@ -77,14 +77,18 @@ pub static NAMESPACE_STATUS: Message = Message {
     gvk: None,
     fields: &[
         Field::new("phase", 1, Type::String).doc("`Active` or `Terminating`."),
-        Field::new("conditions", 2, Type::List(&Type::Message(&NAMESPACE_CONDITION)))
-            .doc("Latest observations of the namespace's state.")
-            .merge(ListMerge {
-                list_type: Some("map"),
-                map_keys: &["type"],
-                patch_strategy: Some("merge"),
-                patch_merge_key: Some("type"),
-            }),
+        Field::new(
+            "conditions",
+            2,
+            Type::List(&Type::Message(&NAMESPACE_CONDITION)),
+        )
+        .doc("Latest observations of the namespace's state.")
+        .merge(ListMerge {
+            list_type: Some("map"),
+            map_keys: &["type"],
+            patch_strategy: Some("merge"),
+            patch_merge_key: Some("type"),
+        }),
     ],
 };
 
@@ -94,12 +98,13 @@ pub static NAMESPACE_CONDITION: Message = Message {
     description: "One observation of a namespace's state.",
     gvk: None,
     fields: &[
-        Field::new("type", 1, Type::String).doc("Type of the condition.").required(),
+        Field::new("type", 1, Type::String)
+            .doc("Type of the condition.")
+            .required(),
         Field::new("status", 2, Type::String)
             .doc("`True`, `False` or `Unknown`.")
             .required(),
-        Field::new("lastTransitionTime", 4, Type::Time)
-            .doc("When the status last changed."),
+        Field::new("lastTransitionTime", 4, Type::Time).doc("When the status last changed."),
         Field::new("reason", 5, Type::String).doc("CamelCase reason for the last transition."),
         Field::new("message", 6, Type::String)
             .doc("Human-readable details of the last transition."),
@@ -114,16 +119,38 @@ mod tests {
 
     #[test]
     fn numbers_match_upstream() {
-        let n = |m: &Message| -> Vec<(&str, u32)> { m.fields.iter().map(|f| (f.json, f.proto)).collect() };
-        assert_eq!(n(&CONFIG_MAP), [("metadata", 1), ("immutable", 4), ("data", 2), ("binaryData", 3)]);
+        let n = |m: &Message| -> Vec<(&str, u32)> {
+            m.fields.iter().map(|f| (f.json, f.proto)).collect()
+        };
+        assert_eq!(
+            n(&CONFIG_MAP),
+            [
+                ("metadata", 1),
+                ("immutable", 4),
+                ("data", 2),
+                ("binaryData", 3)
+            ]
+        );
         assert_eq!(
             n(&SECRET),
-            [("metadata", 1), ("immutable", 5), ("data", 2), ("stringData", 4), ("type", 3)]
+            [
+                ("metadata", 1),
+                ("immutable", 5),
+                ("data", 2),
+                ("stringData", 4),
+                ("type", 3)
+            ]
         );
         assert_eq!(n(&NAMESPACE), [("metadata", 1), ("spec", 2), ("status", 3)]);
         assert_eq!(
             n(&NAMESPACE_CONDITION),
-            [("type", 1), ("status", 2), ("lastTransitionTime", 4), ("reason", 5), ("message", 6)]
+            [
+                ("type", 1),
+                ("status", 2),
+                ("lastTransitionTime", 4),
+                ("reason", 5),
+                ("message", 6)
+            ]
         );
     }
 

@@ -10,15 +10,15 @@ pub static PRIORITY_CLASS: Message = Message {
     gvk: Some(("scheduling.k8s.io", "v1", "PriorityClass")),
     fields: &[
         Field::new("metadata", 1, Type::Message(&OBJECT_META)).doc("Standard object metadata."),
-        // Go writes `value` even when 0 (no `omitempty`); `required` is how a declaration says
-        // a zero value is kept. Upstream's OpenAPI does not list it as required.
+        // Go writes `value` even when 0 (no `omitempty`); upstream's OpenAPI does not list it
+        // as required.
         Field::new("value", 2, Type::Int32)
             .doc("The priority pods of this class receive; higher is more important.")
-            .required(),
-        Field::new("globalDefault", 3, Type::Bool)
-            .doc("Whether pods without a priority class get this one. At most one class may set it."),
-        Field::new("description", 4, Type::String)
-            .doc("Free text saying when to use this class."),
+            .emit_zero(),
+        Field::new("globalDefault", 3, Type::Bool).doc(
+            "Whether pods without a priority class get this one. At most one class may set it.",
+        ),
+        Field::new("description", 4, Type::String).doc("Free text saying when to use this class."),
         Field::new("preemptionPolicy", 5, Type::String)
             .doc("`Never` or `PreemptLowerPriority` (the default)."),
     ],
@@ -33,7 +33,9 @@ mod tests {
     #[test]
     fn zero_value_is_kept() {
         // value 0 and globalDefault false, as Go writes them.
-        let raw = [0x0a, 0x04, 0x0a, 0x02, b'p', b'c', 0x10, 0x00, 0x18, 0x00, 0x22, 0x00];
+        let raw = [
+            0x0a, 0x04, 0x0a, 0x02, b'p', b'c', 0x10, 0x00, 0x18, 0x00, 0x22, 0x00,
+        ];
         assert_eq!(
             protobuf::decode_message(&PRIORITY_CLASS, &raw).unwrap(),
             json!({"metadata": {"name": "pc"}, "value": 0})
