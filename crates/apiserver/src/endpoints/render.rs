@@ -222,10 +222,12 @@ pub fn render_list(
                 if n > 0 {
                     out.push(b',');
                 }
-                if decl.list_items_omit_type_meta {
-                    out.extend_from_slice(&crate::registry::encoding::without_type_meta(item));
-                } else {
-                    out.extend_from_slice(item);
+                match crate::registry::encoding::type_meta_end(item) {
+                    Some(start) if decl.list_items_omit_type_meta => {
+                        out.push(b'{');
+                        out.extend_from_slice(&item[start..]);
+                    }
+                    _ => out.extend_from_slice(item),
                 }
             }
             out.extend_from_slice(b"]}");

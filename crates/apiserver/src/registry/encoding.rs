@@ -93,6 +93,13 @@ pub fn with_resource_version(stored: &[u8], rev: i64) -> Bytes {
     }
 }
 
+/// Where `"metadata"` starts in wire JSON whose only earlier keys are `kind` and
+/// `apiVersion` (canonical bytes): list items are `{` followed by the bytes from there.
+pub fn type_meta_end(wire: &[u8]) -> Option<usize> {
+    let start = metadata_brace(wire)? + 1 - METADATA.len();
+    (start > 1).then_some(start)
+}
+
 /// The object without `kind`/`apiVersion`, as items of typed lists are written: `{` followed
 /// by everything from `metadata` on. Falls back to the full bytes when not canonical.
 pub fn without_type_meta(wire: &Bytes) -> Bytes {
