@@ -1,6 +1,7 @@
 //! Kubernetes API machinery without I/O, following kube-apiserver v1.36:
 //!
 //! - [`errors`]: API errors as `metav1.Status`, field errors and field paths;
+//! - [`fieldvalidation`]: unknown and duplicate fields, the `fieldValidation` directive;
 //! - [`validation`]: name, label, annotation and object-metadata validation;
 //! - [`selectors`]: label and field selectors;
 //! - [`time`]: `metav1.Time`/`MicroTime` formatting, RFC 3339 parsing, `HumanDuration`;
@@ -14,6 +15,7 @@
 
 pub mod duration;
 pub mod errors;
+pub mod fieldvalidation;
 mod gofmt;
 pub mod protobuf;
 pub mod schema;

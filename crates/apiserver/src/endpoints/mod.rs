@@ -4,3 +4,4 @@ pub mod negotiate;
 pub mod protobuf;
 pub mod render;
 pub mod resource;
+pub mod warnings;

@@ -1,10 +1,11 @@
 //! The REST verbs of a resource (get, list, watch, create, update, patch, delete,
 //! deletecollection), one generic implementation over [`Store`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apimachinery::errors::ApiError;
+use apimachinery::fieldvalidation::{self as fv, Directive, PatchFormat};
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body::Frame;
@@ -14,6 +15,7 @@ use serde_json::{json, Map, Value};
 use super::negotiate::{negotiate, Target};
 use super::protobuf;
 use super::render::{self, error_response, IncludeObject};
+use super::warnings::Warnings;
 use crate::body::{read_limited, Body, ReadBodyError};
 use crate::registry::{
     meta, DeleteOutcome, ListParams, Preconditions, RequestContext, ResourceDecl, Store, WatchOut,
@@ -41,11 +43,16 @@ pub async fn serve(
 ) -> Response<Body> {
     // Errors go out in protobuf too when the client asked for it first.
     let protobuf_errors = protobuf::request_response_schema(&req, &store.decl).is_some();
-    match serve_inner(store, info, ctx, req, cfg).await {
+    // Warnings go out with the response, an error response included (as upstream's
+    // recorder writes them as they come).
+    let mut warnings = Warnings::default();
+    let mut resp = match serve_inner(store, info, ctx, req, cfg, &mut warnings).await {
         Ok(resp) => resp,
         Err(e) if protobuf_errors => protobuf::error_response(&e),
         Err(e) => error_response(&e),
-    }
+    };
+    warnings.write_to(resp.headers_mut());
+    resp
 }
 
 /// Whether the client wants indented JSON (`?pretty=true`, or a browser or curl).
@@ -80,6 +87,7 @@ async fn serve_inner(
     mut ctx: RequestContext,
     req: Request<Body>,
     cfg: &EndpointConfig,
+    warnings: &mut Warnings,
 ) -> Result<Response<Body>, ApiError> {
     let decl = store.decl.clone();
     let query = req.uri().query().map(str::to_string);
@@ -196,7 +204,7 @@ async fn serve_inner(
             Ok(watch_response(store, rx, &params, target, include, cfg))
         }
         "create" => {
-            let obj = read_object(req, &decl, cfg).await?;
+            let obj = read_object(req, &decl, cfg, query, BodyVerb::Create, warnings).await?;
             let created = store.create(&ctx, &namespace, obj).await?;
             Ok(respond(
                 StatusCode::CREATED,
@@ -206,7 +214,7 @@ async fn serve_inner(
             ))
         }
         "update" => {
-            let obj = read_object(req, &decl, cfg).await?;
+            let obj = read_object(req, &decl, cfg, query, BodyVerb::Update, warnings).await?;
             let (updated, created) = store
                 .update(&ctx, &namespace, &info.name, &info.subresource, obj)
                 .await?;
@@ -235,12 +243,16 @@ async fn serve_inner(
                 .to_ascii_lowercase();
             let kind = PatchKind::from_content_type(&content_type)?;
             let body = read_body(req, cfg).await?;
-            let patch: Value = serde_json::from_slice(&body)
-                .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
-            let apply = move |current: &Value| kind.apply(current, &patch);
-            let patched = store
+            let directive = field_validation(query, "PatchOptions")?;
+            let patcher = Patcher::new(kind, decl.schema, directive, &body)?;
+            let apply = |current: &Value| patcher.apply(current);
+            let result = store
                 .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
-                .await?;
+                .await;
+            for w in patcher.take_warnings() {
+                warnings.add(&w);
+            }
+            let patched = result?;
             Ok(respond(
                 StatusCode::OK,
                 &render::render_object(&decl, patched, target, include),
@@ -316,11 +328,33 @@ async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, Ap
         })
 }
 
+/// The `fieldValidation` directive of a create, update or patch (`options_kind` names the
+/// options type in the error for an unsupported value).
+fn field_validation(query: Option<&str>, options_kind: &str) -> Result<Directive, ApiError> {
+    Directive::parse(
+        query_param(query, "fieldValidation").as_deref(),
+        options_kind,
+    )
+}
+
+/// Which verb a body is read for: upstream's create handler checks the body's media type
+/// before reading it and its options, the update handler after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyVerb {
+    Create,
+    Update,
+}
+
 /// Reads an object body (create and update): JSON, or protobuf for kinds that declare a type.
+/// JSON bodies of declared kinds are decoded as upstream decodes them into the Go type:
+/// unknown fields are dropped, and reported per `fieldValidation` (warnings, or a 400).
 async fn read_object(
     req: Request<Body>,
     decl: &ResourceDecl,
     cfg: &EndpointConfig,
+    query: Option<&str>,
+    verb: BodyVerb,
+    warnings: &mut Warnings,
 ) -> Result<Value, ApiError> {
     let content_type = req
         .headers()
@@ -332,29 +366,174 @@ async fn read_object(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if content_type == protobuf::PROTOBUF {
-        if let Some(schema) = decl.schema {
-            let body = read_body(req, cfg).await?;
-            return protobuf::decode_object(decl, schema, &body);
-        }
-    }
-    if !matches!(content_type.as_str(), "application/json" | "" | "*/*") {
-        return Err(match decl.schema {
-            Some(_) => {
-                ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF])
-            }
-            None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
-        });
+    let proto_schema = decl.schema.filter(|_| content_type == protobuf::PROTOBUF);
+    let supported =
+        proto_schema.is_some() || matches!(content_type.as_str(), "application/json" | "" | "*/*");
+    let unsupported = || match decl.schema {
+        Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
+        None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
+    };
+    if !supported && verb == BodyVerb::Create {
+        return Err(unsupported());
     }
     let body = read_body(req, cfg).await?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(&format!("error decoding request body: {e}")))?;
+    let directive = field_validation(
+        query,
+        match verb {
+            BodyVerb::Create => "CreateOptions",
+            BodyVerb::Update => "UpdateOptions",
+        },
+    )?;
+    if !supported {
+        return Err(unsupported());
+    }
+    if let Some(schema) = proto_schema {
+        return protobuf::decode_object(decl, schema, &body);
+    }
+    let decode_error =
+        |e: serde_json::Error| ApiError::bad_request(&format!("error decoding request body: {e}"));
+    let value = match decl.schema {
+        Some(schema) => {
+            let decoded = fv::decode_typed(schema, &body).map_err(decode_error)?;
+            if !decoded.errors.is_empty() && directive.reports() {
+                report_body_errors(decl, &decoded, directive, warnings)?;
+            }
+            decoded.value
+        }
+        None => serde_json::from_slice(&body).map_err(decode_error)?,
+    };
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request was not a JSON object",
         ));
     }
     Ok(value)
+}
+
+/// Warns of, or (`Strict`) refuses, the unknown and duplicate fields of a create or update
+/// body. A body naming another type is left to the type check, which refuses it.
+fn report_body_errors(
+    decl: &ResourceDecl,
+    decoded: &fv::Decoded,
+    directive: Directive,
+    warnings: &mut Warnings,
+) -> Result<(), ApiError> {
+    let field = |name: &str| {
+        decoded
+            .value
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (api_version, kind) = (field("apiVersion"), field("kind"));
+    if (!api_version.is_empty() && api_version != decl.api_version())
+        || (!kind.is_empty() && kind != decl.kind)
+    {
+        return Ok(());
+    }
+    match directive {
+        Directive::Strict => Err(fv::strict_body_error(
+            if kind.is_empty() { &decl.kind } else { &kind },
+            &decl.version,
+            &decl.kind,
+            &decoded.errors,
+        )),
+        _ => {
+            for e in &decoded.errors {
+                warnings.add(&e.to_string());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Applies a patch to the current object (possibly several times, on conflicts) the way
+/// upstream's patchers do for declared kinds: the result is decoded into the type, so
+/// unknown fields are dropped, and they and the patch body's duplicate fields are reported
+/// per `fieldValidation`.
+struct Patcher {
+    kind: PatchKind,
+    schema: Option<&'static apimachinery::schema::Message>,
+    directive: Directive,
+    patch: Value,
+    /// Strict errors of the patch body itself, as upstream words them.
+    body_errors: Vec<String>,
+    /// Warnings of the attempts so far (`Warn`).
+    warnings: Mutex<Vec<String>>,
+}
+
+impl Patcher {
+    fn new(
+        kind: PatchKind,
+        schema: Option<&'static apimachinery::schema::Message>,
+        directive: Directive,
+        body: &[u8],
+    ) -> Result<Patcher, ApiError> {
+        let decode_error =
+            |e: serde_json::Error| ApiError::bad_request(&format!("error decoding patch: {e}"));
+        let (patch, body_errors) = match schema.filter(|_| directive.reports()) {
+            Some(_) => {
+                let decoded = match kind {
+                    PatchKind::Json => fv::decode_json_patch(body),
+                    PatchKind::Merge | PatchKind::Strategic => fv::decode_untyped(body),
+                }
+                .map_err(decode_error)?;
+                let format = kind.format();
+                let errors = decoded
+                    .errors
+                    .iter()
+                    .map(|e| format.body_error(e))
+                    .collect();
+                (decoded.value, errors)
+            }
+            None => (
+                serde_json::from_slice(body).map_err(decode_error)?,
+                Vec::new(),
+            ),
+        };
+        Ok(Patcher {
+            kind,
+            schema,
+            directive,
+            patch,
+            body_errors,
+            warnings: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn apply(&self, current: &Value) -> Result<Value, ApiError> {
+        let mut patched = self.kind.apply(current, &self.patch)?;
+        let Some(schema) = self.schema else {
+            return Ok(patched);
+        };
+        if !self.directive.reports() {
+            fv::prune_unknown(schema, &mut patched);
+            return Ok(patched);
+        }
+        let report = fv::patch_report(schema, self.kind.format(), current, &self.patch, &patched);
+        fv::prune_unknown(schema, &mut patched);
+        let mut errors = self.body_errors.clone();
+        errors.extend(report.unknown);
+        if errors.is_empty() {
+            return Ok(patched);
+        }
+        if self.directive == Directive::Strict {
+            return Err(fv::strict_patch_error(&report.rendered, &errors));
+        }
+        if let Ok(mut w) = self.warnings.lock() {
+            w.extend(errors);
+        }
+        Ok(patched)
+    }
+
+    /// The warnings to send (each attempt's; repeats are dropped by [`Warnings`]).
+    fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
 }
 
 /// Delete preconditions from a `DeleteOptions` body and/or the query string.
@@ -424,6 +603,15 @@ impl PatchKind {
             "application/merge-patch+json" => Ok(PatchKind::Merge),
             "application/strategic-merge-patch+json" => Ok(PatchKind::Strategic),
             _ => Err(ApiError::unsupported_media_type_accepted(&PATCH_TYPES)),
+        }
+    }
+
+    /// How upstream's field validation treats this patch format.
+    pub fn format(&self) -> PatchFormat {
+        match self {
+            PatchKind::Json => PatchFormat::Json,
+            PatchKind::Merge => PatchFormat::Merge,
+            PatchKind::Strategic => PatchFormat::Strategic,
         }
     }
 

@@ -136,7 +136,7 @@ const PRETTY: &str = "If 'true', the response is indented for reading. Defaults 
 const DRY_RUN: &str = "When present, the request is processed but nothing is persisted. The only valid value is 'All' (every dry-run stage); any other value is rejected with an error.";
 const FIELD_MANAGER: &str = "The name of the actor making the change, recorded in managedFields. At most 128 characters, all printable.";
 const FIELD_MANAGER_PATCH: &str = "The name of the actor making the change, recorded in managedFields. At most 128 characters, all printable. Required for apply patches (application/apply-patch+yaml), optional for the other patch types (JSON patch, merge patch, strategic merge patch).";
-const FIELD_VALIDATION: &str = "How the server treats unknown and duplicate fields in the request object (POST, PUT, PATCH): 'Ignore' drops unknown fields silently and keeps the last of duplicate fields; 'Warn' (the default) does the same but reports each one in a warning header; 'Strict' rejects the request with a BadRequest error naming every unknown or duplicate field.";
+const FIELD_VALIDATION: &str = "How the server treats unknown and duplicate fields in the request object (POST, PUT, PATCH): 'Ignore' drops unknown fields silently and keeps the last of duplicate fields; 'Warn' (the default) does the same but reports each one in a warning header; 'Strict' rejects the request (BadRequest for create and update, Invalid for patches) naming every unknown or duplicate field.";
 const FORCE: &str = "Force an apply request: take over fields that other managers own instead of failing with a conflict. Must be unset for other patch types.";
 const LABEL_SELECTOR: &str =
     "Only objects whose labels match this selector are returned. Defaults to everything.";
