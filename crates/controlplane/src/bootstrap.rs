@@ -33,21 +33,20 @@ async fn ensure(store: &Store, obj: serde_json::Value) -> Result<(), String> {
     }
 }
 
-/// Creates the system namespaces.
+/// Creates the system namespaces (together: the writes share one commit).
 pub async fn ensure_system_namespaces(namespaces: Arc<Store>) -> Result<(), String> {
-    for name in SYSTEM_NAMESPACES {
+    let creates = SYSTEM_NAMESPACES.iter().map(|name| {
         ensure(
             &namespaces,
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
         )
-        .await?;
-    }
-    Ok(())
+    });
+    futures::future::try_join_all(creates).await.map(|_| ())
 }
 
 /// Creates the system priority classes.
 pub async fn ensure_system_priority_classes(classes: Arc<Store>) -> Result<(), String> {
-    for (name, value, description) in SYSTEM_CLASSES {
+    let creates = SYSTEM_CLASSES.iter().map(|(name, value, description)| {
         ensure(
             &classes,
             json!({
@@ -58,7 +57,6 @@ pub async fn ensure_system_priority_classes(classes: Arc<Store>) -> Result<(), S
                 "description": description,
             }),
         )
-        .await?;
-    }
-    Ok(())
+    });
+    futures::future::try_join_all(creates).await.map(|_| ())
 }

@@ -174,6 +174,11 @@ async fn health_version_metrics_discovery() {
     let v = get_json(&anon, "/api/v1/namespaces/default/configmaps", 403).await;
     assert_eq!(v["message"], "configmaps is forbidden: User \"system:anonymous\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"default\"");
 
+    // A bearer token nobody recognises is 401, not anonymous.
+    let bogus = server.token_client("not-a-token").await;
+    let v = get_json(&bogus, "/api", 401).await;
+    assert_eq!(v["reason"], "Unauthorized");
+
     let c = server.client().await;
     // Discovery.
     let v = get_json(&c, "/api", 200).await;
@@ -308,4 +313,30 @@ async fn health_version_metrics_discovery() {
     ] {
         assert!(paths.iter().any(|x| x == p), "{p}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(
+        &tokens,
+        "admin-token,alice,1,\"system:masters\"\nplain-token,bob,2\n",
+    )
+    .unwrap();
+    let flag = format!("--token-auth-file={}", tokens.display());
+    let server = Server::start(&[&flag]).await;
+    let alice = server.token_client("admin-token").await;
+    get_json(&alice, "/api/v1/namespaces", 200).await;
+    // bob is authenticated but has no grant beyond discovery.
+    let bob = server.token_client("plain-token").await;
+    get_json(&bob, "/api", 200).await;
+    let v = get_json(&bob, "/api/v1/namespaces", 403).await;
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"bob\" cannot list resource \"namespaces\""),
+        "{v}"
+    );
 }

@@ -209,9 +209,13 @@ pub fn with_authentication(
                 .get::<ConnInfo>()
                 .cloned()
                 .unwrap_or_default();
+            let presented_token = crate::auth::authenticator::bearer_token(req.headers()).is_some();
             let user = match authenticator.authenticate(req.headers(), &conn) {
                 AuthOutcome::Authenticated(u) => u,
-                AuthOutcome::NotApplicable if anonymous => UserInfo::anonymous(),
+                // A bearer token nobody recognises is a failed login, never anonymous.
+                AuthOutcome::NotApplicable if anonymous && !presented_token => {
+                    UserInfo::anonymous()
+                }
                 AuthOutcome::NotApplicable | AuthOutcome::Failed(_) => {
                     return error_response(&ApiError::unauthorized("Unauthorized"));
                 }

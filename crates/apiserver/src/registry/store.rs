@@ -29,6 +29,9 @@ pub struct RequestContext {
 /// Conflicts retried by a patch or an unconditional update before giving up.
 const MAX_UPDATE_RETRIES: usize = 8;
 
+/// New suffixes tried when a generated name is taken.
+const GENERATE_NAME_RETRIES: usize = 7;
+
 /// Longest wait for the watch cache to take in a write before answering the client.
 const SETTLE_WAIT: Duration = Duration::from_secs(1);
 
@@ -318,7 +321,8 @@ impl Store {
             meta::set_meta(&mut obj, "generation", None);
         }
         let generate_name = meta::meta_str(&obj, "generateName").to_string();
-        if meta::name(&obj).is_empty() && !generate_name.is_empty() {
+        let generated = meta::name(&obj).is_empty() && !generate_name.is_empty();
+        if generated {
             let name = format!("{generate_name}{}", random_suffix());
             meta::set_meta(&mut obj, "name", Some(json!(name)));
         }
@@ -358,11 +362,27 @@ impl Store {
             }
             return Ok(obj);
         }
-        let rev = self
-            .storage
-            .create(&self.key(&ns, &name), Self::encode(&obj))
-            .await
-            .map_err(|e| self.err(&name, e))?;
+        let mut name = name;
+        let mut attempts = 0;
+        let rev = loop {
+            match self
+                .storage
+                .create(&self.key(&ns, &name), Self::encode(&obj))
+                .await
+            {
+                Ok(rev) => break rev,
+                // A generated name that is taken: pick another suffix (upstream's
+                // RetryGenerateName), a few times, then report the conflict.
+                Err(StorageError::AlreadyExists { .. })
+                    if generated && attempts < GENERATE_NAME_RETRIES =>
+                {
+                    attempts += 1;
+                    name = format!("{generate_name}{}", random_suffix());
+                    meta::set_meta(&mut obj, "name", Some(json!(name)));
+                }
+                Err(e) => return Err(self.err(&name, e)),
+            }
+        };
         self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)

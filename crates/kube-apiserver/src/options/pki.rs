@@ -705,8 +705,10 @@ pub fn ensure_leaf(
     Ok(true)
 }
 
-/// Ensure a service account signing key (`sa.key`, RSA 2048, PKCS#8) and
-/// its public key (`sa.pub`) exist in `dir`. Returns (key path, pub path).
+/// Ensure a service account signing key (`sa.key`, ECDSA P-256 for ES256 tokens, PKCS#8)
+/// and its public key (`sa.pub`) exist in `dir`. Returns (key path, pub path). Upstream
+/// accepts RSA and ECDSA keys; an EC key is made in microseconds where RSA 2048 takes tens
+/// of milliseconds of start-up. An existing key of either kind is used as it is.
 pub fn ensure_service_account_key(dir: &Path) -> Result<(PathBuf, PathBuf), OptionsError> {
     let key_path = dir.join(SA_KEY);
     let pub_path = dir.join(SA_PUB);
@@ -718,7 +720,7 @@ pub fn ensure_service_account_key(dir: &Path) -> Result<(PathBuf, PathBuf), Opti
             )
         })?,
         None => {
-            let k = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            let k = KeyPair::generate()
                 .map_err(|e| pki_err("cannot generate service account key", e))?;
             write_file(&key_path, k.serialize_pem().as_bytes(), 0o600)?;
             k

@@ -124,6 +124,19 @@ impl Server {
         Client::try_from(config)
     }
 
+    /// A client that trusts the server's CA and presents a bearer token.
+    pub async fn token_client(&self, token: &str) -> Client {
+        let kc = Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
+        let mut config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .expect("kubeconfig");
+        config.auth_info = kube::config::AuthInfo {
+            token: Some(token.to_string().into()),
+            ..Default::default()
+        };
+        Client::try_from(config).expect("client")
+    }
+
     /// Runs kubectl against this server.
     pub fn kubectl(&self, args: &[&str]) -> Output {
         kubectl_with(&self.kubeconfig(), args, None)
