@@ -199,8 +199,12 @@ pub fn parse_wire(wire: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::internal(&format!("decoding stored object: {e}")))
 }
 
+/// Size of the chunks a streamed list is written in.
+const LIST_CHUNK: usize = 64 * 1024;
+
 /// A list's body. For JSON the items' bytes are written as they are (serialized once, when
-/// stored); other representations parse them.
+/// stored), streamed in chunks made as the connection takes them, so a large LIST never
+/// holds a second copy of the whole list; other representations parse the items.
 pub fn render_list(
     decl: &ResourceDecl,
     items: Vec<bytes::Bytes>,
@@ -208,40 +212,68 @@ pub fn render_list(
     target: Target,
     include: IncludeObject,
     pretty: bool,
-) -> Result<(Vec<u8>, &'static str), ApiError> {
+) -> Result<(Body, &'static str), ApiError> {
     match target {
         Target::Json if !pretty => {
             let head = json!({"kind": decl.list_kind(), "apiVersion": decl.api_version(), "metadata": list_meta});
-            let head = serde_json::to_vec(&head).unwrap_or_default();
-            let total: usize = items.iter().map(|i| i.len() + 1).sum();
-            let mut out = Vec::with_capacity(head.len() + total + 16);
-            // `{...,"metadata":{...}` then `,"items":[...]}`.
-            out.extend_from_slice(&head[..head.len() - 1]);
-            out.extend_from_slice(b",\"items\":[");
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                match crate::registry::encoding::type_meta_end(item) {
-                    Some(start) if decl.list_items_omit_type_meta => {
-                        out.push(b'{');
-                        out.extend_from_slice(&item[start..]);
-                    }
-                    _ => out.extend_from_slice(item),
-                }
-            }
-            out.extend_from_slice(b"]}");
-            Ok((out, JSON))
+            let mut head = serde_json::to_vec(&head).unwrap_or_default();
+            // `{...,"metadata":{...}` then `,"items":[`, the items, `]}`.
+            head.pop();
+            head.extend_from_slice(b",\"items\":[");
+            Ok((stream_list(head, items, decl.list_items_omit_type_meta), JSON))
         }
         _ => {
-            let objects = items
-                .iter()
-                .map(|i| parse_wire(i))
-                .collect::<Result<Vec<_>, _>>()?;
+            let objects = items.iter().map(|i| parse_wire(i)).collect::<Result<Vec<_>, _>>()?;
             let value = render_list_value(decl, objects, list_meta, target, include);
-            Ok(encode(&value, target, pretty))
+            let (bytes, content_type) = encode(&value, target, pretty);
+            Ok((full(bytes), content_type))
         }
     }
+}
+
+/// Streams `head`, the items separated by commas (without type meta when asked), and `]}`.
+fn stream_list(head: Vec<u8>, items: Vec<bytes::Bytes>, omit_type_meta: bool) -> Body {
+    struct State {
+        head: Option<Vec<u8>>,
+        items: std::vec::IntoIter<bytes::Bytes>,
+        first: bool,
+        done: bool,
+    }
+    let state = State {
+        head: Some(head),
+        items: items.into_iter(),
+        first: true,
+        done: false,
+    };
+    let stream = futures::stream::unfold(state, move |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let mut buf = bytes::BytesMut::with_capacity(LIST_CHUNK + 4096);
+        if let Some(h) = st.head.take() {
+            buf.extend_from_slice(&h);
+        }
+        while buf.len() < LIST_CHUNK {
+            let Some(item) = st.items.next() else {
+                buf.extend_from_slice(b"]}");
+                st.done = true;
+                break;
+            };
+            if !st.first {
+                buf.extend_from_slice(b",");
+            }
+            st.first = false;
+            match crate::registry::encoding::type_meta_end(&item) {
+                Some(start) if omit_type_meta => {
+                    buf.extend_from_slice(b"{");
+                    buf.extend_from_slice(&item[start..]);
+                }
+                _ => buf.extend_from_slice(&item),
+            }
+        }
+        Some((Ok::<_, crate::body::BodyError>(http_body::Frame::data(buf.freeze())), st))
+    });
+    http_body_util::BodyExt::boxed_unsync(http_body_util::StreamBody::new(stream))
 }
 
 /// Renders a list of parsed objects for the target.

@@ -188,7 +188,10 @@ async fn serve_inner(
                 include,
                 pretty,
             )?;
-            Ok(render::bytes_response(StatusCode::OK, body, content_type))
+            let mut resp = Response::new(body);
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+            Ok(resp)
         }
         "watch" => {
             let mut params = ListParams::from_query(query)?;
