@@ -220,10 +220,16 @@ pub fn render_list(
             // `{...,"metadata":{...}` then `,"items":[`, the items, `]}`.
             head.pop();
             head.extend_from_slice(b",\"items\":[");
-            Ok((stream_list(head, items, decl.list_items_omit_type_meta), JSON))
+            Ok((
+                stream_list(head, items, decl.list_items_omit_type_meta),
+                JSON,
+            ))
         }
         _ => {
-            let objects = items.iter().map(|i| parse_wire(i)).collect::<Result<Vec<_>, _>>()?;
+            let objects = items
+                .iter()
+                .map(|i| parse_wire(i))
+                .collect::<Result<Vec<_>, _>>()?;
             let value = render_list_value(decl, objects, list_meta, target, include);
             let (bytes, content_type) = encode(&value, target, pretty);
             Ok((full(bytes), content_type))
@@ -271,7 +277,10 @@ fn stream_list(head: Vec<u8>, items: Vec<bytes::Bytes>, omit_type_meta: bool) ->
                 _ => buf.extend_from_slice(&item),
             }
         }
-        Some((Ok::<_, crate::body::BodyError>(http_body::Frame::data(buf.freeze())), st))
+        Some((
+            Ok::<_, crate::body::BodyError>(http_body::Frame::data(buf.freeze())),
+            st,
+        ))
     });
     http_body_util::BodyExt::boxed_unsync(http_body_util::StreamBody::new(stream))
 }

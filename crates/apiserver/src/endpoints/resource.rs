@@ -189,8 +189,10 @@ async fn serve_inner(
                 pretty,
             )?;
             let mut resp = Response::new(body);
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(content_type),
+            );
             Ok(resp)
         }
         "watch" => {

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Embedded store vs etcd, same machine, same run (docs/benchmarks.md): for each backend,
+# start-up to the first 200 on /readyz (median of 5), idle RSS, creates at 16 connections,
+# GETs, full LISTs and watch fan-out, RSS after. etcd is Debian's etcd-server, started fresh
+# on free loopback ports (scripts/etcd.sh). Everything it starts is stopped on exit.
+#
+#   scripts/bench-backends.sh [--count N]   (default 10000 creates per backend)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COUNT=10000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) COUNT="${2:?}"; shift ;;
+    *) echo "bench-backends.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+scripts/install-build-deps.sh
+scripts/etcd.sh install >/dev/null
+cargo build --release -p kube-apiserver -p kube-loadtest
+BIN="$PWD/target/release/kube-apiserver"
+LT="$PWD/target/release/kube-loadtest"
+WORK="$(mktemp -d -t kube-bench-backends.XXXXXX)"
+SERVER_PID=""
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  scripts/etcd.sh stop "$WORK/etcd" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start DATA_DIR EXTRA_FLAGS...: starts the server; prints the ms from spawn to /readyz 200.
+start() {
+  local data="$1"; shift
+  mkdir -p "$data"
+  PORT="$(free_port)"
+  local t0; t0="$(date +%s%N)"
+  "$BIN" --data-dir="$data" --secure-port="$PORT" --bind-address=127.0.0.1 "$@" >"$data/log" 2>&1 &
+  SERVER_PID=$!
+  "$LT" --server "https://127.0.0.1:$PORT" --insecure-skip-tls-verify --json \
+    wait-ready --since-ns "$t0" --pid "$SERVER_PID" --poll-ms 5 --wait 60 | tail -1 |
+    python3 -c 'import json,sys; print(round(json.load(sys.stdin)["ready_ms"]))'
+}
+
+rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+lt() { "$LT" --kubeconfig "$DATA/admin.kubeconfig" "$@"; }
+
+bench() {
+  local name="$1"; shift
+  echo "=============== $name"
+  local times=()
+  for i in 1 2 3 4 5; do
+    [ "$name" = etcd ] && reset_etcd
+    times+=("$(start "$WORK/$name-start-$i" "$@")")
+    stop_server
+  done
+  echo "start-up to /readyz 200 (ms): ${times[*]} -> median $(printf '%s\n' "${times[@]}" | median)"
+  [ "$name" = etcd ] && reset_etcd
+  DATA="$WORK/$name"
+  start "$DATA" "$@" >/dev/null
+  for _ in $(seq 100); do [ -s "$DATA/admin.kubeconfig" ] && break; sleep 0.05; done
+  sleep 1
+  echo "idle RSS: $(rss_mib) MiB"
+  lt create --count "$COUNT" --concurrency 16 | grep -E "creates/s|latency" || true
+  lt get --count "$COUNT" --concurrency 16 | grep -E "/s|latency" || true
+  lt list --repeat 5 | grep -E "LIST|items" || true
+  lt watch --watchers 200 --writes 20 | grep -E "delivery|missed" || true
+  echo "RSS after: $(rss_mib) MiB"
+  stop_server
+}
+
+reset_etcd() {
+  scripts/etcd.sh stop "$WORK/etcd" >/dev/null 2>&1 || true
+  rm -rf "$WORK/etcd"
+  mkdir -p "$WORK/etcd"
+  eval "$(scripts/etcd.sh start "$WORK/etcd" | grep '^ETCD_ENDPOINTS=')"
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
+bench embedded
+reset_etcd
+bench etcd --etcd-servers="$ETCD_ENDPOINTS"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
