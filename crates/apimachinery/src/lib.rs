@@ -9,7 +9,8 @@
 //! - [`yaml`]: a YAML emitter matching `sigs.k8s.io/yaml` output;
 //! - [`uid`]: object UIDs;
 //! - [`schema`] and [`types`]: the type model and the `meta/v1` declarations;
-//! - [`protobuf`]: the Kubernetes protobuf wire format, driven by the declarations.
+//! - [`protobuf`]: the Kubernetes protobuf wire format, driven by the declarations;
+//! - [`strategicpatch`]: strategic merge patch, list merging driven by the declarations.
 //!
 //! Messages match upstream's byte for byte, since clients compare them.
 
@@ -20,6 +21,7 @@ mod gofmt;
 pub mod protobuf;
 pub mod schema;
 pub mod selectors;
+pub mod strategicpatch;
 pub mod time;
 pub mod types;
 pub mod uid;
