@@ -57,23 +57,28 @@ rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status";
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 lt() { "$LT" --kubeconfig "$DATA/admin.kubeconfig" "$@"; }
 
+# backend_flags NAME: the server flags of a backend (etcd: the endpoint started last).
+backend_flags() {
+  if [ "$1" = etcd ]; then echo "--etcd-servers=$ETCD_ENDPOINTS"; fi
+}
+
 bench() {
-  local name="$1"; shift
+  local name="$1"
   echo "=============== $name"
   local times=()
   for i in 1 2 3 4 5; do
-    [ "$name" = etcd ] && reset_etcd
-    times+=("$(start "$WORK/$name-start-$i" "$@")")
+    if [ "$name" = etcd ]; then reset_etcd; fi
+    times+=("$(start "$WORK/$name-start-$i" $(backend_flags "$name"))")
     stop_server
   done
   echo "start-up to /readyz 200 (ms): ${times[*]} -> median $(printf '%s\n' "${times[@]}" | median)"
-  [ "$name" = etcd ] && reset_etcd
+  if [ "$name" = etcd ]; then reset_etcd; fi
   DATA="$WORK/$name"
-  start "$DATA" "$@" >/dev/null
+  start "$DATA" $(backend_flags "$name") >/dev/null
   for _ in $(seq 100); do [ -s "$DATA/admin.kubeconfig" ] && break; sleep 0.05; done
   sleep 1
   echo "idle RSS: $(rss_mib) MiB"
-  lt create --count "$COUNT" --concurrency 16 | grep -E "creates/s|latency" || true
+  lt create --count "$COUNT" --concurrency 16 | grep -E "/s|latency" || true
   lt get --count "$COUNT" --concurrency 16 | grep -E "/s|latency" || true
   lt list --repeat 5 | grep -E "LIST|items" || true
   lt watch --watchers 200 --writes 20 | grep -E "delivery|missed" || true
@@ -90,6 +95,5 @@ reset_etcd() {
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
 bench embedded
-reset_etcd
-bench etcd --etcd-servers="$ETCD_ENDPOINTS"
+bench etcd
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -62,6 +62,9 @@ pub fn install(
         stores.insert(store.decl.qualified_resource(), store);
     }
     if let Some(ns) = stores.get("namespaces") {
+        // NamespaceLifecycle reads namespaces from the cache: it must see every
+        // acknowledged namespace write (a deletion in particular) at once.
+        ns.settle_writes();
         let _ = lifecycle.namespaces.set(ns.clone());
     }
     Instance { stores }

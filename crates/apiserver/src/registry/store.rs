@@ -48,6 +48,8 @@ pub struct Store {
     admission: AdmissionChain,
     /// The watch cache, when enabled for this resource.
     cacher: Option<Arc<Cacher>>,
+    /// Whether writes wait until the cache holds them (see [`Store::settle_writes`]).
+    settle: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -127,7 +129,17 @@ impl Store {
             key_root,
             admission,
             cacher: None,
+            settle: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
+    }
+
+    /// Makes every write wait (briefly) until the watch cache holds it before it is
+    /// acknowledged. Readers of the cache that need to see acknowledged writes at once
+    /// (admission lookups through [`Store::get_cached`]) ask for it; lists and watches do
+    /// not need it, as they wait for the revision they require.
+    pub fn settle_writes(&self) {
+        self.settle
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Puts a watch cache keeping `capacity` recent events in front of storage.
@@ -388,10 +400,12 @@ impl Store {
         Ok(obj)
     }
 
-    /// Waits (briefly) until this resource's watch cache holds a write just made, so that
-    /// what a client wrote is in every list and admission lookup served from the cache
-    /// once the write is acknowledged.
+    /// Waits (briefly) until this resource's watch cache holds a write just made, when
+    /// [`Store::settle_writes`] asked for it.
     async fn settle(&self, rev: Revision) {
+        if !self.settle.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         if let Some(c) = &self.cacher {
             c.wait_for(rev, SETTLE_WAIT).await;
         }
