@@ -40,7 +40,9 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start DATA_DIR EXTRA_FLAGS...: starts the server; prints the ms from spawn to /readyz 200.
+# start DATA_DIR EXTRA_FLAGS...: starts the server and sets READY_MS to the milliseconds
+# from spawn to the first 200 on /readyz. Not to be run in a subshell: SERVER_PID must reach
+# stop_server.
 start() {
   local data="$1"; shift
   mkdir -p "$data"
@@ -48,9 +50,9 @@ start() {
   local t0; t0="$(date +%s%N)"
   "$BIN" --data-dir="$data" --secure-port="$PORT" --bind-address=127.0.0.1 "$@" >"$data/log" 2>&1 &
   SERVER_PID=$!
-  "$LT" --server "https://127.0.0.1:$PORT" --insecure-skip-tls-verify --json \
+  READY_MS="$("$LT" --server "https://127.0.0.1:$PORT" --insecure-skip-tls-verify --json \
     wait-ready --since-ns "$t0" --pid "$SERVER_PID" --poll-ms 5 --wait 60 | tail -1 |
-    python3 -c 'import json,sys; print(round(json.load(sys.stdin)["ready_ms"]))'
+    python3 -c 'import json,sys; print(round(json.load(sys.stdin)["ready_ms"]))')"
 }
 
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
@@ -68,13 +70,14 @@ bench() {
   local times=()
   for i in 1 2 3 4 5; do
     if [ "$name" = etcd ]; then reset_etcd; fi
-    times+=("$(start "$WORK/$name-start-$i" $(backend_flags "$name"))")
+    start "$WORK/$name-start-$i" $(backend_flags "$name")
+    times+=("$READY_MS")
     stop_server
   done
   echo "start-up to /readyz 200 (ms): ${times[*]} -> median $(printf '%s\n' "${times[@]}" | median)"
   if [ "$name" = etcd ]; then reset_etcd; fi
   DATA="$WORK/$name"
-  start "$DATA" $(backend_flags "$name") >/dev/null
+  start "$DATA" $(backend_flags "$name")
   for _ in $(seq 100); do [ -s "$DATA/admin.kubeconfig" ] && break; sleep 0.05; done
   sleep 1
   echo "idle RSS: $(rss_mib) MiB"

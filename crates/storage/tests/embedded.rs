@@ -108,6 +108,70 @@ async fn concurrent_burst_is_all_acknowledged_and_listed() {
     assert_eq!(store.count("/burst/").await.expect("count"), 1000);
 }
 
+/// Writes that fail inside a batch (taken names, stale revisions) are rolled back on their own:
+/// the batch's other writes commit, and only they get revisions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_writes_in_a_batch_leave_no_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("state.db");
+    let store = Arc::new(open(&path));
+    let base = store
+        .create("/mixed/base", value("0"))
+        .await
+        .expect("create");
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                match i % 4 {
+                    // Every key is created twice: one create wins.
+                    0 | 1 => store
+                        .create(&format!("/mixed/{:03}", i / 4), value(&i.to_string()))
+                        .await
+                        .map(Some),
+                    // Updates at a revision that was never the base key's: conflicts.
+                    2 => store
+                        .update("/mixed/base", base + 1_000_000, value("stale"))
+                        .await
+                        .map(Some),
+                    _ => store
+                        .delete("/mixed/missing", None)
+                        .await
+                        .map(|(_, rev)| Some(rev)),
+                }
+                .or_else(|err| match err {
+                    StorageError::AlreadyExists { .. }
+                    | StorageError::Conflict { .. }
+                    | StorageError::NotFound { .. } => Ok(None),
+                    other => Err(other),
+                })
+            })
+        })
+        .collect();
+    let mut revs = Vec::new();
+    for task in tasks {
+        if let Some(rev) = task.await.expect("task").expect("write") {
+            revs.push(rev);
+        }
+    }
+    revs.sort_unstable();
+    // 100 creates won, and only they took revisions, one each, with no gaps.
+    let expected: Vec<_> = (base + 1..=base + 100).collect();
+    assert_eq!(revs, expected);
+    assert_eq!(
+        store.current_revision().await.expect("revision"),
+        base + 100
+    );
+    assert_eq!(kv_rows(&path), 101);
+    let listed = store
+        .list("/mixed/", ListOptions::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 101);
+    let base_kv = store.get("/mixed/base").await.expect("get").expect("base");
+    assert_eq!((base_kv.mod_revision, base_kv.value), (base, value("0")));
+}
+
 #[tokio::test]
 async fn values_over_the_limit_are_too_large() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -274,8 +338,21 @@ async fn a_file_that_is_not_a_database_is_an_error() {
     }
 }
 
-/// Set in the child process of [`kill_9_keeps_acknowledged_writes`]: the database to write to.
+/// Set in the child process of the kill -9 tests: the database to write to.
 const CRASH_CHILD_ENV: &str = "STORAGE_EMBEDDED_CRASH_CHILD_DB";
+
+/// Set in the child process of the kill -9 tests: how many bytes each value has (at least the
+/// key's length).
+const CRASH_VALUE_BYTES_ENV: &str = "STORAGE_EMBEDDED_CRASH_VALUE_BYTES";
+
+/// The value the crash child writes under `key`: the key, padded to `bytes`.
+fn crash_value(key: &str, bytes: usize) -> Bytes {
+    let mut text = key.to_owned();
+    while text.len() < bytes {
+        text.push('.');
+    }
+    Bytes::from(text)
+}
 
 /// In the child process: writes keys as fast as it can, printing each acknowledged one.
 /// Without the environment variable (a normal test run) it does nothing.
@@ -284,6 +361,10 @@ async fn crash_child() {
     let Ok(path) = std::env::var(CRASH_CHILD_ENV) else {
         return;
     };
+    let bytes: usize = std::env::var(CRASH_VALUE_BYTES_ENV)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0);
     let store = Arc::new(open(Path::new(&path)));
     let (acks, mut acked) = tokio::sync::mpsc::unbounded_channel();
     for task in 0..8 {
@@ -292,7 +373,7 @@ async fn crash_child() {
         tokio::spawn(async move {
             for i in 0.. {
                 let key = format!("/crash/{task}/{i:06}");
-                if let Ok(rev) = store.create(&key, value(&key)).await {
+                if let Ok(rev) = store.create(&key, crash_value(&key, bytes)).await {
                     let _ = acks.send(format!("{key} {rev}"));
                 }
             }
@@ -305,25 +386,30 @@ async fn crash_child() {
     }
 }
 
-#[test]
-fn kill_9_keeps_acknowledged_writes() {
+/// Runs [`crash_child`] on a new database with values of `value_bytes`, kills it with SIGKILL
+/// once `enough(database path, acknowledged so far)` holds, and checks that every acknowledged
+/// write is there after reopening.
+fn kill_9_and_check(value_bytes: usize, enough: impl Fn(&Path, usize) -> bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("state.db");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(CRASH_CHILD_ENV, &path)
+        .env(CRASH_VALUE_BYTES_ENV, value_bytes.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start child");
     let stdout = child.stdout.take().expect("child stdout");
     let mut acked = Vec::new();
+    let mut reached = false;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("read child output");
         if let Some(ack) = line.strip_prefix("ACK ") {
             let (key, rev) = ack.split_once(' ').expect("ack line");
             acked.push((key.to_owned(), rev.parse::<i64>().expect("revision")));
-            if acked.len() >= 500 {
+            if enough(&path, acked.len()) {
+                reached = true;
                 break;
             }
         }
@@ -332,8 +418,8 @@ fn kill_9_keeps_acknowledged_writes() {
     child.kill().expect("kill child");
     let _ = child.wait();
     assert!(
-        acked.len() >= 500,
-        "child acknowledged only {}",
+        reached,
+        "the child stopped after {} acknowledged writes",
         acked.len()
     );
 
@@ -344,10 +430,41 @@ fn kill_9_keeps_acknowledged_writes() {
         for (key, rev) in &acked {
             let kv = store.get(key).await.expect("get");
             let kv = kv.unwrap_or_else(|| panic!("acknowledged {key} at {rev} was lost"));
-            assert_eq!((kv.mod_revision, kv.value), (*rev, value(key)));
+            assert_eq!(
+                (kv.mod_revision, kv.value),
+                (*rev, crash_value(key, value_bytes))
+            );
             assert!(*rev <= current);
         }
         let next = store.create("/after", value("x")).await.expect("create");
         assert!(next > current);
     });
+}
+
+#[test]
+fn kill_9_keeps_acknowledged_writes() {
+    kill_9_and_check(0, |_, acked| acked >= 500);
+}
+
+/// The same after the WAL has been copied into the database file and started over at least
+/// once, so that the crash leaves new frames over old ones in the WAL file.
+#[test]
+fn kill_9_after_checkpoints_keeps_acknowledged_writes() {
+    // 8 KiB values: three pages each, so a few thousand writes fill the checkpoint window.
+    let copied_at = std::cell::Cell::new(None::<usize>);
+    kill_9_and_check(8 * 1024, |path, acked| {
+        if copied_at.get().is_none() && acked % 50 == 0 {
+            // Pages reach the database file only through checkpoints.
+            let db = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if db > 8 << 20 {
+                copied_at.set(Some(acked));
+            }
+        }
+        // Keep writing for a while after that: the WAL starts over at the next commit.
+        copied_at.get().is_some_and(|at| acked >= at + 1_000) || acked >= 20_000
+    });
+    assert!(
+        copied_at.get().is_some(),
+        "no checkpoint within 20,000 writes"
+    );
 }

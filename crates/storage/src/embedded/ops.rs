@@ -46,12 +46,16 @@ struct Current {
     value: Bytes,
 }
 
+/// A key's newest row, through the `current` table.
+const SELECT_CURRENT: &str = "SELECT kv.id, kv.create_revision, kv.value
+     FROM current CROSS JOIN kv ON kv.id = current.id
+     WHERE current.name = ?1";
+
+/// The id of a key's newest row in the log, live or not (0 when it has none).
+const SELECT_NEWEST_ID: &str = "SELECT coalesce(max(id), 0) FROM kv WHERE name = ?1";
+
 fn current(conn: &Connection, key: &str) -> Result<Option<Current>, StorageError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kv.id, kv.create_revision, kv.value
-         FROM current CROSS JOIN kv ON kv.id = current.id
-         WHERE current.name = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(SELECT_CURRENT)?;
     let row = stmt
         .query_row([key], |row| {
             Ok(Current {
@@ -107,7 +111,7 @@ pub(crate) fn apply_op(
                 return Err(StorageError::AlreadyExists { key: key.clone() });
             }
             let prev_revision: i64 = conn
-                .prepare_cached("SELECT coalesce(max(id), 0) FROM kv WHERE name = ?1")?
+                .prepare_cached(SELECT_NEWEST_ID)?
                 .query_row([key], |row| row.get(0))?;
             append(
                 conn,
@@ -228,5 +232,70 @@ fn current_checked(
             actual: cur.id,
         }),
         _ => Ok(cur),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::embedded::schema;
+
+    /// The writer's queries run from rusqlite's statement cache without being prepared again
+    /// (see `schema::open_connection` on the query planner stability guarantee).
+    #[test]
+    fn cached_queries_are_not_prepared_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn =
+            schema::open_connection(&dir.path().join("ops.db"), false).expect("open sqlite");
+        schema::init_schema(&mut conn).expect("schema");
+        let tx = conn.transaction().expect("transaction");
+        let mut rev = 0;
+        for i in 0..20 {
+            let key = format!("/registry/configmaps/ns/k{i}");
+            let value = Bytes::from_static(b"value");
+            rev += 1;
+            apply_op(
+                &tx,
+                &WriteOp::Create {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                rev,
+            )
+            .expect("create");
+            rev += 1;
+            apply_op(
+                &tx,
+                &WriteOp::Update {
+                    key: key.clone(),
+                    expected: rev - 1,
+                    value,
+                },
+                rev,
+            )
+            .expect("update");
+            if i % 2 == 0 {
+                rev += 1;
+                apply_op(
+                    &tx,
+                    &WriteOp::Delete {
+                        key,
+                        expected: None,
+                    },
+                    rev,
+                )
+                .expect("delete");
+            }
+        }
+        for sql in [SELECT_CURRENT, SELECT_NEWEST_ID] {
+            let stmt = tx.prepare_cached(sql).expect("cached statement");
+            assert!(
+                stmt.get_status(StatementStatus::VmStep) > 0,
+                "{sql} never ran"
+            );
+            assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
+        }
     }
 }

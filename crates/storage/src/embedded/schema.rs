@@ -16,6 +16,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
@@ -68,6 +69,13 @@ impl From<rusqlite::Error> for StorageError {
 
 /// Opens (creating if missing) the database file with the pragmas every connection needs:
 /// WAL journal, `synchronous = FULL` (a committed transaction survives power loss / kill -9).
+///
+/// The query planner stability guarantee is on. Without it, SQLite lets some bound values steer
+/// a statement's plan (`name = ?1` is estimated differently when the value is 0 or 1, and so is
+/// `LIMIT ?3`) and marks such a statement to be prepared again whenever that parameter's binding
+/// changes; `sqlite3_clear_bindings`, which rusqlite's statement cache calls on every statement
+/// it takes back, counts as a change. So every use of a "cached" statement parsed and planned
+/// its SQL again. Nothing here needs plans that depend on values.
 pub(crate) fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StorageError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -84,6 +92,7 @@ pub(crate) fn open_connection(path: &Path, read_only: bool) -> Result<Connection
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32768;",
     )?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON;")?;
         // Readers map the file (as etcd's bbolt does) rather than copy pages through read(2):

@@ -12,6 +12,10 @@
 //!
 //! Compaction runs on the same thread in chunks of revisions, each its own transaction, with
 //! pending writes served between chunks.
+//!
+//! The write connection is tuned for a store that grows (see [`tune_connection`]): a small page
+//! cache and a long WAL between checkpoints keep the cost of a write from growing with the number
+//! of keys.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -33,6 +37,51 @@ const GATHER_STEP: Duration = Duration::from_micros(50);
 
 /// How many revisions one compaction transaction covers.
 const COMPACT_CHUNK: Revision = 2_000;
+
+/// The write connection's page cache, in KiB.
+///
+/// Small on purpose. When a B-tree page split reorders the new pages (`balance_nonroot` moves a
+/// page to the lock-byte page's number for a moment), SQLite's page cache remembers that number
+/// as its largest, and at the end of the transaction (`pcache1TruncateUnsafe`) it walks every
+/// cached page to drop those past the end of the file. With keys spread at random over three
+/// indexes nearly every batch splits a page somewhere, so every commit walked the cache; with
+/// 32 MiB that walk grew with the store until the cache was full (at about 50,000 keys). A page
+/// that misses is read back from the OS page cache, which costs less. It also bounds the
+/// writer's memory.
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
+
+/// Pages the WAL holds before the writer copies them into the database file (SQLite's automatic
+/// checkpoint, run by the connection that commits).
+///
+/// With random keys each write dirties a different leaf page of each index once the store holds
+/// more than a few thousand keys, so SQLite's default window of 1,000 pages holds nearly 1,000
+/// distinct pages, and every write's pages were copied (and the database file synced) again soon
+/// after: a cost per write that grew with the store. A longer window copies a page written many
+/// times once. 10,000 pages make a WAL of about 40 MiB.
+const CHECKPOINT_PAGES: i64 = 10_000;
+
+/// The size, in bytes, the WAL file is cut back to when it starts over after a checkpoint (it
+/// would otherwise keep the largest size it ever had, for instance while a long read held a
+/// checkpoint back).
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
+/// Sets the write connection's cache and checkpoint pragmas (see the constants).
+fn tune_connection(conn: &Connection) -> Result<(), StorageError> {
+    conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    let pages: i64 =
+        conn.pragma_update_and_check(None, "wal_autocheckpoint", CHECKPOINT_PAGES, |row| {
+            row.get(0)
+        })?;
+    let limit: i64 =
+        conn.pragma_update_and_check(None, "journal_size_limit", WAL_SIZE_LIMIT, |row| row.get(0))?;
+    if pages != CHECKPOINT_PAGES || limit != WAL_SIZE_LIMIT {
+        return Err(StorageError::Internal(format!(
+            "sqlite: checkpoint settings not taken (wal_autocheckpoint {pages}, \
+             journal_size_limit {limit})"
+        )));
+    }
+    Ok(())
+}
 
 /// Revisions the writer publishes for everyone else to read without touching SQLite.
 #[derive(Debug, Default)]
@@ -100,6 +149,7 @@ pub(crate) struct WriterConfig {
 impl WriterHandle {
     /// Starts the writer thread.
     pub(crate) fn spawn(config: WriterConfig) -> Result<Self, StorageError> {
+        tune_connection(&config.conn)?;
         let last_rev = config.revisions.committed();
         let (commands, rx) = mpsc::channel(config.queue.max(1));
         let writer = Writer {
@@ -283,25 +333,31 @@ impl Writer {
     }
 
     /// Applies each op in its own savepoint; an error of the transaction itself fails all.
+    ///
+    /// The savepoint statements are prepared once (rusqlite's `Savepoint` parses its SQL anew
+    /// each time).
     fn apply_batch(
         &mut self,
         ops: &[WriteOp],
     ) -> Result<Vec<Result<Applied, StorageError>>, StorageError> {
-        let mut tx = self
+        let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut rev = self.last_rev;
         let mut results = Vec::with_capacity(ops.len());
         for op in ops {
-            let savepoint = tx.savepoint()?;
-            match apply_op(&savepoint, op, rev + 1) {
+            tx.prepare_cached("SAVEPOINT write_op")?.execute([])?;
+            match apply_op(&tx, op, rev + 1) {
                 Ok(applied) => {
-                    savepoint.commit()?;
+                    tx.prepare_cached("RELEASE write_op")?.execute([])?;
                     rev += 1;
                     results.push(Ok(applied));
                 }
-                // Dropping the savepoint rolls this op back.
-                Err(err) => results.push(Err(err)),
+                Err(err) => {
+                    tx.prepare_cached("ROLLBACK TO write_op")?.execute([])?;
+                    tx.prepare_cached("RELEASE write_op")?.execute([])?;
+                    results.push(Err(err));
+                }
             }
         }
         tx.commit()?;
