@@ -157,7 +157,7 @@ async fn serve_inner(
     match info.verb.as_str() {
         "get" => {
             let obj = store.get(&namespace, &info.name).await?;
-            let obj = subresource_view(obj, &info.subresource);
+            // GET of a subresource (`status`) shows the whole object, as upstream does.
             Ok(respond(
                 StatusCode::OK,
                 &render::render_object(&decl, obj, target, include),
@@ -270,7 +270,7 @@ async fn serve_inner(
             ))
         }
         "delete" => {
-            let opts = read_delete_options(req, query, cfg).await?;
+            let opts = read_delete_options(req, cfg).await?;
             let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
             let body = match outcome {
                 DeleteOutcome::Pending(obj) => render::render_object(&decl, obj, target, include),
@@ -294,7 +294,7 @@ async fn serve_inner(
         }
         "deletecollection" => {
             let params = ListParams::from_query(query)?;
-            let opts = read_delete_options(req, query, cfg).await?;
+            let opts = read_delete_options(req, cfg).await?;
             let listed = store.list(&namespace, &params).await?;
             let mut deleted = Vec::new();
             for wire in listed.items {
@@ -319,11 +319,6 @@ async fn serve_inner(
             other,
         )),
     }
-}
-
-/// What GET of a subresource shows: the whole object (as upstream does for `status`).
-fn subresource_view(obj: Value, _subresource: &str) -> Value {
-    obj
 }
 
 async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
@@ -545,10 +540,11 @@ impl Patcher {
     }
 }
 
-/// Delete preconditions from a `DeleteOptions` body and/or the query string.
+/// Delete preconditions from a `DeleteOptions` body (JSON or protobuf). Options given in
+/// the query string (`gracePeriodSeconds`, `propagationPolicy`) are not read: no kind served
+/// today has a grace period or dependents to propagate to.
 async fn read_delete_options(
     req: Request<Body>,
-    _query: Option<&str>,
     cfg: &EndpointConfig,
 ) -> Result<Preconditions, ApiError> {
     let is_protobuf = protobuf::is_protobuf_body(&req);
