@@ -150,7 +150,7 @@ lt() {
 record() { echo "\"$1\": $2," >>"$WORK/figures"; }
 : >"$WORK/figures"
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then COMMIT="$COMMIT+changes"; fi
+if [ -n "$(git status --porcelain 2>/dev/null | sed -n 1p)" ]; then COMMIT="$COMMIT+changes"; fi
 record commit "\"$COMMIT\""
 record cpus "$(nproc)"
 record load_before "\"$(cut -d' ' -f1-3 /proc/loadavg)\""

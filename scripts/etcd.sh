@@ -46,7 +46,7 @@ install() {
         # shellcheck disable=SC2086 # a list of pids
         as_root kill $pids || true
     fi
-    "${ETCD_BIN:-etcd}" --version | head -1
+    "${ETCD_BIN:-etcd}" --version | sed -n 1p  # sed reads all: no SIGPIPE under pipefail
 }
 
 free_port() {
@@ -81,7 +81,7 @@ start() {
     local pid=$!
     echo "$pid" >"$dir/etcd.pid"
     local deadline=$((SECONDS + ${ETCD_START_TIMEOUT:-30}))
-    until curl -fsS "$endpoint/health" 2>/dev/null | grep -q '"health":"true"'; do
+    until curl -fsS "$endpoint/health" 2>/dev/null | grep '"health":"true"' >/dev/null; do
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "etcd exited during start-up; its log ($dir/etcd.log):" >&2
             tail -20 "$dir/etcd.log" >&2

@@ -18,5 +18,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
-echo "etcd: $(etcd --version 2>/dev/null | head -1)"
-echo "kubectl: $(kubectl version --client 2>/dev/null | head -1)"
+echo "etcd: $(etcd --version 2>/dev/null | sed -n 1p)"
+echo "kubectl: $(kubectl version --client 2>/dev/null | sed -n 1p)"
