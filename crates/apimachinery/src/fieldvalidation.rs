@@ -37,23 +37,18 @@ pub enum Directive {
 
 impl Directive {
     /// Parses the `fieldValidation` query value; absent or empty means `Warn`, as upstream
-    /// since the feature went GA. `options_kind` names the options type in the error
-    /// (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
-    pub fn parse(value: Option<&str>, options_kind: &str) -> Result<Directive, ApiError> {
+    /// since the feature went GA. An unsupported value is a `fieldValidation` field error,
+    /// which the caller reports in its options type's 422 (`CreateOptions.meta.k8s.io`).
+    pub fn parse(value: Option<&str>) -> Result<Directive, Box<FieldError>> {
         match value.unwrap_or("") {
             "" | "Warn" => Ok(Directive::Warn),
             "Ignore" => Ok(Directive::Ignore),
             "Strict" => Ok(Directive::Strict),
-            other => Err(ApiError::invalid(
-                "meta.k8s.io",
-                options_kind,
-                "",
-                vec![FieldError::not_supported(
-                    &FieldPath::new("fieldValidation"),
-                    Value::String(other.to_string()),
-                    &["", "Ignore", "Strict", "Warn"],
-                )],
-            )),
+            other => Err(Box::new(FieldError::not_supported(
+                &FieldPath::new("fieldValidation"),
+                Value::String(other.to_string()),
+                &["", "Ignore", "Strict", "Warn"],
+            ))),
         }
     }
 
@@ -798,27 +793,14 @@ mod tests {
 
     #[test]
     fn directive_values() {
+        assert_eq!(Directive::parse(None).unwrap(), Directive::Warn);
+        assert_eq!(Directive::parse(Some("")).unwrap(), Directive::Warn);
+        assert_eq!(Directive::parse(Some("Strict")).unwrap(), Directive::Strict);
+        assert_eq!(Directive::parse(Some("Ignore")).unwrap(), Directive::Ignore);
+        let e = Directive::parse(Some("strict")).unwrap_err();
         assert_eq!(
-            Directive::parse(None, "CreateOptions").unwrap(),
-            Directive::Warn
-        );
-        assert_eq!(
-            Directive::parse(Some(""), "CreateOptions").unwrap(),
-            Directive::Warn
-        );
-        assert_eq!(
-            Directive::parse(Some("Strict"), "CreateOptions").unwrap(),
-            Directive::Strict
-        );
-        assert_eq!(
-            Directive::parse(Some("Ignore"), "CreateOptions").unwrap(),
-            Directive::Ignore
-        );
-        let e = Directive::parse(Some("strict"), "PatchOptions").unwrap_err();
-        assert_eq!(e.code, 422);
-        assert_eq!(
-            e.message,
-            "PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"strict\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""
+            e.to_string(),
+            "fieldValidation: Unsupported value: \"strict\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""
         );
     }
 

@@ -52,7 +52,7 @@ pub(crate) fn is_go_print(c: char) -> bool {
 }
 
 /// Go's `strconv.Quote` (what `%q` prints for a string).
-pub(crate) fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -18,6 +18,8 @@ pub mod duration;
 pub mod errors;
 pub mod fieldvalidation;
 mod gofmt;
+/// Go's `%q` quoting, for messages that quote a value as upstream does.
+pub use gofmt::go_quote;
 pub mod protobuf;
 pub mod schema;
 pub mod selectors;

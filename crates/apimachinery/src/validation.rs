@@ -518,6 +518,14 @@ pub fn validate_field_manager(manager: &str, path: &FieldPath) -> Vec<FieldError
     errs
 }
 
+/// `ValidateDryRun`: every value must be `All` (the bad value shown is the whole list).
+pub fn validate_dry_run(values: &[String], path: &FieldPath) -> Vec<FieldError> {
+    if values.iter().all(|v| v == "All") {
+        return Vec::new();
+    }
+    vec![FieldError::not_supported(path, json!(values), &["All"])]
+}
+
 /// `ValidateManagedFields`: operation, fieldsType, manager and subresource.
 pub fn validate_managed_fields(entries: &[Value], path: &FieldPath) -> Vec<FieldError> {
     let mut errs = Vec::new();

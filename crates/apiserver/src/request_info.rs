@@ -153,6 +153,20 @@ pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     })
 }
 
+/// Every value of a query parameter, in order, percent-decoded (`dryRun=All&dryRun=All`).
+pub fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
+    let Some(query) = query else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+        .collect()
+}
+
 /// Decodes `%XX` escapes and `+` (as a space) in a query component.
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();

@@ -409,3 +409,108 @@ async fn watch_from_resource_version() {
     .await;
     assert_eq!(names, ["w-b"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_options_propagation_and_dry_run() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    for name in ["dry", "orphaned", "fg", "query"] {
+        cms.create(&PostParams::default(), &cm(name, &[]))
+            .await
+            .unwrap();
+    }
+    let finalizers = |c: &ConfigMap| c.metadata.finalizers.clone().unwrap_or_default();
+
+    // A dry-run delete (DeleteOptions.dryRun in the body) deletes nothing.
+    let dry = DeleteParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    cms.delete("dry", &dry).await.unwrap();
+    let kept = cms.get("dry").await.unwrap();
+    assert!(kept.metadata.deletion_timestamp.is_none());
+
+    // Orphan: the garbage collector's finalizer holds the object, marked for deletion.
+    let out = cms
+        .delete("orphaned", &DeleteParams::orphan())
+        .await
+        .unwrap();
+    let held = out
+        .left()
+        .expect("the object is returned while finalizers hold it");
+    assert_eq!(finalizers(&held), vec!["orphan"]);
+    let held = cms.get("orphaned").await.unwrap();
+    assert_eq!(finalizers(&held), vec!["orphan"]);
+    assert!(held.metadata.deletion_timestamp.is_some());
+    assert_eq!(held.metadata.deletion_grace_period_seconds, Some(0));
+    // Deleting again in the background takes the finalizer away: the object goes.
+    cms.delete("orphaned", &DeleteParams::background())
+        .await
+        .unwrap();
+    assert_eq!(api_err(cms.get("orphaned").await.unwrap_err()).code, 404);
+
+    // Foreground adds foregroundDeletion.
+    cms.delete("fg", &DeleteParams::foreground()).await.unwrap();
+    assert_eq!(
+        finalizers(&cms.get("fg").await.unwrap()),
+        vec!["foregroundDeletion"]
+    );
+
+    // Without a body, DeleteOptions come from the query string.
+    let path = "/api/v1/namespaces/default/configmaps/query";
+    let (s, _, body) = common::raw(
+        &client,
+        "DELETE",
+        &format!("{path}?propagationPolicy=Orphan&dryRun=All"),
+        &[],
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200, "{body}");
+    assert!(finalizers(&cms.get("query").await.unwrap()).is_empty());
+    let (s, _, body) = common::raw(
+        &client,
+        "DELETE",
+        &format!("{path}?propagationPolicy=Sideways"),
+        &[],
+        vec![],
+    )
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((s, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+    assert_eq!(
+        v["message"],
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+    );
+    assert_eq!(v["details"]["group"], "meta.k8s.io");
+    assert_eq!(v["details"]["kind"], "DeleteOptions");
+    let (s, _, _) = common::raw(
+        &client,
+        "DELETE",
+        &format!("{path}?propagationPolicy=Orphan"),
+        &[],
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(finalizers(&cms.get("query").await.unwrap()), vec!["orphan"]);
+
+    // Write options are validated as upstream's CreateOptions: 422, not 400.
+    let (s, v) = common::send_json(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/configmaps?dryRun=Some",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(
+        v["message"],
+        "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"Some\"]: supported values: \"All\""
+    );
+}

@@ -140,3 +140,34 @@ async fn kubectl_end_to_end() {
         assert!(out.contains(needle), "{needle}: {out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_delete_dry_run_and_cascade() {
+    let server = Server::start(&[]).await;
+    ok(server.kubectl(&["create", "configmap", "keep"]));
+    ok(server.kubectl(&["create", "configmap", "orphaned"]));
+
+    // --dry-run=server deletes nothing.
+    let out = ok(server.kubectl(&["delete", "configmap", "keep", "--dry-run=server"]));
+    assert!(out.contains("deleted (server dry run)"), "{out}");
+    ok(server.kubectl(&["get", "configmap", "keep"]));
+
+    // --cascade=orphan leaves the object to the garbage collector's orphan finalizer.
+    ok(server.kubectl(&[
+        "delete",
+        "configmap",
+        "orphaned",
+        "--cascade=orphan",
+        "--wait=false",
+    ]));
+    let out = ok(server.kubectl(&[
+        "get",
+        "configmap",
+        "orphaned",
+        "-o",
+        "jsonpath={.metadata.finalizers}|{.metadata.deletionTimestamp}",
+    ]));
+    let (finalizers, deleted_at) = out.split_once('|').unwrap_or_default();
+    assert_eq!(finalizers, r#"["orphan"]"#, "{out}");
+    assert!(!deleted_at.is_empty(), "{out}");
+}

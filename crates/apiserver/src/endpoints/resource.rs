@@ -14,12 +14,13 @@ use http_body_util::{BodyExt, StreamBody};
 use serde_json::{json, Map, Value};
 
 use super::negotiate::{negotiate, Target};
+use super::options::{delete_options, WriteOptions};
 use super::protobuf;
 use super::render::{self, error_response, IncludeObject};
 use super::warnings::Warnings;
 use crate::body::{read_limited, Body, ReadBodyError};
 use crate::registry::{
-    meta, DeleteOutcome, ListParams, Preconditions, RequestContext, ResourceDecl, Store, WatchOut,
+    meta, DeleteOptions, DeleteOutcome, ListParams, RequestContext, ResourceDecl, Store, WatchOut,
 };
 use crate::request_info::{query_param, RequestInfo};
 
@@ -71,17 +72,6 @@ fn wants_pretty(req: &Request<Body>) -> bool {
         })
 }
 
-/// `dryRun=All` (any other value is refused).
-pub fn dry_run(query: Option<&str>) -> Result<bool, ApiError> {
-    match query_param(query, "dryRun").as_deref() {
-        None | Some("") => Ok(false),
-        Some("All") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(&format!(
-            "dryRun: Unsupported value: {other:?}: supported values: \"All\""
-        ))),
-    }
-}
-
 async fn serve_inner(
     store: Arc<Store>,
     info: &RequestInfo,
@@ -118,7 +108,6 @@ async fn serve_inner(
             .unwrap_or_else(|| render::respond(status, body, target, pretty))
     };
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
-    ctx.dry_run = dry_run(query)?;
 
     if !info.subresource.is_empty() && !decl.subresources.contains(&info.subresource) {
         return Err(ApiError::not_found_message(
@@ -210,7 +199,9 @@ async fn serve_inner(
             Ok(watch_response(store, rx, &params, target, include, cfg))
         }
         "create" => {
-            let obj = read_object(req, &decl, cfg, query, BodyVerb::Create, warnings).await?;
+            let (obj, opts) =
+                read_object(req, &decl, cfg, query, BodyVerb::Create, warnings).await?;
+            ctx.dry_run = opts.dry_run;
             let created = store.create(&ctx, &namespace, obj).await?;
             Ok(respond(
                 StatusCode::CREATED,
@@ -220,7 +211,9 @@ async fn serve_inner(
             ))
         }
         "update" => {
-            let obj = read_object(req, &decl, cfg, query, BodyVerb::Update, warnings).await?;
+            let (obj, opts) =
+                read_object(req, &decl, cfg, query, BodyVerb::Update, warnings).await?;
+            ctx.dry_run = opts.dry_run;
             let (updated, created) = store
                 .update(&ctx, &namespace, &info.name, &info.subresource, obj)
                 .await?;
@@ -252,8 +245,9 @@ async fn serve_inner(
                 return Err(strategic_unsupported());
             }
             let body = read_body(req, cfg).await?;
-            let directive = field_validation(query, "PatchOptions")?;
-            let patcher = Patcher::new(kind, decl.schema, directive, &body)?;
+            let opts = WriteOptions::from_query(query, "PatchOptions")?;
+            ctx.dry_run = opts.dry_run;
+            let patcher = Patcher::new(kind, decl.schema, opts.field_validation, &body)?;
             let apply = |current: &Value| patcher.apply(current);
             let result = store
                 .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
@@ -270,7 +264,8 @@ async fn serve_inner(
             ))
         }
         "delete" => {
-            let opts = read_delete_options(req, cfg).await?;
+            let opts = read_delete_options(req, cfg, query).await?;
+            ctx.dry_run = opts.dry_run;
             let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
             let body = match outcome {
                 DeleteOutcome::Pending(obj) => render::render_object(&decl, obj, target, include),
@@ -294,7 +289,8 @@ async fn serve_inner(
         }
         "deletecollection" => {
             let params = ListParams::from_query(query)?;
-            let opts = read_delete_options(req, cfg).await?;
+            let opts = read_delete_options(req, cfg, query).await?;
+            ctx.dry_run = opts.dry_run;
             let listed = store.list(&namespace, &params).await?;
             let mut deleted = Vec::new();
             for wire in listed.items {
@@ -332,15 +328,6 @@ async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, Ap
         })
 }
 
-/// The `fieldValidation` directive of a create, update or patch (`options_kind` names the
-/// options type in the error for an unsupported value).
-fn field_validation(query: Option<&str>, options_kind: &str) -> Result<Directive, ApiError> {
-    Directive::parse(
-        query_param(query, "fieldValidation").as_deref(),
-        options_kind,
-    )
-}
-
 /// Which verb a body is read for: upstream's create handler checks the body's media type
 /// before reading it and its options, the update handler after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,7 +346,7 @@ async fn read_object(
     query: Option<&str>,
     verb: BodyVerb,
     warnings: &mut Warnings,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, WriteOptions), ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -381,18 +368,19 @@ async fn read_object(
         return Err(unsupported());
     }
     let body = read_body(req, cfg).await?;
-    let directive = field_validation(
+    let opts = WriteOptions::from_query(
         query,
         match verb {
             BodyVerb::Create => "CreateOptions",
             BodyVerb::Update => "UpdateOptions",
         },
     )?;
+    let directive = opts.field_validation;
     if !supported {
         return Err(unsupported());
     }
     if let Some(schema) = proto_schema {
-        return protobuf::decode_object(decl, schema, &body);
+        return Ok((protobuf::decode_object(decl, schema, &body)?, opts));
     }
     let decode_error =
         |e: serde_json::Error| ApiError::bad_request(&format!("error decoding request body: {e}"));
@@ -411,7 +399,7 @@ async fn read_object(
             "the body of the request was not a JSON object",
         ));
     }
-    Ok(value)
+    Ok((value, opts))
 }
 
 /// Warns of, or (`Strict`) refuses, the unknown and duplicate fields of a create or update
@@ -540,44 +528,26 @@ impl Patcher {
     }
 }
 
-/// Delete preconditions from a `DeleteOptions` body (JSON or protobuf). Options given in
-/// the query string (`gracePeriodSeconds`, `propagationPolicy`) are not read: no kind served
-/// today has a grace period or dependents to propagate to.
+/// The `DeleteOptions` of a delete or deletecollection: its body (JSON or protobuf) when it
+/// has one, else its query string.
 async fn read_delete_options(
     req: Request<Body>,
     cfg: &EndpointConfig,
-) -> Result<Preconditions, ApiError> {
+    query: Option<&str>,
+) -> Result<DeleteOptions, ApiError> {
     let is_protobuf = protobuf::is_protobuf_body(&req);
     let body = read_body(req, cfg).await?;
-    let mut pre = Preconditions::default();
-    if is_protobuf && !body.is_empty() {
-        let opts = protobuf::decode_delete_options(&body)?;
-        apply_delete_options(&opts, &mut pre)?;
-    } else if body.iter().any(|b| !b.is_ascii_whitespace()) {
-        let opts: Value = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(&format!("error decoding DeleteOptions: {e}")))?;
-        apply_delete_options(&opts, &mut pre)?;
-    }
-    Ok(pre)
-}
-
-/// Takes the preconditions of a `DeleteOptions` (JSON form) and checks its `dryRun`.
-fn apply_delete_options(opts: &Value, pre: &mut Preconditions) -> Result<(), ApiError> {
-    if let Some(p) = opts.get("preconditions") {
-        pre.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
-        pre.resource_version = p
-            .get("resourceVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-    }
-    if let Some(dr) = opts.get("dryRun").and_then(Value::as_array) {
-        if dr.iter().any(|v| v.as_str() != Some("All")) {
-            return Err(ApiError::bad_request(
-                "dryRun: Unsupported value: supported values: \"All\"",
-            ));
-        }
-    }
-    Ok(())
+    let body_json =
+        if is_protobuf && !body.is_empty() {
+            Some(protobuf::decode_delete_options(&body)?)
+        } else if body.iter().any(|b| !b.is_ascii_whitespace()) {
+            Some(serde_json::from_slice(&body).map_err(|e| {
+                ApiError::bad_request(&format!("error decoding DeleteOptions: {e}"))
+            })?)
+        } else {
+            None
+        };
+    delete_options(query, body_json.as_ref())
 }
 
 /// Content types accepted for PATCH bodies, as upstream lists them.

@@ -1,6 +1,7 @@
 //! The generic registry: resource declarations, strategies and the one Store serving them.
 
 pub mod cacher;
+pub mod deletion;
 pub mod encoding;
 pub mod list_options;
 pub mod meta;
@@ -8,7 +9,8 @@ pub mod resource;
 pub mod store;
 pub mod watch;
 
+pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use resource::{Cell, ColumnDef, DefaultStrategy, ResourceDecl, Scope, Strategy};
-pub use store::{DeleteOutcome, Preconditions, RequestContext, Store};
+pub use store::{DeleteOutcome, RequestContext, Store};
 pub use watch::WatchOut;

@@ -8,6 +8,7 @@ use apimachinery::schema::Message;
 use apimachinery::validation;
 use serde_json::{json, Value};
 
+use super::deletion::GcPolicy;
 use super::meta;
 
 /// Whether objects of a kind live in a namespace.
@@ -278,6 +279,12 @@ pub trait Strategy: Send + Sync + 'static {
 
     /// Marks an object whose deletion has begun (a namespace goes `Terminating`).
     fn on_deletion_started(&self, _obj: &mut Value) {}
+
+    /// What happens to dependents when a delete does not say (upstream's
+    /// `DefaultGarbageCollectionPolicy`); decides which finalizers deletion adds.
+    fn gc_policy(&self) -> GcPolicy {
+        GcPolicy::DeleteDependents
+    }
 
     /// Whether DELETE answers with the object (as for pods) rather than a success `Status`.
     fn return_deleted_object(&self) -> bool {

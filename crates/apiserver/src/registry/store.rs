@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use storage::{ListOptions, Revision, Storage, StorageError};
 
 use super::cacher::{CacheError, Cacher};
+use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
@@ -665,13 +666,16 @@ impl Store {
         }
     }
 
-    /// DELETE of one object, honouring preconditions and finalizers.
+    /// DELETE of one object, honouring preconditions, finalizers and the garbage
+    /// collector's options. An object with finalizers (its own, or the `orphan` /
+    /// `foregroundDeletion` ones the options ask for) is marked as being deleted and stays
+    /// until they are removed; any other is deleted now.
     pub async fn delete(
         &self,
         ctx: &RequestContext,
         namespace: &str,
         name: &str,
-        preconditions: &Preconditions,
+        opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
         for _ in 0..MAX_UPDATE_RETRIES {
             let key = self.key(namespace, name);
@@ -682,7 +686,7 @@ impl Store {
                 .map_err(|e| self.err(name, e))?
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
             let obj = self.decode(&current.value, current.mod_revision)?;
-            preconditions.check(&self.decl, name, &obj)?;
+            opts.preconditions.check(&self.decl, name, &obj)?;
             self.admission
                 .admit(
                     &Attributes {
@@ -698,18 +702,21 @@ impl Store {
                 )
                 .await?;
             let strategy = &self.decl.strategy;
-            if !meta::finalizers(&obj).is_empty() || strategy.pending_finalization(&obj) {
-                if meta::deletion_started(&obj) {
-                    return Ok(DeleteOutcome::Pending(obj));
-                }
-                let mut marked = obj.clone();
+            let mut marked = obj.clone();
+            if let Some(finalizers) =
+                opts.gc_finalizers(strategy.gc_policy(), &meta::finalizers(&obj))
+            {
                 meta::set_meta(
                     &mut marked,
-                    "deletionTimestamp",
-                    Some(json!(ktime::now_rfc3339())),
+                    "finalizers",
+                    (!finalizers.is_empty()).then(|| json!(finalizers)),
                 );
-                meta::set_meta(&mut marked, "deletionGracePeriodSeconds", Some(json!(0)));
-                strategy.on_deletion_started(&mut marked);
+            }
+            if !meta::finalizers(&marked).is_empty() || strategy.pending_finalization(&marked) {
+                mark_deleting(&mut marked, strategy.as_ref());
+                if marked == obj {
+                    return Ok(DeleteOutcome::Pending(obj));
+                }
                 if ctx.dry_run {
                     return Ok(DeleteOutcome::Pending(marked));
                 }
@@ -1074,44 +1081,25 @@ impl From<ApiError> for UpdateError {
 }
 
 /// Drops repeated field errors (the same field and message).
+/// Marks an object held by finalizers as being deleted, as upstream's `markAsDeleting`
+/// does for kinds without graceful deletion: the first time, `deletionTimestamp` is set
+/// (and a tracked generation bumped); the grace period is always zero.
+fn mark_deleting(obj: &mut Value, strategy: &dyn super::resource::Strategy) {
+    if !meta::deletion_started(obj) {
+        let generation = meta::meta(obj)
+            .and_then(|m| m.get("generation"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if generation > 0 {
+            meta::set_meta(obj, "generation", Some(json!(generation + 1)));
+        }
+        meta::set_meta(obj, "deletionTimestamp", Some(json!(ktime::now_rfc3339())));
+        strategy.on_deletion_started(obj);
+    }
+    meta::set_meta(obj, "deletionGracePeriodSeconds", Some(json!(0)));
+}
+
 fn dedup_errors(errs: &mut Vec<FieldError>) {
     let mut seen = std::collections::HashSet::new();
     errs.retain(|e| seen.insert(e.to_string()));
-}
-
-/// Delete preconditions (`DeleteOptions.preconditions`).
-#[derive(Debug, Clone, Default)]
-pub struct Preconditions {
-    pub uid: Option<String>,
-    pub resource_version: Option<String>,
-}
-
-impl Preconditions {
-    /// Checks the preconditions against the current object: 409 Conflict as upstream's
-    /// `BeforeDelete` words it (qualified by kind).
-    pub fn check(&self, decl: &ResourceDecl, name: &str, obj: &Value) -> Result<(), ApiError> {
-        if let Some(uid) = &self.uid {
-            if uid != meta::uid(obj) {
-                return Err(ApiError::precondition_uid_mismatch(
-                    &decl.group,
-                    &decl.kind,
-                    name,
-                    uid,
-                    meta::uid(obj),
-                ));
-            }
-        }
-        if let Some(rv) = &self.resource_version {
-            if rv != meta::resource_version(obj) {
-                return Err(ApiError::precondition_resource_version_mismatch(
-                    &decl.group,
-                    &decl.kind,
-                    name,
-                    rv,
-                    meta::resource_version(obj),
-                ));
-            }
-        }
-        Ok(())
-    }
 }
