@@ -6,23 +6,6 @@ mod server;
 
 use std::process::ExitCode;
 
-/// mimalloc instead of glibc's malloc: a create on etcd spent ~18% of the server's CPU in
-/// glibc's allocator (measured with `perf`; docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Turns transparent huge pages off for this process. mimalloc maps its arenas 2 MiB-aligned,
-/// so with THP set to `always` (common) every touched arena region becomes a whole huge
-/// page: idle RSS went from 13 to 25 MiB. Nothing is touched yet when `main` starts, so this
-/// applies to all of the heap that matters. Failure only costs memory, so it is ignored.
-fn disable_transparent_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and touches no memory of ours.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 fn init_logging(verbosity: u8) {
     let level = match verbosity {
         0..=1 => tracing::Level::INFO,
@@ -38,7 +21,6 @@ fn init_logging(verbosity: u8) {
 }
 
 fn main() -> ExitCode {
-    disable_transparent_huge_pages();
     let opts = match options::parse_and_validate(std::env::args()) {
         Ok(o) => o,
         Err(e) => {
