@@ -147,24 +147,22 @@ pub fn query_flag(query: Option<&str>, key: &str) -> bool {
 
 /// The first value of a query parameter, percent-decoded.
 pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k) == key).then(|| percent_decode(v))
-    })
+    values_of(query, key).next()
 }
 
 /// Every value of a query parameter, in order, percent-decoded (`dryRun=All&dryRun=All`).
 pub fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
-    let Some(query) = query else {
-        return Vec::new();
-    };
+    values_of(query, key).collect()
+}
+
+fn values_of<'a>(query: Option<&'a str>, key: &'a str) -> impl Iterator<Item = String> + 'a {
     query
-        .split('&')
-        .filter_map(|pair| {
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(move |pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (percent_decode(k) == key).then(|| percent_decode(v))
         })
-        .collect()
 }
 
 /// Decodes `%XX` escapes and `+` (as a space) in a query component.
