@@ -263,6 +263,18 @@ pub(crate) fn go_json_float(f: f64) -> String {
     out
 }
 
+/// The JSON kind `encoding/json` names in its type errors (`cannot unmarshal <kind> into ...`).
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,8 +18,8 @@ pub mod duration;
 pub mod errors;
 pub mod fieldvalidation;
 mod gofmt;
-/// Go's `%q` quoting, for messages that quote a value as upstream does.
-pub use gofmt::go_quote;
+/// Go's `%q` quoting and `encoding/json`'s kind names, for messages worded as upstream's.
+pub use gofmt::{go_quote, json_kind};
 pub mod protobuf;
 pub mod schema;
 pub mod selectors;

@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 
 use crate::errors::ApiError;
 use crate::fieldvalidation::go_sprint;
+use crate::gofmt::json_kind;
 use crate::schema::{ListMerge, Message, Type};
 
 /// `$patch`: replace, delete (or merge) the object or list it appears in.
@@ -861,18 +862,6 @@ fn go_type(v: &Value) -> &'static str {
         GoType::String => "string",
         GoType::Slice => GO_SLICE,
         GoType::Map => GO_MAP,
-    }
-}
-
-/// The JSON kind `encoding/json` names in its type errors.
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

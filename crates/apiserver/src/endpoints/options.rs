@@ -215,14 +215,7 @@ impl RawDeleteOptions {
 /// Go's `json: cannot unmarshal <kind> into Go struct field DeleteOptions.<field> of type
 /// <type>`.
 fn type_error(value: &Value, field: &str, go_type: &str) -> ApiError {
-    let kind = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
+    let kind = apimachinery::json_kind(value);
     ApiError::bad_request(&format!(
         "json: cannot unmarshal {kind} into Go struct field DeleteOptions.{field} of type {go_type}"
     ))
