@@ -267,7 +267,8 @@ impl<'a> Reader<'a> {
 // Wire writing
 // ---------------------------------------------------------------------------
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Writes a base-128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -275,19 +276,28 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Writes a field key (number and wire type).
 fn put_key(out: &mut Vec<u8>, number: u32, wire_type: u8) {
     put_varint(out, (u64::from(number) << 3) | u64::from(wire_type));
 }
 
-fn put_bytes(out: &mut Vec<u8>, number: u32, bytes: &[u8]) {
+/// Writes a length-delimited field (bytes, a string, or an encoded message).
+pub fn put_bytes(out: &mut Vec<u8>, number: u32, bytes: &[u8]) {
     put_key(out, number, WT_BYTES);
     put_varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
 }
 
-fn put_int(out: &mut Vec<u8>, number: u32, v: i64) {
+/// Writes a varint field (`int32`, `int64`, `bool`; negative numbers take ten bytes).
+pub fn put_int(out: &mut Vec<u8>, number: u32, v: i64) {
     put_key(out, number, WT_VARINT);
     put_varint(out, v as u64);
+}
+
+/// Writes a `double` field.
+pub fn put_double(out: &mut Vec<u8>, number: u32, v: f64) {
+    put_key(out, number, WT_FIXED64);
+    out.extend_from_slice(&v.to_le_bytes());
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 mod document;
 pub mod meta_types;
 pub mod paths;
+pub mod proto_v2;
 pub mod schema;
 mod service;
 

@@ -16,6 +16,7 @@ use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::document::{v2_document, v3_documents};
+use super::proto_v2;
 use crate::body::{empty, full, Body};
 use crate::discovery::ResourceRegistry;
 use crate::endpoints::negotiate::parse_accept;
@@ -29,13 +30,22 @@ const MAX_ENTRIES: usize = 8;
 pub struct Rendered {
     pub body: Bytes,
     pub hash: String,
+    pub content_type: &'static str,
 }
 
 impl Rendered {
     fn new(doc: &Value) -> Rendered {
         let body = Bytes::from(serde_json::to_vec(doc).unwrap_or_default());
+        Rendered::from_bytes(body, "application/json")
+    }
+
+    fn from_bytes(body: Bytes, content_type: &'static str) -> Rendered {
         let hash = content_hash(&body);
-        Rendered { body, hash }
+        Rendered {
+            body,
+            hash,
+            content_type,
+        }
     }
 
     fn etag(&self) -> String {
@@ -65,8 +75,14 @@ struct Snapshot {
     /// The registry snapshot the documents describe (held, so that its address identifies it).
     stores: Arc<Vec<Arc<Store>>>,
     generated_at: SystemTime,
-    v2: OnceLock<Rendered>,
+    v2: OnceLock<V2Pair>,
     v3: OnceLock<V3Set>,
+}
+
+/// The Swagger 2.0 document as JSON and as gnostic protobuf.
+struct V2Pair {
+    json: Rendered,
+    proto: Rendered,
 }
 
 impl Snapshot {
@@ -122,10 +138,15 @@ impl OpenApiService {
         snapshot
     }
 
-    fn v2<'a>(&self, s: &'a Snapshot) -> &'a Rendered {
+    fn v2<'a>(&self, s: &'a Snapshot) -> &'a V2Pair {
         s.v2.get_or_init(|| {
             self.generations.fetch_add(1, Ordering::Relaxed);
-            Rendered::new(&v2_document(&s.decls()))
+            let doc = v2_document(&s.decls());
+            let proto = Bytes::from(proto_v2::encode_document(&doc));
+            V2Pair {
+                json: Rendered::new(&doc),
+                proto: Rendered::from_bytes(proto, proto_v2::PROTO_CONTENT_TYPE),
+            }
         })
     }
 
@@ -155,11 +176,16 @@ impl OpenApiService {
     ) -> Option<Response<Body>> {
         let path = req.uri().path();
         if path == "/openapi/v2" {
-            if !accepts_json(req.headers()) {
+            let Some(format) = v2_format(req.headers()) else {
                 return Some(status_only(StatusCode::NOT_ACCEPTABLE));
-            }
+            };
             let s = self.snapshot(registry);
-            return Some(document(req, self.v2(&s), s.generated_at, None));
+            let pair = self.v2(&s);
+            let doc = match format {
+                V2Format::Json => &pair.json,
+                V2Format::Proto => &pair.proto,
+            };
+            return Some(document(req, doc, s.generated_at, None));
         }
         if path == "/openapi/v3" {
             let s = self.snapshot(registry);
@@ -198,8 +224,32 @@ fn query_hash<B>(req: &Request<B>) -> Option<String> {
     })
 }
 
+/// The representations of `/openapi/v2`.
+enum V2Format {
+    Json,
+    Proto,
+}
+
+/// The first representation of `/openapi/v2` the client accepts (JSON without `Accept`).
+fn v2_format(headers: &HeaderMap) -> Option<V2Format> {
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|a| !a.trim().is_empty())
+    else {
+        return Some(V2Format::Json);
+    };
+    parse_accept(accept)
+        .iter()
+        .find_map(|r| match r.mime.as_str() {
+            "application/json" | "application/*" | "*/*" => Some(V2Format::Json),
+            m if proto_v2::PROTO_MIME_TYPES.contains(&m) => Some(V2Format::Proto),
+            _ => None,
+        })
+}
+
 /// Whether the client takes JSON (no `Accept`, or a range matching `application/json`).
-/// Documents are not served as protobuf.
+/// The v3 documents are not served as protobuf.
 fn accepts_json(headers: &HeaderMap) -> bool {
     let Some(accept) = headers
         .get(header::ACCEPT)
@@ -285,7 +335,7 @@ fn document<B>(
     }
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(doc.content_type),
     );
     let mut resp = Response::new(full(doc.body.clone()));
     *resp.headers_mut() = headers;

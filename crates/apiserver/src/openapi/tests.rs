@@ -711,7 +711,8 @@ async fn serving_and_caching() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
-    let (status, _, _) = get(
+    // client-go's request: the gnostic protobuf document, with its own ETag.
+    let (status, headers, body) = get(
         &svc,
         &registry,
         "/openapi/v2",
@@ -719,6 +720,25 @@ async fn serving_and_caching() {
             "accept",
             "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
         )],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-type"],
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    );
+    assert_ne!(headers["etag"].to_str().unwrap_or_default(), v2_etag);
+    // Field 1 of openapi.v2.Document is `swagger`.
+    assert!(
+        body.starts_with(b"\x0a\x032.0"),
+        "{:?}",
+        &body[..8.min(body.len())]
+    );
+    let (status, _, _) = get(
+        &svc,
+        &registry,
+        "/openapi/v2",
+        &[("accept", "application/vnd.kubernetes.protobuf")],
     )
     .await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
