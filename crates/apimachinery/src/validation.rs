@@ -310,6 +310,21 @@ pub fn name_is_dns1035_label(name: &str, prefix: bool) -> Vec<String> {
     }
 }
 
+/// `ValidatePathSegmentName`: the loosest name rule, for kinds whose names need only be
+/// usable in a URL path (events): not `.` or `..`, no `/` or `%`.
+pub fn name_is_path_segment(name: &str, prefix: bool) -> Vec<String> {
+    if !prefix {
+        if let Some(bad) = [".", ".."].into_iter().find(|bad| name == *bad) {
+            return vec![format!("may not be '{bad}'")];
+        }
+    }
+    ["/", "%"]
+        .into_iter()
+        .filter(|bad| name.contains(bad))
+        .map(|bad| format!("may not contain '{bad}'"))
+        .collect()
+}
+
 /// `ValidateNamespaceName` (= [`name_is_dns_label`]).
 pub fn validate_namespace_name(name: &str, prefix: bool) -> Vec<String> {
     name_is_dns_label(name, prefix)
@@ -804,10 +819,23 @@ pub fn validate_object_meta_update(
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     const LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
     const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+    #[test]
+    fn path_segment_names() {
+        assert!(name_is_path_segment("c1.17a8f2e3b0c1d2e3", false).is_empty());
+        assert!(name_is_path_segment("Upper_Case ok", false).is_empty());
+        assert_eq!(name_is_path_segment("..", false), ["may not be '..'"]);
+        assert!(name_is_path_segment("..", true).is_empty());
+        assert_eq!(
+            name_is_path_segment("a/b%c", false),
+            ["may not contain '/'", "may not contain '%'"]
+        );
+    }
 
     fn meta_path() -> FieldPath {
         FieldPath::new("metadata")

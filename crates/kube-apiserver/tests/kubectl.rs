@@ -171,3 +171,104 @@ async fn kubectl_delete_dry_run_and_cascade() {
     assert_eq!(finalizers, r#"["orphan"]"#, "{out}");
     assert!(!deleted_at.is_empty(), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_describe_shows_events() {
+    let server = Server::start(&[]).await;
+    ok(server.kubectl(&["create", "namespace", "demo"]));
+    ok(server.kubectl(&["-n", "demo", "create", "configmap", "c1"]));
+    let uid = ok(server.kubectl(&[
+        "-n",
+        "demo",
+        "get",
+        "cm",
+        "c1",
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ]));
+    // An event about c1 as a controller records it (core/v1, legacy fields), and one about
+    // another object that describe must not show.
+    let events = format!(
+        r#"{{"apiVersion": "v1", "kind": "List", "items": [
+          {{"apiVersion": "v1", "kind": "Event",
+            "metadata": {{"name": "c1.1", "namespace": "demo"}},
+            "involvedObject": {{"apiVersion": "v1", "kind": "ConfigMap", "name": "c1",
+                                "namespace": "demo", "uid": "{uid}"}},
+            "reason": "Checked", "message": "all good", "type": "Normal",
+            "source": {{"component": "tester", "host": "node-1"}},
+            "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z",
+            "count": 3}},
+          {{"apiVersion": "v1", "kind": "Event",
+            "metadata": {{"name": "other.1", "namespace": "demo"}},
+            "involvedObject": {{"kind": "ConfigMap", "name": "other", "namespace": "demo"}},
+            "reason": "Elsewhere", "message": "not about c1", "type": "Warning"}}
+        ]}}"#
+    );
+    ok(server.kubectl_stdin(&["create", "-f", "-"], &events));
+
+    // describe lists events by field selector on involvedObject.
+    let out = ok(server.kubectl(&["-n", "demo", "describe", "configmap", "c1"]));
+    assert!(out.contains("Events:"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("Checked"))
+        .unwrap_or_else(|| panic!("no event row: {out}"));
+    for needle in ["Normal", "(x3 over", "tester", "all good"] {
+        assert!(line.contains(needle), "{needle}: {line}");
+    }
+    assert!(!out.contains("Elsewhere"), "{out}");
+
+    // get events: upstream's columns, the name only with -o wide.
+    let out = ok(server.kubectl(&["-n", "demo", "get", "events"]));
+    let header: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        header,
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+        "{out}"
+    );
+    assert!(out.contains("configmap/c1"), "{out}");
+    let out = ok(server.kubectl(&["-n", "demo", "get", "ev", "-o", "wide"]));
+    let header = out.lines().next().unwrap_or_default();
+    for col in ["SUBOBJECT", "SOURCE", "FIRST SEEN", "COUNT", "NAME"] {
+        assert!(header.contains(col), "{col}: {out}");
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.contains("c1.1") && l.contains(" 3 ") && l.contains("tester, node-1")),
+        "{out}"
+    );
+
+    // Field selectors kubectl users type.
+    let out = ok(server.kubectl(&[
+        "-n",
+        "demo",
+        "get",
+        "events",
+        "--field-selector",
+        "type=Warning",
+        "-o",
+        "name",
+    ]));
+    assert_eq!(out.trim(), "event/other.1");
+
+    // An event whose subject is in another namespace is refused, as upstream refuses it.
+    let bad = r#"{"apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": "bad.1", "namespace": "demo"},
+        "involvedObject": {"kind": "ConfigMap", "name": "x", "namespace": "default"}}"#;
+    let out = server.kubectl_stdin(&["create", "-f", "-"], bad);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            r#"involvedObject.namespace: Invalid value: "default": does not match event.namespace"#
+        ),
+        "{err}"
+    );
+}

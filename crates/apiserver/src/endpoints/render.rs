@@ -115,7 +115,11 @@ fn age(timestamp: &str, now: SystemTime) -> String {
 
 /// The column definitions of a kind's table.
 pub fn table_columns(decl: &ResourceDecl) -> Vec<Value> {
-    std::iter::once(ColumnDef::NAME)
+    let name = decl
+        .strategy
+        .table_leads_with_name()
+        .then_some(ColumnDef::NAME);
+    name.into_iter()
         .chain(decl.strategy.table_columns())
         .map(|c| c.to_json())
         .collect()
@@ -128,7 +132,10 @@ pub fn table_row(
     include: IncludeObject,
     now: SystemTime,
 ) -> Value {
-    let mut cells = vec![json!(meta::name(obj))];
+    let mut cells = Vec::new();
+    if decl.strategy.table_leads_with_name() {
+        cells.push(json!(meta::name(obj)));
+    }
     cells.extend(decl.strategy.table_cells(obj).into_iter().map(|c| match c {
         Cell::Value(v) => v,
         Cell::Age(ts) => json!(age(&ts, now)),

@@ -291,6 +291,11 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// Whether tables start with the `Name` column (events print it last, as a wide column).
+    fn table_leads_with_name(&self) -> bool {
+        true
+    }
+
     /// Table columns after `Name`; the default is upstream's default table (`Created At`).
     fn table_columns(&self) -> Vec<ColumnDef> {
         vec![ColumnDef::CREATED_AT]

@@ -1,6 +1,7 @@
 //! The built-in resources: each a declaration plus a strategy.
 
 pub mod configmaps;
+pub mod events;
 pub mod namespaces;
 pub mod priorityclasses;
 pub mod secrets;
@@ -11,6 +12,7 @@ use apiserver::registry::ResourceDecl;
 pub fn all() -> Vec<ResourceDecl> {
     vec![
         configmaps::decl(),
+        events::decl(),
         namespaces::decl(),
         secrets::decl(),
         priorityclasses::decl(),

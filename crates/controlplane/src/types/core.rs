@@ -111,6 +111,85 @@ pub static NAMESPACE_CONDITION: Message = Message {
     ],
 };
 
+/// `ObjectReference`: enough to find one object (an event's subject).
+pub static OBJECT_REFERENCE: Message = Message {
+    name: "io.k8s.api.core.v1.ObjectReference",
+    description: "A reference to an object: enough to inspect or change it.",
+    gvk: None,
+    fields: &[
+        Field::new("kind", 1, Type::String).doc("Kind of the referent."),
+        Field::new("namespace", 2, Type::String).doc("Namespace of the referent."),
+        Field::new("name", 3, Type::String).doc("Name of the referent."),
+        Field::new("uid", 4, Type::String).doc("UID of the referent."),
+        Field::new("apiVersion", 5, Type::String).doc("API version of the referent."),
+        Field::new("resourceVersion", 6, Type::String)
+            .doc("The referent's resourceVersion this reference was made for, if any."),
+        Field::new("fieldPath", 7, Type::String)
+            .doc("A piece of the referent (such as one container of a pod), when not the whole."),
+    ],
+};
+
+/// `EventSource`: who reported a (legacy) event.
+pub static EVENT_SOURCE: Message = Message {
+    name: "io.k8s.api.core.v1.EventSource",
+    description: "The component, and host, that reported an event.",
+    gvk: None,
+    fields: &[
+        Field::new("component", 1, Type::String).doc("Component reporting the event."),
+        Field::new("host", 2, Type::String).doc("Node name on which the event was produced."),
+    ],
+};
+
+/// `EventSeries`: a repeating event.
+pub static EVENT_SERIES: Message = Message {
+    name: "io.k8s.api.core.v1.EventSeries",
+    description: "Data about a series of events that keep happening.",
+    gvk: None,
+    fields: &[
+        Field::new("count", 1, Type::Int32)
+            .doc("Occurrences in the series up to lastObservedTime."),
+        Field::new("lastObservedTime", 2, Type::MicroTime)
+            .doc("When the last occurrence was seen."),
+    ],
+};
+
+/// `Event`: a report of something that happened to an object.
+pub static EVENT: Message = Message {
+    name: "io.k8s.api.core.v1.Event",
+    description:
+        "A report of an event somewhere in the cluster. Events are kept for a limited time.",
+    gvk: Some(("", "v1", "Event")),
+    fields: &[
+        METADATA.required(),
+        Field::new("involvedObject", 2, Type::Message(&OBJECT_REFERENCE))
+            .doc("The object this event is about.")
+            .required(),
+        Field::new("reason", 3, Type::String)
+            .doc("Short, machine-understandable reason for the object's transition (CamelCase)."),
+        Field::new("message", 4, Type::String).doc("Human-readable description of the event."),
+        Field::new("source", 5, Type::Message(&EVENT_SOURCE))
+            .doc("The component reporting the event (legacy; see reportingComponent)."),
+        Field::new("firstTimestamp", 6, Type::Time).doc("When the event was first recorded."),
+        Field::new("lastTimestamp", 7, Type::Time)
+            .doc("When the most recent occurrence was recorded."),
+        Field::new("count", 8, Type::Int32).doc("How many times the event has occurred."),
+        Field::new("type", 9, Type::String).doc("`Normal` or `Warning`; more may come."),
+        Field::new("eventTime", 10, Type::MicroTime).doc("When the event was first observed."),
+        Field::new("series", 11, Type::Message(&EVENT_SERIES))
+            .doc("The series this event belongs to, or nothing for a singleton."),
+        Field::new("action", 12, Type::String)
+            .doc("What action was taken or failed regarding the object."),
+        Field::new("related", 13, Type::Message(&OBJECT_REFERENCE))
+            .doc("A second object, for more complex actions."),
+        Field::new("reportingComponent", 14, Type::String)
+            .doc("The controller that emitted the event, e.g. `kubernetes.io/kubelet`.")
+            .emit_zero(),
+        Field::new("reportingInstance", 15, Type::String)
+            .doc("The instance of that controller, e.g. `kubelet-xyzf`.")
+            .emit_zero(),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +221,20 @@ mod tests {
             ]
         );
         assert_eq!(n(&NAMESPACE), [("metadata", 1), ("spec", 2), ("status", 3)]);
+        let numbers: Vec<u32> = EVENT.fields.iter().map(|f| f.proto).collect();
+        assert_eq!(numbers, (1..=15).collect::<Vec<u32>>());
+        assert_eq!(
+            n(&OBJECT_REFERENCE),
+            [
+                ("kind", 1),
+                ("namespace", 2),
+                ("name", 3),
+                ("uid", 4),
+                ("apiVersion", 5),
+                ("resourceVersion", 6),
+                ("fieldPath", 7)
+            ]
+        );
         assert_eq!(
             n(&NAMESPACE_CONDITION),
             [
