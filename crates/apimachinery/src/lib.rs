@@ -25,6 +25,7 @@ pub mod schema;
 pub mod selectors;
 pub mod strategicpatch;
 pub mod time;
+pub mod typecheck;
 pub mod types;
 pub mod uid;
 pub mod validation;

@@ -422,3 +422,111 @@ async fn patches() {
         r#"PatchOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Loud": supported values: "", "Ignore", "Strict", "Warn""#
     );
 }
+
+/// Values of the wrong JSON type are refused as upstream's decoder refuses them, whatever
+/// the directive, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_types_are_bad_requests() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    for (body, error) in [
+        (
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t1"},"data":{"a":1}}"#,
+            "json: cannot unmarshal number into Go struct field ConfigMap.data of type string",
+        ),
+        (
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t2","labels":"x"}}"#,
+            "json: cannot unmarshal string into Go struct field ObjectMeta.metadata.labels of type map[string]string",
+        ),
+        (
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t3"},"immutable":"yes"}"#,
+            "json: cannot unmarshal string into Go struct field ConfigMap.immutable of type bool",
+        ),
+    ] {
+        for query in ["", "?fieldValidation=Ignore"] {
+            let (status, _, v) = send(&c, "POST", &format!("{CM}{query}"), "application/json", body).await;
+            assert_eq!(status, 400, "{v}");
+            assert_eq!(v["reason"], "BadRequest");
+            assert_eq!(
+                v["message"],
+                format!(r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: {error}"#)
+            );
+        }
+    }
+    let (status, _, v) = send(&c, "GET", &format!("{CM}/t1"), "application/json", "").await;
+    assert_eq!(status, 404, "{v}");
+    // An update is checked the same way.
+    let (status, _, _) = send(
+        &c,
+        "POST",
+        CM,
+        "application/json",
+        r#"{"metadata":{"name":"t4"}}"#,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, v) = send(
+        &c,
+        "PUT",
+        &format!("{CM}/t4"),
+        "application/json",
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t4"},"binaryData":{"k":7}}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        v["message"],
+        r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.binaryData of type []uint8"#
+    );
+}
+
+/// A patch whose result has a value of the wrong type is an invalid `patch`, and the
+/// object is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patches_to_wrong_types_are_invalid() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let (status, _, _) = send(
+        &c,
+        "POST",
+        CM,
+        "application/json",
+        r#"{"metadata":{"name":"p1"},"data":{"a":"b"}}"#,
+    )
+    .await;
+    assert_eq!(status, 201);
+    for content_type in [
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+    ] {
+        let (status, _, v) = send(
+            &c,
+            "PATCH",
+            &format!("{CM}/p1"),
+            content_type,
+            r#"{"data":{"a":5}}"#,
+        )
+        .await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["reason"], "Invalid");
+        assert_eq!(v["details"]["causes"][0]["field"], "patch");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(
+            message.ends_with(
+                "json: cannot unmarshal number into Go struct field ConfigMap.data of type string"
+            ),
+            "{message}"
+        );
+    }
+    let (status, _, v) = send(
+        &c,
+        "PATCH",
+        &format!("{CM}/p1"),
+        "application/json-patch+json",
+        r#"[{"op":"replace","path":"/data","value":[1]}]"#,
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    let (_, _, v) = send(&c, "GET", &format!("{CM}/p1"), "application/json", "").await;
+    assert_eq!(v["data"], json!({"a": "b"}));
+}

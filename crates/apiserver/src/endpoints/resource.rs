@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apimachinery::errors::ApiError;
+use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::fieldvalidation::{self as fv, Directive, PatchFormat};
 use apimachinery::strategicpatch;
 use bytes::Bytes;
@@ -387,6 +387,9 @@ async fn read_object(
     let value = match decl.schema {
         Some(schema) => {
             let decoded = fv::decode_typed(schema, &body).map_err(decode_error)?;
+            if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
+                return Err(cannot_handle(decl, &decoded.value, &e));
+            }
             if !decoded.errors.is_empty() && directive.reports() {
                 report_body_errors(decl, &decoded, directive, warnings)?;
             }
@@ -400,6 +403,20 @@ async fn read_object(
         ));
     }
     Ok((value, opts))
+}
+
+/// Upstream's 400 for a body its decoder refused: `ConfigMap in version "v1" cannot be
+/// handled as a ConfigMap: <error>`, naming the type the body gave (or the resource's).
+fn cannot_handle(decl: &ResourceDecl, body: &Value, error: &str) -> ApiError {
+    let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
+    let (api_version, kind) = (field("apiVersion"), field("kind"));
+    let version = api_version.rsplit('/').next().filter(|v| !v.is_empty());
+    ApiError::bad_request(&format!(
+        "{} in version {} cannot be handled as a {}: {error}",
+        if kind.is_empty() { &decl.kind } else { kind },
+        apimachinery::go_quote(version.unwrap_or(&decl.version)),
+        decl.kind
+    ))
 }
 
 /// Warns of, or (`Strict`) refuses, the unknown and duplicate fields of a create or update
@@ -499,6 +516,22 @@ impl Patcher {
         let Some(schema) = self.schema else {
             return Ok(patched);
         };
+        if let Some(e) = apimachinery::typecheck::type_error(schema, &patched) {
+            // Upstream decodes the patched object into its type and answers a type error
+            // as an invalid `patch` (a strategic merge patch words the error differently).
+            let report =
+                fv::patch_report(schema, self.kind.format(), current, &self.patch, &patched);
+            return Err(ApiError::invalid(
+                "",
+                "",
+                "",
+                vec![FieldError::invalid(
+                    &FieldPath::new("patch"),
+                    Value::String(report.rendered),
+                    &e,
+                )],
+            ));
+        }
         if !self.directive.reports() {
             fv::prune_unknown(schema, &mut patched);
             return Ok(patched);
