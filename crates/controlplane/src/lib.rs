@@ -9,6 +9,7 @@ pub mod types;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
 use apiserver::registry::{ResourceDecl, Store};
@@ -32,22 +33,30 @@ pub type EnabledFn<'a> = &'a dyn Fn(&str, &str) -> bool;
 /// The watch cache's window for a resource, or `None` to serve it from storage alone.
 pub type CacheSizeFn<'a> = &'a dyn Fn(&ResourceDecl) -> Option<usize>;
 
+/// How the built-in resources are stored, from the server's options.
+pub struct StorageConfig<'a> {
+    /// The watch cache's window per resource.
+    pub cache_size: CacheSizeFn<'a>,
+    /// How long events are kept after their last write (`--event-ttl`).
+    pub event_ttl: Duration,
+}
+
 /// Builds the stores of every enabled built-in resource and installs them in `server`.
 pub fn install(
     server: &GenericApiServer,
     storage: Arc<dyn Storage>,
     etcd_prefix: &str,
     enabled: EnabledFn<'_>,
-    cache_size: CacheSizeFn<'_>,
+    config: &StorageConfig<'_>,
 ) -> Instance {
     let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::default());
     let admission = AdmissionChain::new(vec![lifecycle.clone() as Arc<dyn AdmissionPlugin>]);
     let mut stores = BTreeMap::new();
-    for decl in resources::all() {
+    for decl in resources::all(config) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
-        let size = cache_size(&decl);
+        let size = (config.cache_size)(&decl);
         let mut store = Store::new(
             Arc::new(decl),
             storage.clone(),

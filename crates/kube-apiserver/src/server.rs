@@ -231,7 +231,10 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         storage.clone(),
         &opts.etcd.prefix,
         &|g, v| group_version_enabled(&runtime_config, g, v),
-        &|decl| watch_cache_size(&opts, decl),
+        &controlplane::StorageConfig {
+            cache_size: &|decl| watch_cache_size(&opts, decl),
+            event_ttl: opts.event_ttl,
+        },
     );
     if let Some(ns) = instance.store("namespaces") {
         lifecycle.add_post_start_hook(

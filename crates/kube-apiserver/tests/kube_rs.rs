@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::Server;
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, ObjectReference};
 use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
 };
@@ -513,4 +513,68 @@ async fn delete_options_propagation_and_dry_run() {
         v["message"],
         "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"Some\"]: supported values: \"All\""
     );
+}
+
+/// Events through the typed client: created, selected by their involved object, and gone
+/// (a DELETED watch event) once `--event-ttl` has passed since their last write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_are_selectable_and_expire() {
+    let server = Server::start(&["--event-ttl=2s"]).await;
+    let client = server.client().await;
+    let events: Api<Event> = Api::namespaced(client, "default");
+    let event = |name: &str, object: &str| Event {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            ..Default::default()
+        },
+        involved_object: ObjectReference {
+            kind: Some("ConfigMap".into()),
+            name: Some(object.into()),
+            namespace: Some("default".into()),
+            ..Default::default()
+        },
+        reason: Some("Tested".into()),
+        type_: Some("Normal".into()),
+        ..Default::default()
+    };
+    let first = events
+        .create(&PostParams::default(), &event("e1", "c1"))
+        .await
+        .expect("create e1");
+    events
+        .create(&PostParams::default(), &event("e2", "c2"))
+        .await
+        .expect("create e2");
+    // Go's zero values are written, as upstream's JSON has them.
+    assert_eq!(first.reporting_component.as_deref(), Some(""));
+    let selected = events
+        .list(&ListParams::default().fields("involvedObject.name=c1"))
+        .await
+        .expect("list by involved object");
+    let names: Vec<_> = selected
+        .items
+        .iter()
+        .filter_map(|e| e.metadata.name.clone())
+        .collect();
+    assert_eq!(names, ["e1"]);
+    let rv = first.metadata.resource_version.clone().unwrap_or_default();
+    let mut stream = events
+        .watch(&WatchParams::default().timeout(20), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    let mut deleted = Vec::new();
+    while deleted.len() < 2 {
+        let ev = tokio::time::timeout(Duration::from_secs(15), stream.try_next())
+            .await
+            .expect("an event before the timeout")
+            .expect("watch stream")
+            .expect("open stream");
+        if let WatchEvent::Deleted(e) = ev {
+            deleted.extend(e.metadata.name);
+        }
+    }
+    deleted.sort();
+    assert_eq!(deleted, ["e1", "e2"]);
+    assert!(events.get_opt("e1").await.expect("get").is_none());
 }

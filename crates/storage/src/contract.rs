@@ -97,6 +97,7 @@ macro_rules! storage_contract_tests {
             compaction_keeps_current_state,
             progress_notifications,
             health_check,
+            ttl_expires_keys,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -965,4 +966,61 @@ pub async fn health_check(store: &dyn Storage) {
     ok(store.check_health().await, "health");
     create(store, "/hc/a", "x").await;
     ok(store.check_health().await, "health");
+}
+
+/// Keys written with a time to live are deleted once it has passed (not before), as deletions
+/// at new revisions that watches see; a later write without one keeps the key, and an update
+/// with one makes a key expire.
+pub async fn ttl_expires_keys(store: &dyn Storage) {
+    const TTL: Duration = Duration::from_secs(2);
+    let start = ok(store.current_revision().await, "current revision");
+    let mut events = watch(store, "/ttl/", start).await;
+    let began = std::time::Instant::now();
+    let a = ok(
+        store.create_with_ttl("/ttl/a", bytes("a"), Some(TTL)).await,
+        "create /ttl/a with a ttl",
+    );
+    let b = ok(
+        store.create_with_ttl("/ttl/b", bytes("b"), Some(TTL)).await,
+        "create /ttl/b with a ttl",
+    );
+    let b2 = update(store, "/ttl/b", b, "b2").await;
+    let c = create(store, "/ttl/c", "c").await;
+    let c2 = ok(
+        store
+            .update_with_ttl("/ttl/c", c, bytes("c2"), Some(TTL))
+            .await,
+        "update /ttl/c with a ttl",
+    );
+    expect_events(
+        &mut events,
+        &[
+            (EventType::Created, "/ttl/a", a),
+            (EventType::Created, "/ttl/b", b),
+            (EventType::Updated, "/ttl/b", b2),
+            (EventType::Created, "/ttl/c", c),
+            (EventType::Updated, "/ttl/c", c2),
+        ],
+    )
+    .await;
+    let mut expired = BTreeSet::new();
+    for _ in 0..2 {
+        let event = next_event(&mut events).await;
+        assert_eq!(event.event_type, EventType::Deleted, "{event:?}");
+        assert!(event.revision() > c2, "{event:?}");
+        expired.insert(event.kv.key.clone());
+    }
+    assert!(
+        began.elapsed() >= TTL - Duration::from_millis(100),
+        "expired after {:?}, before the ttl",
+        began.elapsed()
+    );
+    assert_eq!(
+        expired,
+        BTreeSet::from(["/ttl/a".to_string(), "/ttl/c".to_string()])
+    );
+    assert_eq!(ok(store.get("/ttl/a").await, "get /ttl/a"), None);
+    assert_eq!(ok(store.get("/ttl/c").await, "get /ttl/c"), None);
+    let kept = ok(store.get("/ttl/b").await, "get /ttl/b").expect("/ttl/b kept");
+    assert_eq!(kept.mod_revision, b2);
 }

@@ -19,6 +19,7 @@ mod error;
 pub mod etcd;
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::Stream;
@@ -111,15 +112,39 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Creates a key that must not exist; returns the new revision.
     /// Fails with [`StorageError::AlreadyExists`].
-    async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StorageError>;
+    async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StorageError> {
+        self.create_with_ttl(key, value, None).await
+    }
+
+    /// [`create`](Storage::create), with a time to live: once `ttl` has passed (etcd's lease
+    /// semantics: at least `ttl`, possibly a little more) the key is deleted, as a deletion at
+    /// a new revision that watches see, unless a later write changed its expiry.
+    async fn create_with_ttl(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Option<Duration>,
+    ) -> Result<Revision, StorageError>;
 
     /// Replaces a key's value if its mod revision is still `expected`; returns the new revision.
-    /// Fails with [`StorageError::NotFound`] or [`StorageError::Conflict`].
+    /// Fails with [`StorageError::NotFound`] or [`StorageError::Conflict`]. The key no longer
+    /// expires (as an etcd put without a lease).
     async fn update(
         &self,
         key: &str,
         expected: Revision,
         value: Bytes,
+    ) -> Result<Revision, StorageError> {
+        self.update_with_ttl(key, expected, value, None).await
+    }
+
+    /// [`update`](Storage::update), with a new time to live counted from now (or none).
+    async fn update_with_ttl(
+        &self,
+        key: &str,
+        expected: Revision,
+        value: Bytes,
+        ttl: Option<Duration>,
     ) -> Result<Revision, StorageError>;
 
     /// Deletes a key, if its mod revision is still `expected` when given; returns the deleted

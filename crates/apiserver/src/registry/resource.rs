@@ -2,6 +2,7 @@
 //! field selectors all derive from [`ResourceDecl`]; per-kind behaviour lives in [`Strategy`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use apimachinery::errors::FieldError;
 use apimachinery::schema::Message;
@@ -53,6 +54,8 @@ pub struct ResourceDecl {
     pub list_items_omit_type_meta: bool,
     /// The kind's type declaration (protobuf, OpenAPI, unknown fields), when declared.
     pub schema: Option<&'static Message>,
+    /// How long an object lives after its last write (upstream's TTLFunc; events).
+    pub ttl: Option<Duration>,
     pub strategy: Arc<dyn Strategy>,
 }
 
@@ -80,8 +83,15 @@ impl ResourceDecl {
             storage_path: plural.to_string(),
             list_items_omit_type_meta: true,
             schema: None,
+            ttl: None,
             strategy,
         }
+    }
+
+    /// Objects expire `ttl` after their last write (none when zero).
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = (!ttl.is_zero()).then_some(ttl);
+        self
     }
 
     pub fn with_short_names(mut self, names: &[&str]) -> Self {

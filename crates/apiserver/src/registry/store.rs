@@ -51,6 +51,8 @@ pub struct Store {
     cacher: Option<Arc<Cacher>>,
     /// Whether writes wait until the cache holds them (see [`Store::settle_writes`]).
     settle: Arc<std::sync::atomic::AtomicBool>,
+    /// How long objects live after each write (from the declaration).
+    ttl: Option<Duration>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -125,6 +127,7 @@ impl Store {
             decl.storage_path
         );
         Store {
+            ttl: decl.ttl,
             decl,
             storage,
             key_root,
@@ -380,7 +383,7 @@ impl Store {
         let rev = loop {
             match self
                 .storage
-                .create(&self.key(&ns, &name), Self::encode(&obj))
+                .create_with_ttl(&self.key(&ns, &name), Self::encode(&obj), self.ttl)
                 .await
             {
                 Ok(rev) => break rev,
@@ -651,7 +654,11 @@ impl Store {
                 Err(e) => Err(UpdateError::Api(self.err(name, e))),
             };
         }
-        match self.storage.update(&key, rev, Self::encode(&new)).await {
+        match self
+            .storage
+            .update_with_ttl(&key, rev, Self::encode(&new), self.ttl)
+            .await
+        {
             Ok(new_rev) => {
                 self.settle(new_rev).await;
                 meta::set_meta(
@@ -722,7 +729,7 @@ impl Store {
                 }
                 match self
                     .storage
-                    .update(&key, current.mod_revision, Self::encode(&marked))
+                    .update_with_ttl(&key, current.mod_revision, Self::encode(&marked), self.ttl)
                     .await
                 {
                     Ok(rev) => {

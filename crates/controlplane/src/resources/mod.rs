@@ -8,11 +8,11 @@ pub mod secrets;
 
 use apiserver::registry::ResourceDecl;
 
-/// Every built-in resource, in discovery order.
-pub fn all() -> Vec<ResourceDecl> {
+/// Every built-in resource, in discovery order, as `config` has them stored.
+pub fn all(config: &crate::StorageConfig<'_>) -> Vec<ResourceDecl> {
     vec![
         configmaps::decl(),
-        events::decl(),
+        events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         secrets::decl(),
         priorityclasses::decl(),

@@ -18,6 +18,10 @@
 //!   compacted revision again is a no-op, above the current one is a
 //!   [`StorageError::FutureRevision`].
 //!
+//! - **Expiry** (etcd's leases, for events): a key written with a time to live has a row in
+//!   the `expiry` table; the writer deletes keys whose time has come (checked every
+//!   `expiry_interval`), as ordinary deletions at new revisions that watches see.
+//!
 //! One process owns a database file: the writer assumes no other process writes to it.
 
 mod ops;
@@ -61,6 +65,9 @@ pub struct EmbeddedOptions {
     /// Committed batches buffered for watchers; a watcher further behind catches up from the
     /// log (default 256).
     pub watch_buffer: usize,
+    /// How often keys written with a time to live are checked for expiry (default 500 ms,
+    /// etcd's lease check interval).
+    pub expiry_interval: Duration,
 }
 
 impl Default for EmbeddedOptions {
@@ -73,6 +80,7 @@ impl Default for EmbeddedOptions {
             write_queue: 4096,
             group_commit_wait: Duration::from_micros(200),
             watch_buffer: 256,
+            expiry_interval: Duration::from_millis(500),
         }
     }
 }
@@ -115,6 +123,7 @@ impl EmbeddedStore {
             max_batch: options.max_write_batch,
             queue: options.write_queue,
             group_commit_wait: options.group_commit_wait,
+            expiry_interval: options.expiry_interval,
         })?;
         tracing::debug!(path = %path.display(), revision = current, "opened embedded storage");
         Ok(EmbeddedStore {
@@ -149,6 +158,15 @@ impl EmbeddedStore {
     }
 }
 
+/// When a key written now with `ttl` expires, in milliseconds since the Unix epoch.
+fn expiry_time(ttl: Duration) -> i64 {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_add(ttl);
+    i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[async_trait::async_trait]
 impl Storage for EmbeddedStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StorageError> {
@@ -156,26 +174,34 @@ impl Storage for EmbeddedStore {
         self.reader.run(move |conn| reader::get(conn, &key)).await
     }
 
-    async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StorageError> {
+    async fn create_with_ttl(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Option<Duration>,
+    ) -> Result<Revision, StorageError> {
         self.check_size(&value)?;
         self.write_revision(WriteOp::Create {
             key: key.to_owned(),
             value,
+            expires_at: ttl.map(expiry_time),
         })
         .await
     }
 
-    async fn update(
+    async fn update_with_ttl(
         &self,
         key: &str,
         expected: Revision,
         value: Bytes,
+        ttl: Option<Duration>,
     ) -> Result<Revision, StorageError> {
         self.check_size(&value)?;
         self.write_revision(WriteOp::Update {
             key: key.to_owned(),
             expected,
             value,
+            expires_at: ttl.map(expiry_time),
         })
         .await
     }

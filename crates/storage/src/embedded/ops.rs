@@ -12,16 +12,21 @@ pub(crate) enum WriteOp {
     Create {
         key: String,
         value: Bytes,
+        /// When the key expires, in milliseconds since the Unix epoch.
+        expires_at: Option<i64>,
     },
     Update {
         key: String,
         expected: Revision,
         value: Bytes,
+        expires_at: Option<i64>,
     },
     Delete {
         key: String,
         expected: Option<Revision>,
     },
+    /// Deletes `key` if it is (still) due to expire at `now` (ms since the Unix epoch).
+    Expire { key: String, now: i64 },
 }
 
 /// What a successful write returns to its caller.
@@ -106,7 +111,11 @@ pub(crate) fn apply_op(
     rev: Revision,
 ) -> Result<Applied, StorageError> {
     match op {
-        WriteOp::Create { key, value } => {
+        WriteOp::Create {
+            key,
+            value,
+            expires_at,
+        } => {
             if current(conn, key)?.is_some() {
                 return Err(StorageError::AlreadyExists { key: key.clone() });
             }
@@ -128,6 +137,7 @@ pub(crate) fn apply_op(
             )?;
             conn.prepare_cached("INSERT INTO current (name, id) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![key, rev])?;
+            set_expiry(conn, key, *expires_at)?;
             let kv = KeyValue {
                 key: key.clone(),
                 value: value.clone(),
@@ -147,6 +157,7 @@ pub(crate) fn apply_op(
             key,
             expected,
             value,
+            expires_at,
         } => {
             let cur = current_checked(conn, key, Some(*expected))?;
             append(
@@ -164,6 +175,7 @@ pub(crate) fn apply_op(
             )?;
             conn.prepare_cached("UPDATE current SET id = ?2 WHERE name = ?1")?
                 .execute(rusqlite::params![key, rev])?;
+            set_expiry(conn, key, *expires_at)?;
             Ok(Applied {
                 outcome: WriteOutcome::Written(rev),
                 event: WatchEvent {
@@ -177,6 +189,24 @@ pub(crate) fn apply_op(
                     prev_value: Some(cur.value),
                 },
             })
+        }
+        WriteOp::Expire { key, now } => {
+            let due: Option<i64> = conn
+                .prepare_cached("SELECT expires_at FROM expiry WHERE name = ?1")?
+                .query_row([key], |row| row.get(0))
+                .optional()?;
+            match due {
+                Some(at) if at <= *now => apply_op(
+                    conn,
+                    &WriteOp::Delete {
+                        key: key.clone(),
+                        expected: None,
+                    },
+                    rev,
+                ),
+                // Written again since (with a later expiry, or none): it stays.
+                _ => Err(StorageError::NotFound { key: key.clone() }),
+            }
         }
         WriteOp::Delete { key, expected } => {
             let cur = current_checked(conn, key, *expected)?;
@@ -195,6 +225,7 @@ pub(crate) fn apply_op(
             )?;
             conn.prepare_cached("DELETE FROM current WHERE name = ?1")?
                 .execute([key])?;
+            set_expiry(conn, key, None)?;
             let deleted = KeyValue {
                 key: key.clone(),
                 value: cur.value.clone(),
@@ -214,6 +245,38 @@ pub(crate) fn apply_op(
             })
         }
     }
+}
+
+/// Records when `key` expires, or that it does not.
+fn set_expiry(conn: &Connection, key: &str, expires_at: Option<i64>) -> Result<(), StorageError> {
+    match expires_at {
+        Some(at) => conn
+            .prepare_cached(
+                "INSERT INTO expiry (name, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at",
+            )?
+            .execute(rusqlite::params![key, at])?,
+        None => conn
+            .prepare_cached("DELETE FROM expiry WHERE name = ?1")?
+            .execute([key])?,
+    };
+    Ok(())
+}
+
+/// The keys whose time has come at `now` (milliseconds since the Unix epoch), at most `limit`.
+pub(crate) fn expired(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<String>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name FROM expiry WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let names = stmt
+        .query_map(rusqlite::params![now, limit], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
 }
 
 /// The key's current state, which must exist and, when `expected` is given, be at that revision.
@@ -261,6 +324,7 @@ mod tests {
                 &WriteOp::Create {
                     key: key.clone(),
                     value: value.clone(),
+                    expires_at: None,
                 },
                 rev,
             )
@@ -272,6 +336,7 @@ mod tests {
                     key: key.clone(),
                     expected: rev - 1,
                     value,
+                    expires_at: None,
                 },
                 rev,
             )

@@ -10,6 +10,9 @@
 //! - `current` maps each live key to the `kv` row holding its newest state, so reads at the
 //!   current revision never scan history.
 //! - `meta` holds the schema version and the compacted revision.
+//! - `expiry` holds when each key written with a time to live expires (milliseconds since
+//!   the Unix epoch); the writer deletes such keys once their time has come. Older files
+//!   get the table when opened (it is created if missing).
 //! - The current revision is `sqlite_sequence`'s counter for `kv`: `AUTOINCREMENT` keeps it
 //!   monotonic even when compaction deletes the newest row (a tombstone).
 
@@ -52,6 +55,11 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS expiry (
+    name TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS expiry_at ON expiry (expires_at);
 ";
 
 /// How much of the database file a read connection maps into memory.

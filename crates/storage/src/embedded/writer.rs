@@ -25,7 +25,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::ops::{apply_op, Applied, WriteOp, WriteOutcome};
+use super::ops::{apply_op, expired, Applied, WriteOp, WriteOutcome};
 use super::schema::META_COMPACTED;
 use crate::{Revision, StorageError, WatchEvent};
 
@@ -124,7 +124,12 @@ type CompactReply = oneshot::Sender<Result<(), StorageError>>;
 enum Command {
     Write(WriteOp, WriteReply),
     Compact(Revision, CompactReply),
+    /// Delete the keys whose time to live has run out.
+    Expire,
 }
+
+/// Most expired keys deleted in one batch (the rest go in the next round).
+const EXPIRE_BATCH: usize = 512;
 
 /// The async side's handle on the writer thread; dropping it stops the thread.
 pub(crate) struct WriterHandle {
@@ -144,6 +149,8 @@ pub(crate) struct WriterConfig {
     pub(crate) queue: usize,
     /// Longest wait for more writes before a commit (see `Writer::gather`).
     pub(crate) group_commit_wait: Duration,
+    /// How often expired keys are looked for.
+    pub(crate) expiry_interval: Duration,
 }
 
 impl WriterHandle {
@@ -166,6 +173,21 @@ impl WriterHandle {
             .name("storage-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|err| StorageError::Internal(format!("cannot start writer thread: {err}")))?;
+        // The expiry clock holds only a weak handle: it stops once the store is dropped.
+        let weak = commands.downgrade();
+        let interval = config.expiry_interval;
+        std::thread::Builder::new()
+            .name("storage-expiry".into())
+            .spawn(move || loop {
+                std::thread::sleep(interval);
+                let Some(commands) = weak.upgrade() else {
+                    return;
+                };
+                if commands.blocking_send(Command::Expire).is_err() {
+                    return;
+                }
+            })
+            .map_err(|err| StorageError::Internal(format!("cannot start expiry thread: {err}")))?;
         Ok(WriterHandle {
             commands: Some(commands),
             thread: Some(thread),
@@ -293,6 +315,29 @@ impl Writer {
         match command {
             Command::Write(op, reply) => writes.push((op, reply)),
             Command::Compact(revision, reply) => self.start_compaction(revision, reply),
+            Command::Expire => self.expire(writes),
+        }
+    }
+
+    /// Queues a deletion of each key whose time has come. Each checks its expiry again when
+    /// applied, so a write earlier in the batch that gave the key more time keeps it.
+    fn expire(&mut self, writes: &mut Vec<(WriteOp, WriteReply)>) {
+        let now = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+        )
+        .unwrap_or(i64::MAX);
+        match expired(&self.conn, now, EXPIRE_BATCH) {
+            Ok(keys) => {
+                for key in keys {
+                    // Nobody waits for the answer.
+                    let (reply, _) = oneshot::channel();
+                    writes.push((WriteOp::Expire { key, now }, reply));
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "looking for expired keys failed"),
         }
     }
 

@@ -8,11 +8,14 @@
 //!   the header;
 //! - list: one `range` at a revision, `limit` and start key; `count` of that response minus the
 //!   items returned is the `remaining` (upstream's remainingItemCount);
-//! - count: a `count_only` range; current revision: the header of a `count_only` get.
+//! - count: a `count_only` range; current revision: the header of a `count_only` get;
+//! - a write with a time to live puts with a lease (see `lease`).
 
 use bytes::Bytes;
 use etcd_client::proto::{PbDeleteResponse, PbRangeResponse, PbResponseOp, PbTxnOpResponse};
-use etcd_client::{Compare, CompareOp, DeleteOptions, GetOptions, Txn, TxnOp};
+use std::time::Duration;
+
+use etcd_client::{Compare, CompareOp, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp};
 
 use super::convert::{self, header_revision, prefix_range, to_usize};
 use super::errors::{timed, ErrorContext};
@@ -37,11 +40,33 @@ impl Inner {
         Ok(response.0.kvs.into_iter().next().map(convert::key_value))
     }
 
-    pub(crate) async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StorageError> {
+    /// The put options of a write with `ttl`: a (shared) lease, or none.
+    async fn put_options(
+        &self,
+        ttl: Option<Duration>,
+        cx: &ErrorContext,
+    ) -> Result<Option<PutOptions>, StorageError> {
+        let Some(ttl) = ttl else {
+            return Ok(None);
+        };
+        let lease = self
+            .leases
+            .lease_for(ttl, self.config.request_timeout, cx)
+            .await?;
+        Ok(Some(PutOptions::new().with_lease(lease)))
+    }
+
+    pub(crate) async fn create(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Option<Duration>,
+    ) -> Result<Revision, StorageError> {
         let cx = self.error_context(0, value.len());
+        let options = self.put_options(ttl, &cx).await?;
         let txn = Txn::new()
             .when([Compare::create_revision(key, CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(key, Vec::from(value), None)]);
+            .and_then([TxnOp::put(key, Vec::from(value), options)]);
         let mut kv = self.kv.clone();
         let response = timed("create", self.config.request_timeout, &cx, kv.txn(txn)).await?;
         if !response.0.succeeded {
@@ -57,11 +82,13 @@ impl Inner {
         key: &str,
         expected: Revision,
         value: Bytes,
+        ttl: Option<Duration>,
     ) -> Result<Revision, StorageError> {
         let cx = self.error_context(0, value.len());
+        let options = self.put_options(ttl, &cx).await?;
         let txn = Txn::new()
             .when(unchanged_since(key, expected))
-            .and_then([TxnOp::put(key, Vec::from(value), None)])
+            .and_then([TxnOp::put(key, Vec::from(value), options)])
             .or_else([TxnOp::get(key, None)]);
         let mut kv = self.kv.clone();
         let response = timed("update", self.config.request_timeout, &cx, kv.txn(txn)).await?;

@@ -11,6 +11,8 @@
 //!   progress request ahead of events it holds for the watcher (etcd-io/etcd#15220); the store
 //!   reports a progress revision only after a second, confirming answer, which kept progress
 //!   and events in order in stress tests here. Use a fixed etcd where bookmarks must be exact.
+//! - **Time to live**: keys written with one are put with a lease, shared between writes as
+//!   upstream's lease manager shares them (see `lease`).
 //! - **Compaction**: [`Storage::compact`] compacts directly; [`EtcdStore::compact_coordinated`]
 //!   runs upstream's protocol that lets one of many servers compact per interval (see
 //!   `compaction`).
@@ -30,6 +32,7 @@ mod convert;
 mod errors;
 mod health;
 mod kv;
+mod lease;
 pub mod testing;
 mod watch;
 
@@ -55,6 +58,7 @@ pub struct EtcdStore {
 pub(crate) struct Inner {
     kv: KvClient,
     watch: WatchClient,
+    leases: lease::LeaseManager,
     config: EtcdConfig,
     /// The newest compacted revision seen (see `compaction`).
     compacted: AtomicI64,
@@ -95,10 +99,12 @@ impl EtcdStore {
         let watch = client
             .watch_client()
             .max_decoding_message_size(config.max_response_bytes);
+        let leases = lease::LeaseManager::new(client.lease_client());
         Ok(EtcdStore {
             inner: Arc::new(Inner {
                 kv,
                 watch,
+                leases,
                 config,
                 compacted: AtomicI64::new(0),
                 health: health::HealthCache::default(),
@@ -136,17 +142,23 @@ impl Storage for EtcdStore {
         self.inner.get(key).await
     }
 
-    async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StorageError> {
-        self.inner.create(key, value).await
+    async fn create_with_ttl(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Option<Duration>,
+    ) -> Result<Revision, StorageError> {
+        self.inner.create(key, value, ttl).await
     }
 
-    async fn update(
+    async fn update_with_ttl(
         &self,
         key: &str,
         expected: Revision,
         value: Bytes,
+        ttl: Option<Duration>,
     ) -> Result<Revision, StorageError> {
-        self.inner.update(key, expected, value).await
+        self.inner.update(key, expected, value, ttl).await
     }
 
     async fn delete(
