@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
+use apiserver::auth::Authorizer;
 use apiserver::registry::{ResourceDecl, Store};
 use apiserver::server::GenericApiServer;
 use storage::Storage;
@@ -48,11 +49,12 @@ pub fn install(
     etcd_prefix: &str,
     enabled: EnabledFn<'_>,
     config: &StorageConfig<'_>,
+    authorizer: Arc<dyn Authorizer>,
 ) -> Instance {
     let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::default());
     let admission = AdmissionChain::new(vec![lifecycle.clone() as Arc<dyn AdmissionPlugin>]);
     let mut stores = BTreeMap::new();
-    for decl in resources::all(config) {
+    for decl in resources::all(config, authorizer) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }

@@ -225,6 +225,13 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         registry.clone(),
         endpoint_cfg.clone(),
     ));
+    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow")
+        && opts.authorization_mode_explicit;
+    let authorizer: Arc<dyn Authorizer> = if always_allow {
+        Arc::new(AlwaysAllow)
+    } else {
+        Arc::new(DefaultAuthorizer)
+    };
     let runtime_config = opts.runtime_config.clone();
     let instance = controlplane::install(
         &kube,
@@ -235,6 +242,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
         },
+        authorizer.clone(),
     );
     if let Some(ns) = instance.store("namespaces") {
         lifecycle.add_post_start_hook(
@@ -277,13 +285,6 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         let chain = chain.clone();
         async move { chain.serve(req).await }
     });
-    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow")
-        && opts.authorization_mode_explicit;
-    let authorizer: Arc<dyn Authorizer> = if always_allow {
-        Arc::new(AlwaysAllow)
-    } else {
-        Arc::new(DefaultAuthorizer)
-    };
     let service = build_chain(
         handler,
         &ChainConfig {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{get_json, get_status, raw, send_json, Server};
+use common::{get_json, get_status, ok, raw, send_json, Server};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,5 +338,62 @@ async fn token_auth_file() {
             .unwrap()
             .contains("User \"bob\" cannot list resource \"namespaces\""),
         "{v}"
+    );
+}
+
+/// The self reviews: any authenticated user may ask who they are and what they may do;
+/// the answers come from the authenticator and the authorizer, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_reviews() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(&tokens, "plain-token,bob,2\n").unwrap();
+    let flag = format!("--token-auth-file={}", tokens.display());
+    let server = Server::start(&[&flag]).await;
+    let bob = server.token_client("plain-token").await;
+    let ssr = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    let (status, v) = send_json(&bob, "POST", ssr, "application/json", &json!({})).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["kind"], "SelfSubjectReview");
+    assert_eq!(
+        v["status"]["userInfo"],
+        json!({"username": "bob", "uid": "2", "groups": ["system:authenticated"]})
+    );
+    let ssar = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let ask = |spec: serde_json::Value| json!({"spec": spec});
+    let (status, v) = send_json(
+        &bob,
+        "POST",
+        ssar,
+        "application/json",
+        &ask(json!({"resourceAttributes": {"namespace": "default", "verb": "list", "resource": "configmaps"}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["status"], json!({"allowed": false}));
+    let (_, v) = send_json(
+        &bob,
+        "POST",
+        ssar,
+        "application/json",
+        &ask(json!({"nonResourceAttributes": {"path": "/healthz", "verb": "get"}})),
+    )
+    .await;
+    assert_eq!(v["status"], json!({"allowed": true}));
+    let (status, v) = send_json(&bob, "POST", ssar, "application/json", &ask(json!({}))).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["reason"], "Invalid");
+    // Reviews are only created: there is nothing to list.
+    let v = get_json(&server.client().await, ssr, 405).await;
+    assert_eq!(v["reason"], "MethodNotAllowed");
+
+    // kubectl (the admin credential, protobuf on the wire).
+    let out = ok(server.kubectl(&["auth", "whoami", "-o", "json"]));
+    let whoami: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let groups = whoami["status"]["userInfo"]["groups"].to_string();
+    assert!(groups.contains("system:masters"), "{out}");
+    assert_eq!(
+        ok(server.kubectl(&["auth", "can-i", "create", "configmaps"])).trim(),
+        "yes"
     );
 }

@@ -30,14 +30,32 @@ const DISCOVERY_PATHS: [&str; 4] = [
     "/.well-known/openid-configuration",
 ];
 
+/// What any authenticated user may create, as upstream's `system:basic-user` role grants:
+/// the reviews that tell them who they are and what they may do.
+const BASIC_USER_REVIEWS: [(&str, &str); 3] = [
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+];
+
 /// The bootstrap policy upstream's RBAC starts with, for what this server serves today:
 /// `system:masters` may do everything; health and version are public; discovery and OpenAPI
-/// are open to authenticated users. Everything else gets no opinion (and so is denied).
+/// are open to authenticated users, and so are the self reviews. Everything else gets no
+/// opinion (and so is denied).
 pub struct DefaultAuthorizer;
 
 impl Authorizer for DefaultAuthorizer {
     fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
         if user.in_group(MASTERS_GROUP) {
+            return Decision::Allow;
+        }
+        if info.is_resource_request
+            && info.verb == "create"
+            && user.in_group(AUTHENTICATED_GROUP)
+            && BASIC_USER_REVIEWS
+                .iter()
+                .any(|(g, r)| info.api_group == *g && info.resource == *r)
+        {
             return Decision::Allow;
         }
         if !info.is_resource_request && info.verb == "get" {

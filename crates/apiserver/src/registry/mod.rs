@@ -11,6 +11,6 @@ pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
-pub use resource::{Cell, ColumnDef, DefaultStrategy, ResourceDecl, Scope, Strategy};
+pub use resource::{Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy};
 pub use store::{DeleteOutcome, RequestContext, Store};
 pub use watch::WatchOut;

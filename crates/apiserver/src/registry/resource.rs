@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use apimachinery::errors::FieldError;
+use apimachinery::errors::{ApiError, FieldError};
 use apimachinery::schema::Message;
 use apimachinery::validation;
 use serde_json::{json, Value};
 
 use super::deletion::GcPolicy;
 use super::meta;
+use crate::auth::UserInfo;
 
 /// Whether objects of a kind live in a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,17 @@ pub struct ResourceDecl {
     pub schema: Option<&'static Message>,
     /// How long an object lives after its last write (upstream's TTLFunc; events).
     pub ttl: Option<Duration>,
+    /// For a resource computed rather than stored: what answers its creates.
+    pub review: Option<Arc<dyn Review>>,
     pub strategy: Arc<dyn Strategy>,
+}
+
+/// A resource computed rather than stored: each create answers a question about the request,
+/// as upstream's review APIs do (`SelfSubjectReview`, `SelfSubjectAccessReview`).
+pub trait Review: Send + Sync + 'static {
+    /// The answer to `obj` (the object posted, its status filled in) for `user`, who posted
+    /// it to `namespace` (empty for cluster-scoped reviews).
+    fn review(&self, user: &UserInfo, namespace: &str, obj: Value) -> Result<Value, ApiError>;
 }
 
 impl ResourceDecl {
@@ -84,8 +95,16 @@ impl ResourceDecl {
             list_items_omit_type_meta: true,
             schema: None,
             ttl: None,
+            review: None,
             strategy,
         }
+    }
+
+    /// Makes this a review: create is its only verb, and `review` answers it; nothing is
+    /// stored.
+    pub fn with_review(mut self, review: Arc<dyn Review>) -> Self {
+        self.review = Some(review);
+        self.with_verbs(&["create"])
     }
 
     /// Objects expire `ttl` after their last write (none when zero).

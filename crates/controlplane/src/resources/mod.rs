@@ -4,17 +4,27 @@ pub mod configmaps;
 pub mod events;
 pub mod namespaces;
 pub mod priorityclasses;
+pub mod reviews;
 pub mod secrets;
 
+use std::sync::Arc;
+
+use apiserver::auth::Authorizer;
 use apiserver::registry::ResourceDecl;
 
-/// Every built-in resource, in discovery order, as `config` has them stored.
-pub fn all(config: &crate::StorageConfig<'_>) -> Vec<ResourceDecl> {
-    vec![
+/// Every built-in resource, in discovery order, as `config` has them stored; the reviews
+/// answer with `authorizer`.
+pub fn all(
+    config: &crate::StorageConfig<'_>,
+    authorizer: Arc<dyn Authorizer>,
+) -> Vec<ResourceDecl> {
+    let mut all = vec![
         configmaps::decl(),
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         secrets::decl(),
         priorityclasses::decl(),
-    ]
+    ];
+    all.extend(reviews::decls(authorizer));
+    all
 }

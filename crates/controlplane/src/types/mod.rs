@@ -4,6 +4,7 @@
 //! `{metadata = 1, items = 2}`).
 
 pub mod core;
+pub mod reviews;
 pub mod scheduling;
 
 pub use self::core::{

@@ -1,0 +1,200 @@
+//! The review APIs kubectl's `auth` commands use: `selfsubjectreviews`
+//! (authentication.k8s.io/v1, `kubectl auth whoami`) and `selfsubjectaccessreviews`
+//! (authorization.k8s.io/v1, `kubectl auth can-i`). Each create is answered from the request's
+//! user and the server's authorizer; nothing is stored.
+
+use std::sync::Arc;
+
+use apimachinery::errors::{ApiError, FieldError, FieldPath};
+use apiserver::auth::{Authorizer, Decision, UserInfo};
+use apiserver::registry::{meta, DefaultStrategy, ResourceDecl, Review, Scope};
+use apiserver::request_info::RequestInfo;
+use serde_json::{json, Map, Value};
+
+/// `SelfSubjectReview`: who the server takes the caller to be.
+pub struct SelfSubjectReview;
+
+impl Review for SelfSubjectReview {
+    fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
+        let mut info = Map::new();
+        info.insert("username".into(), json!(user.name));
+        if !user.uid.is_empty() {
+            info.insert("uid".into(), json!(user.uid));
+        }
+        if !user.groups.is_empty() {
+            info.insert("groups".into(), json!(user.groups));
+        }
+        // Upstream stamps the review with the time it was made.
+        let now = apimachinery::time::now_rfc3339();
+        meta::set_meta(&mut obj, "creationTimestamp", Some(json!(now)));
+        obj["status"] = json!({ "userInfo": info });
+        Ok(obj)
+    }
+}
+
+/// `SelfSubjectAccessReview`: whether the caller may do something, as the authorizer says.
+pub struct SelfSubjectAccessReview {
+    pub authorizer: Arc<dyn Authorizer>,
+}
+
+fn string_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+impl Review for SelfSubjectAccessReview {
+    fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
+        let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+        let resource = spec.get("resourceAttributes").filter(|v| !v.is_null());
+        let non_resource = spec.get("nonResourceAttributes").filter(|v| !v.is_null());
+        let spec_path = FieldPath::new("spec");
+        let invalid = |field: &str, value: Option<&Value>, detail: &str| {
+            ApiError::invalid(
+                "authorization.k8s.io",
+                "SelfSubjectAccessReview",
+                "",
+                vec![FieldError::invalid(
+                    &spec_path.child(field),
+                    value.cloned().unwrap_or(Value::Null),
+                    detail,
+                )],
+            )
+        };
+        let info =
+            match (resource, non_resource) {
+                (Some(_), Some(n)) => {
+                    return Err(invalid(
+                        "nonResourceAttributes",
+                        Some(n),
+                        "cannot be specified in combination with resourceAttributes",
+                    ))
+                }
+                (None, None) => return Err(invalid(
+                    "resourceAttributes",
+                    None,
+                    "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                )),
+                (Some(r), None) => RequestInfo {
+                    is_resource_request: true,
+                    verb: string_at(r, "verb"),
+                    api_group: string_at(r, "group"),
+                    api_version: string_at(r, "version"),
+                    namespace: string_at(r, "namespace"),
+                    resource: string_at(r, "resource"),
+                    subresource: string_at(r, "subresource"),
+                    name: string_at(r, "name"),
+                    ..RequestInfo::default()
+                },
+                (None, Some(n)) => RequestInfo {
+                    is_resource_request: false,
+                    path: string_at(n, "path"),
+                    verb: string_at(n, "verb"),
+                    ..RequestInfo::default()
+                },
+            };
+        let mut status = Map::new();
+        match self.authorizer.authorize(user, &info) {
+            Decision::Allow => {
+                status.insert("allowed".into(), json!(true));
+            }
+            Decision::Deny(reason) => {
+                status.insert("allowed".into(), json!(false));
+                status.insert("denied".into(), json!(true));
+                if !reason.is_empty() {
+                    status.insert("reason".into(), json!(reason));
+                }
+            }
+            Decision::NoOpinion => {
+                status.insert("allowed".into(), json!(false));
+            }
+        }
+        obj["status"] = Value::Object(status);
+        Ok(obj)
+    }
+}
+
+/// The review resources, answered with `authorizer`.
+pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
+    vec![
+        ResourceDecl::new(
+            "authentication.k8s.io",
+            "v1",
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+            Scope::Cluster,
+            Arc::new(DefaultStrategy),
+        )
+        .with_schema(&crate::types::reviews::SELF_SUBJECT_REVIEW)
+        .with_review(Arc::new(SelfSubjectReview)),
+        ResourceDecl::new(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+            Scope::Cluster,
+            Arc::new(DefaultStrategy),
+        )
+        .with_schema(&crate::types::reviews::SELF_SUBJECT_ACCESS_REVIEW)
+        .with_review(Arc::new(SelfSubjectAccessReview { authorizer })),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apiserver::auth::DefaultAuthorizer;
+
+    fn user(groups: &[&str]) -> UserInfo {
+        UserInfo {
+            name: "jane".into(),
+            uid: String::new(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn whoami() {
+        let out = SelfSubjectReview
+            .review(
+                &user(&["system:authenticated"]),
+                "",
+                json!({"metadata": {}}),
+            )
+            .expect("review");
+        assert_eq!(
+            out["status"],
+            json!({"userInfo": {"username": "jane", "groups": ["system:authenticated"]}})
+        );
+        assert!(out["metadata"]["creationTimestamp"].is_string());
+    }
+
+    #[test]
+    fn can_i() {
+        let ssar = SelfSubjectAccessReview {
+            authorizer: Arc::new(DefaultAuthorizer),
+        };
+        let ask = |u: &UserInfo, spec: Value| {
+            ssar.review(u, "", json!({"spec": spec}))
+                .map(|v| v["status"].clone())
+        };
+        let pods = json!({"resourceAttributes": {"namespace": "default", "verb": "create", "resource": "pods"}});
+        assert_eq!(
+            ask(&user(&["system:masters"]), pods.clone()).expect("masters"),
+            json!({"allowed": true})
+        );
+        assert_eq!(
+            ask(&user(&["system:authenticated"]), pods).expect("others"),
+            json!({"allowed": false})
+        );
+        let healthz = json!({"nonResourceAttributes": {"path": "/healthz", "verb": "get"}});
+        assert_eq!(
+            ask(&user(&[]), healthz).expect("public path"),
+            json!({"allowed": true})
+        );
+        let err = ask(&user(&[]), json!({})).expect_err("no attributes");
+        assert_eq!(err.code, 422);
+        assert_eq!(
+            err.message,
+            r#"SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified"#
+        );
+    }
+}
