@@ -383,6 +383,27 @@ async fn self_reviews() {
     let (status, v) = send_json(&bob, "POST", ssar, "application/json", &ask(json!({}))).await;
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["reason"], "Invalid");
+    let ssrr = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    let (status, v) = send_json(
+        &bob,
+        "POST",
+        ssrr,
+        "application/json",
+        &json!({"spec": {"namespace": "default"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["status"]["incomplete"], false);
+    assert!(
+        v["status"]["resourceRules"]
+            .as_array()
+            .is_some_and(|rules| rules.contains(&json!({
+                "verbs": ["create"],
+                "apiGroups": ["authentication.k8s.io"],
+                "resources": ["selfsubjectreviews"]
+            }))),
+        "{v}"
+    );
     // Reviews are only created: there is nothing to list.
     let v = get_json(&server.client().await, ssr, 405).await;
     assert_eq!(v["reason"], "MethodNotAllowed");
@@ -396,4 +417,6 @@ async fn self_reviews() {
         ok(server.kubectl(&["auth", "can-i", "create", "configmaps"])).trim(),
         "yes"
     );
+    let out = ok(server.kubectl(&["auth", "can-i", "--list"]));
+    assert!(out.lines().any(|l| l.starts_with("*.*")), "{out}");
 }

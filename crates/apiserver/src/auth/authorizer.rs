@@ -14,9 +14,62 @@ pub enum Decision {
     NoOpinion,
 }
 
+/// What a user may do to resources, as one rule of upstream's `SubjectRulesReviewStatus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRule {
+    pub verbs: Vec<String>,
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// What a user may do to non-resource paths (`*` at the end of a path matches any suffix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonResourceRule {
+    pub verbs: Vec<String>,
+    pub urls: Vec<String>,
+}
+
+/// The rules an authorizer can list for a user in a namespace (`incomplete` when it
+/// cannot list all it would allow).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    pub resource: Vec<ResourceRule>,
+    pub non_resource: Vec<NonResourceRule>,
+    pub incomplete: bool,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 /// Decides whether a request may proceed.
 pub trait Authorizer: Send + Sync + 'static {
     fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision;
+
+    /// The rules that hold for `user` in `namespace` (upstream's `RuleResolver`, for
+    /// `SelfSubjectRulesReview`). By default none are known: the answer is incomplete.
+    fn rules(&self, _user: &UserInfo, _namespace: &str) -> Rules {
+        Rules {
+            incomplete: true,
+            ..Rules::default()
+        }
+    }
+}
+
+/// Everything, as rules.
+fn everything() -> Rules {
+    Rules {
+        resource: vec![ResourceRule {
+            verbs: strings(&["*"]),
+            api_groups: strings(&["*"]),
+            resources: strings(&["*"]),
+        }],
+        non_resource: vec![NonResourceRule {
+            verbs: strings(&["*"]),
+            urls: strings(&["*"]),
+        }],
+        incomplete: false,
+    }
 }
 
 /// Paths anyone may GET, as upstream's `system:public-info-viewer` role grants.
@@ -70,6 +123,35 @@ impl Authorizer for DefaultAuthorizer {
         }
         Decision::NoOpinion
     }
+
+    fn rules(&self, user: &UserInfo, _namespace: &str) -> Rules {
+        if user.in_group(MASTERS_GROUP) {
+            return everything();
+        }
+        let mut rules = Rules::default();
+        if user.in_group(AUTHENTICATED_GROUP) {
+            for (group, resource) in BASIC_USER_REVIEWS {
+                rules.resource.push(ResourceRule {
+                    verbs: strings(&["create"]),
+                    api_groups: strings(&[group]),
+                    resources: strings(&[resource]),
+                });
+            }
+            let urls = DISCOVERY_PATHS
+                .iter()
+                .flat_map(|p| [p.to_string(), format!("{p}/*")])
+                .collect();
+            rules.non_resource.push(NonResourceRule {
+                verbs: strings(&["get"]),
+                urls,
+            });
+        }
+        rules.non_resource.push(NonResourceRule {
+            verbs: strings(&["get"]),
+            urls: strings(&PUBLIC_PATHS),
+        });
+        rules
+    }
 }
 
 /// Allows every request (`--authorization-mode=AlwaysAllow`).
@@ -78,6 +160,10 @@ pub struct AlwaysAllow;
 impl Authorizer for AlwaysAllow {
     fn authorize(&self, _user: &UserInfo, _info: &RequestInfo) -> Decision {
         Decision::Allow
+    }
+
+    fn rules(&self, _user: &UserInfo, _namespace: &str) -> Rules {
+        everything()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The review APIs kubectl's `auth` commands use: `selfsubjectreviews`
 //! (authentication.k8s.io/v1, `kubectl auth whoami`) and `selfsubjectaccessreviews`
-//! (authorization.k8s.io/v1, `kubectl auth can-i`). Each create is answered from the request's
+//! and `selfsubjectrulesreviews` (authorization.k8s.io/v1, `kubectl auth can-i`, with
+//! `--list`). Each create is answered from the request's
 //! user and the server's authorizer; nothing is stored.
 
 use std::sync::Arc;
@@ -112,6 +113,47 @@ impl Review for SelfSubjectAccessReview {
     }
 }
 
+/// `SelfSubjectRulesReview`: the rules the authorizer can list for the caller.
+pub struct SelfSubjectRulesReview {
+    pub authorizer: Arc<dyn Authorizer>,
+}
+
+impl Review for SelfSubjectRulesReview {
+    fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
+        let namespace = obj
+            .get("spec")
+            .map(|s| string_at(s, "namespace"))
+            .unwrap_or_default();
+        let rules = self.authorizer.rules(user, &namespace);
+        let resource: Vec<Value> = rules
+            .resource
+            .iter()
+            .map(|r| {
+                let mut rule = Map::new();
+                rule.insert("verbs".into(), json!(r.verbs));
+                if !r.api_groups.is_empty() {
+                    rule.insert("apiGroups".into(), json!(r.api_groups));
+                }
+                if !r.resources.is_empty() {
+                    rule.insert("resources".into(), json!(r.resources));
+                }
+                Value::Object(rule)
+            })
+            .collect();
+        let non_resource: Vec<Value> = rules
+            .non_resource
+            .iter()
+            .map(|r| json!({"verbs": r.verbs, "nonResourceURLs": r.urls}))
+            .collect();
+        obj["status"] = json!({
+            "resourceRules": resource,
+            "nonResourceRules": non_resource,
+            "incomplete": rules.incomplete,
+        });
+        Ok(obj)
+    }
+}
+
 /// The review resources, answered with `authorizer`.
 pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
     vec![
@@ -134,7 +176,19 @@ pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
             Arc::new(DefaultStrategy),
         )
         .with_schema(&crate::types::reviews::SELF_SUBJECT_ACCESS_REVIEW)
-        .with_review(Arc::new(SelfSubjectAccessReview { authorizer })),
+        .with_review(Arc::new(SelfSubjectAccessReview {
+            authorizer: authorizer.clone(),
+        })),
+        ResourceDecl::new(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectRulesReview",
+            "selfsubjectrulesreviews",
+            Scope::Cluster,
+            Arc::new(DefaultStrategy),
+        )
+        .with_schema(&crate::types::reviews::SELF_SUBJECT_RULES_REVIEW)
+        .with_review(Arc::new(SelfSubjectRulesReview { authorizer })),
     ]
 }
 
@@ -165,6 +219,40 @@ mod tests {
             json!({"userInfo": {"username": "jane", "groups": ["system:authenticated"]}})
         );
         assert!(out["metadata"]["creationTimestamp"].is_string());
+    }
+
+    #[test]
+    fn can_i_list() {
+        let ssrr = SelfSubjectRulesReview {
+            authorizer: Arc::new(DefaultAuthorizer),
+        };
+        let rules = |groups: &[&str]| {
+            ssrr.review(&user(groups), "", json!({"spec": {"namespace": "default"}}))
+                .map(|v| v["status"].clone())
+                .expect("review")
+        };
+        let admin = rules(&["system:masters", "system:authenticated"]);
+        assert_eq!(
+            admin["resourceRules"],
+            json!([{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}])
+        );
+        assert_eq!(admin["incomplete"], json!(false));
+        let other = rules(&["system:authenticated"]);
+        let created: Vec<&str> = other["resourceRules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["resources"][0].as_str())
+            .collect();
+        assert_eq!(
+            created,
+            [
+                "selfsubjectreviews",
+                "selfsubjectaccessreviews",
+                "selfsubjectrulesreviews"
+            ]
+        );
+        assert!(other["nonResourceRules"].to_string().contains("/healthz"));
     }
 
     #[test]

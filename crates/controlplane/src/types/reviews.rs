@@ -122,6 +122,89 @@ pub static SELF_SUBJECT_ACCESS_REVIEW: Message = Message {
     ],
 };
 
+/// `SelfSubjectRulesReviewSpec`.
+pub static SELF_SUBJECT_RULES_REVIEW_SPEC: Message = Message {
+    name: "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec",
+    description: "The namespace to list the rules for.",
+    gvk: None,
+    fields: &[Field::new("namespace", 1, Type::String).doc("The namespace to evaluate rules for.")],
+};
+
+/// `ResourceRule`.
+pub static RESOURCE_RULE: Message = Message {
+    name: "io.k8s.api.authorization.v1.ResourceRule",
+    description: "Actions allowed on resources; `*` means all.",
+    gvk: None,
+    fields: &[
+        Field::new("verbs", 1, Type::List(&Type::String))
+            .doc("Allowed verbs; `*` means all.")
+            .required(),
+        Field::new("apiGroups", 2, Type::List(&Type::String))
+            .doc("API groups of the resources; `*` means all."),
+        Field::new("resources", 3, Type::List(&Type::String))
+            .doc("Resources; `*` means all, `*/foo` a subresource of all."),
+        Field::new("resourceNames", 4, Type::List(&Type::String))
+            .doc("Names the rule is limited to; empty means all."),
+    ],
+};
+
+/// `NonResourceRule`.
+pub static NON_RESOURCE_RULE: Message = Message {
+    name: "io.k8s.api.authorization.v1.NonResourceRule",
+    description: "Actions allowed on paths that are not resources.",
+    gvk: None,
+    fields: &[
+        Field::new("verbs", 1, Type::List(&Type::String))
+            .doc("Allowed HTTP verbs (lower case); `*` means all.")
+            .required(),
+        Field::new("nonResourceURLs", 2, Type::List(&Type::String))
+            .doc("Paths; a final `*` matches any suffix, `*` alone everything."),
+    ],
+};
+
+/// `SubjectRulesReviewStatus`.
+pub static SUBJECT_RULES_REVIEW_STATUS: Message = Message {
+    name: "io.k8s.api.authorization.v1.SubjectRulesReviewStatus",
+    description: "The actions a user may take in a namespace, as far as the authorizer can tell.",
+    gvk: None,
+    fields: &[
+        Field::new(
+            "resourceRules",
+            1,
+            Type::List(&Type::Message(&RESOURCE_RULE)),
+        )
+        .doc("Actions allowed on resources.")
+        .required(),
+        Field::new(
+            "nonResourceRules",
+            2,
+            Type::List(&Type::Message(&NON_RESOURCE_RULE)),
+        )
+        .doc("Actions allowed on other paths.")
+        .required(),
+        Field::new("incomplete", 3, Type::Bool)
+            .doc("True when the authorizer cannot list every rule it applies.")
+            .required(),
+        Field::new("evaluationError", 4, Type::String)
+            .doc("Why the rules could not be evaluated in full, if they could not."),
+    ],
+};
+
+/// `SelfSubjectRulesReview`: everything the caller may do in a namespace.
+pub static SELF_SUBJECT_RULES_REVIEW: Message = Message {
+    name: "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
+    description: "Lists the actions the current user may perform in a namespace.",
+    gvk: Some(("authorization.k8s.io", "v1", "SelfSubjectRulesReview")),
+    fields: &[
+        METADATA,
+        Field::new("spec", 2, Type::Message(&SELF_SUBJECT_RULES_REVIEW_SPEC))
+            .doc("The namespace to list the rules for.")
+            .required(),
+        Field::new("status", 3, Type::Message(&SUBJECT_RULES_REVIEW_STATUS))
+            .doc("Filled in by the server: the rules."),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
