@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
+use apimachinery::schema::Message;
 use apiserver::auth::{Authorizer, Decision, UserInfo};
 use apiserver::registry::{meta, DefaultStrategy, ResourceDecl, Review, Scope};
 use apiserver::request_info::RequestInfo;
@@ -154,41 +155,46 @@ impl Review for SelfSubjectRulesReview {
     }
 }
 
+/// A cluster-scoped review of `group`/v1 whose type `schema` declares (its plural is the
+/// lower-cased kind with an `s`, as for every review).
+fn review_decl(group: &str, schema: &'static Message, review: Arc<dyn Review>) -> ResourceDecl {
+    let kind = schema.name.rsplit('.').next().unwrap_or(schema.name);
+    let plural = format!("{}s", kind.to_ascii_lowercase());
+    ResourceDecl::new(
+        group,
+        "v1",
+        kind,
+        &plural,
+        Scope::Cluster,
+        Arc::new(DefaultStrategy),
+    )
+    .with_schema(schema)
+    .with_review(review)
+}
+
 /// The review resources, answered with `authorizer`.
 pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
+    use crate::types::reviews::{
+        SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_REVIEW, SELF_SUBJECT_RULES_REVIEW,
+    };
     vec![
-        ResourceDecl::new(
+        review_decl(
             "authentication.k8s.io",
-            "v1",
-            "SelfSubjectReview",
-            "selfsubjectreviews",
-            Scope::Cluster,
-            Arc::new(DefaultStrategy),
-        )
-        .with_schema(&crate::types::reviews::SELF_SUBJECT_REVIEW)
-        .with_review(Arc::new(SelfSubjectReview)),
-        ResourceDecl::new(
+            &SELF_SUBJECT_REVIEW,
+            Arc::new(SelfSubjectReview),
+        ),
+        review_decl(
             "authorization.k8s.io",
-            "v1",
-            "SelfSubjectAccessReview",
-            "selfsubjectaccessreviews",
-            Scope::Cluster,
-            Arc::new(DefaultStrategy),
-        )
-        .with_schema(&crate::types::reviews::SELF_SUBJECT_ACCESS_REVIEW)
-        .with_review(Arc::new(SelfSubjectAccessReview {
-            authorizer: authorizer.clone(),
-        })),
-        ResourceDecl::new(
+            &SELF_SUBJECT_ACCESS_REVIEW,
+            Arc::new(SelfSubjectAccessReview {
+                authorizer: authorizer.clone(),
+            }),
+        ),
+        review_decl(
             "authorization.k8s.io",
-            "v1",
-            "SelfSubjectRulesReview",
-            "selfsubjectrulesreviews",
-            Scope::Cluster,
-            Arc::new(DefaultStrategy),
-        )
-        .with_schema(&crate::types::reviews::SELF_SUBJECT_RULES_REVIEW)
-        .with_review(Arc::new(SelfSubjectRulesReview { authorizer })),
+            &SELF_SUBJECT_RULES_REVIEW,
+            Arc::new(SelfSubjectRulesReview { authorizer }),
+        ),
     ]
 }
 
@@ -203,6 +209,33 @@ mod tests {
             uid: String::new(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn declarations() {
+        let names: Vec<(String, String, String)> = decls(Arc::new(DefaultAuthorizer))
+            .into_iter()
+            .map(|d| (d.group, d.kind, d.plural))
+            .collect();
+        let want = [
+            (
+                "authentication.k8s.io",
+                "SelfSubjectReview",
+                "selfsubjectreviews",
+            ),
+            (
+                "authorization.k8s.io",
+                "SelfSubjectAccessReview",
+                "selfsubjectaccessreviews",
+            ),
+            (
+                "authorization.k8s.io",
+                "SelfSubjectRulesReview",
+                "selfsubjectrulesreviews",
+            ),
+        ]
+        .map(|(g, k, p)| (g.to_string(), k.to_string(), p.to_string()));
+        assert_eq!(names, want);
     }
 
     #[test]
