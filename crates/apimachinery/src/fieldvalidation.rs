@@ -138,11 +138,11 @@ pub fn strict_patch_error<S: AsRef<str>>(rendered: &str, errors: &[S]) -> ApiErr
 
 /// How a JSON value is decoded: the Go type it lands in.
 #[derive(Debug, Clone, Copy)]
-enum Shape {
+enum Shape<'s> {
     /// A struct; `true` for the top-level object, whose `apiVersion` and `kind` are known.
-    Message(&'static Message, bool),
+    Message(&'s Message, bool),
     /// A field of a declared type.
-    Type(&'static Type),
+    Type(&'s Type),
     /// `interface{}`: every key is known; duplicates are found at any depth.
     Any,
     /// Taken as it is: scalars, `RawJson` (custom unmarshalers), and values of the wrong
@@ -156,17 +156,17 @@ enum Shape {
 
 /// A `Shape` with `Type` resolved.
 #[derive(Debug, Clone, Copy)]
-enum Resolved {
-    Message(&'static Message, bool),
-    Map(Shape),
-    List(Shape),
+enum Resolved<'s> {
+    Message(&'s Message, bool),
+    Map(Shape<'s>),
+    List(Shape<'s>),
     Any,
     Opaque,
     PatchOp,
 }
 
-impl Shape {
-    fn resolve(self) -> Resolved {
+impl<'s> Shape<'s> {
+    fn resolve(self) -> Resolved<'s> {
         match self {
             Shape::Message(m, top) => Resolved::Message(m, top),
             Shape::Type(Type::Message(m)) => Resolved::Message(m, false),
@@ -181,7 +181,7 @@ impl Shape {
 }
 
 /// The shape of field `key` of a struct, or `None` when the field is unknown.
-fn struct_field(resolved: Resolved, key: &str) -> Option<Shape> {
+fn struct_field<'s>(resolved: Resolved<'s>, key: &str) -> Option<Shape<'s>> {
     match resolved {
         Resolved::Message(_, true) if key == "apiVersion" || key == "kind" => Some(Shape::Opaque),
         Resolved::Message(m, _) => m.field(key).map(|f| Shape::Type(&f.ty)),
@@ -236,12 +236,12 @@ impl State {
     }
 }
 
-struct Seed<'a> {
-    shape: Shape,
+struct Seed<'a, 's> {
+    shape: Shape<'s>,
     state: &'a mut State,
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -255,12 +255,12 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-struct ShapeVisitor<'a> {
-    resolved: Resolved,
+struct ShapeVisitor<'a, 's> {
+    resolved: Resolved<'s>,
     state: &'a mut State,
 }
 
-impl<'de> Visitor<'de> for ShapeVisitor<'_> {
+impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -433,7 +433,7 @@ fn decode(shape: Shape, body: &[u8]) -> Result<Decoded, serde_json::Error> {
 /// are dropped (at any depth; `RawJson` fields are taken whole) and a field given twice is
 /// decoded into the first. The errors are what a strict decoder reports, in document order.
 /// A body that is not a JSON object is returned as it is, without errors.
-pub fn decode_typed(msg: &'static Message, body: &[u8]) -> Result<Decoded, serde_json::Error> {
+pub fn decode_typed(msg: &Message, body: &[u8]) -> Result<Decoded, serde_json::Error> {
     decode(Shape::Message(msg, true), body)
 }
 
@@ -458,7 +458,7 @@ pub fn decode_json_patch(body: &[u8]) -> Result<Decoded, serde_json::Error> {
 /// items and nested messages; `RawJson` fields are opaque; `apiVersion` and `kind` are known
 /// at the top level). Returns the paths removed, in the object's key order, in upstream's
 /// notation (`spec`, `metadata.foo`, `metadata.ownerReferences[0].bogus`).
-pub fn prune_unknown(msg: &'static Message, obj: &mut Value) -> Vec<String> {
+pub fn prune_unknown(msg: &Message, obj: &mut Value) -> Vec<String> {
     let mut removed = Vec::new();
     let mut path = String::new();
     prune(Shape::Message(msg, true), obj, &mut path, &mut removed);
@@ -555,7 +555,7 @@ pub struct PatchReport {
 /// upstream's JSON patch library produces (the current object in Go field order, with the
 /// objects the patch went through re-sorted), so that unknown fields come in the same order.
 pub fn patch_report(
-    msg: &'static Message,
+    msg: &Message,
     format: PatchFormat,
     current: &Value,
     patch: &Value,
@@ -610,7 +610,7 @@ fn go_field_order(shape: Shape, v: &Value) -> Value {
             for key in typemeta
                 .iter()
                 .copied()
-                .chain(m.fields.iter().map(|f| f.json))
+                .chain(m.json_fields().into_iter().map(|f| &*f.json))
             {
                 if let (Some(child), Some(fs)) = (map.get(key), struct_field(resolved, key)) {
                     out.insert(key.to_string(), go_field_order(fs, child));
@@ -760,14 +760,21 @@ fn write_go_sprint(v: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Field;
+    use crate::schema::decl::{Field, Message, Type};
+    use crate::schema::MessageRef;
+
+    /// The run-time form of a test declaration.
+    fn rt(d: &'static Message) -> MessageRef {
+        MessageRef::from_decl(d)
+    }
     use crate::types::OBJECT_META;
     use serde_json::json;
 
     static THING_SPEC: Message = Message {
         name: "io.example.v1.ThingSpec",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("size", 1, Type::Int32),
             Field::new("tags", 2, Type::List(&Type::String)),
@@ -778,7 +785,8 @@ mod tests {
     static THING: Message = Message {
         name: "io.example.v1.Thing",
         description: "",
-        gvk: Some(("", "v1", "Thing")),
+        gvks: &[("", "v1", "Thing")],
+        atomic: false,
         fields: &[
             Field::new("metadata", 1, Type::Message(&OBJECT_META)),
             Field::new("data", 2, Type::Map(&Type::String)),
@@ -809,7 +817,7 @@ mod tests {
         let body = br#"{"apiVersion":"v1","kind":"Thing","spec":{"size":1,"colour":"red","raw":{"any":{"thing":1}}},
             "metadata":{"name":"a","foo":1,"ownerReferences":[{"uid":"u","bogus":true}]},
             "data":{"x":"y"},"specs":{"k":{"nope":1}},"zzz":{"deep":{"x":1}}}"#;
-        let d = decode_typed(&THING, body).unwrap();
+        let d = decode_typed(&rt(&THING), body).unwrap();
         assert_eq!(
             messages(&d.errors),
             [
@@ -833,7 +841,7 @@ mod tests {
         let mut v = json!({"apiVersion":"v1","kind":"Thing","spec":{"size":1,"colour":"red"},
             "metadata":{"name":"a","foo":1,"ownerReferences":[{"uid":"u","bogus":true}]},
             "data":{"x":"y"},"zzz":1});
-        let removed = prune_unknown(&THING, &mut v);
+        let removed = prune_unknown(&rt(&THING), &mut v);
         assert_eq!(
             removed,
             [
@@ -850,14 +858,14 @@ mod tests {
         );
         // Nested apiVersion/kind are not special.
         let mut v = json!({"spec": {"kind": "x"}});
-        assert_eq!(prune_unknown(&THING, &mut v), ["spec.kind"]);
+        assert_eq!(prune_unknown(&rt(&THING), &mut v), ["spec.kind"]);
     }
 
     #[test]
     fn duplicates_are_reported_and_merged_as_go_does() {
         let body = br#"{"metadata":{"name":"a","labels":{"x":"1"}},"data":{"a":"1","a":"2"},
             "metadata":{"labels":{"y":"2"},"name":"b","name":"c"},"zzz":1,"zzz":2}"#;
-        let d = decode_typed(&THING, body).unwrap();
+        let d = decode_typed(&rt(&THING), body).unwrap();
         assert_eq!(
             messages(&d.errors),
             [
@@ -878,7 +886,7 @@ mod tests {
     fn duplicate_lists_decode_element_wise() {
         let body = br#"{"metadata":{"ownerReferences":[{"uid":"a","name":"n"},{"uid":"b"}],
             "ownerReferences":[{"uid":"c"}]}}"#;
-        let d = decode_typed(&THING, body).unwrap();
+        let d = decode_typed(&rt(&THING), body).unwrap();
         assert_eq!(
             messages(&d.errors),
             [r#"duplicate field "metadata.ownerReferences""#]
@@ -892,18 +900,18 @@ mod tests {
     #[test]
     fn non_objects_and_syntax_errors() {
         assert_eq!(
-            decode_typed(&THING, b"[1,2]").unwrap(),
+            decode_typed(&rt(&THING), b"[1,2]").unwrap(),
             Decoded {
                 value: json!([1, 2]),
                 errors: vec![]
             }
         );
         // Wrong JSON types are left for validation.
-        let d = decode_typed(&THING, br#"{"spec":"x","data":[{"a":1}]}"#).unwrap();
+        let d = decode_typed(&rt(&THING), br#"{"spec":"x","data":[{"a":1}]}"#).unwrap();
         assert_eq!(d.value, json!({"spec":"x","data":[{"a":1}]}));
         assert!(d.errors.is_empty());
-        assert!(decode_typed(&THING, b"{\"a\":").is_err());
-        assert!(decode_typed(&THING, b"{} x").is_err());
+        assert!(decode_typed(&rt(&THING), b"{\"a\":").is_err());
+        assert!(decode_typed(&rt(&THING), b"{} x").is_err());
     }
 
     #[test]
@@ -941,7 +949,7 @@ mod tests {
             body.push_str(&format!("\"u{i}\":1,"));
         }
         body.push_str("\"u0\":2}");
-        let d = decode_typed(&THING, body.as_bytes()).unwrap();
+        let d = decode_typed(&rt(&THING), body.as_bytes()).unwrap();
         assert_eq!(d.errors.len(), 100);
         assert_eq!(d.value, json!({}));
     }
@@ -979,7 +987,7 @@ mod tests {
         let patch = json!({"zeta":{"y":1,"x":null},"metadata":{"labels":{"c":"3"},"foo":1},"alpha":[{"b":1,"a":2}]});
         let mut patched = current.clone();
         json_patch::merge(&mut patched, &patch);
-        let r = patch_report(&THING, PatchFormat::Merge, &current, &patch, &patched);
+        let r = patch_report(&rt(&THING), PatchFormat::Merge, &current, &patch, &patched);
         assert_eq!(
             r.rendered,
             r#"{"alpha":[{"a":2,"b":1}],"apiVersion":"v1","data":{"k":"v"},"kind":"Thing","metadata":{"foo":1,"labels":{"a":"1","b":"2","c":"3"},"name":"a","uid":"u"},"zeta":{"y":1}}"#
@@ -996,7 +1004,7 @@ mod tests {
         let patch = json!({"spec": {}});
         let mut patched = current.clone();
         json_patch::merge(&mut patched, &patch);
-        let r = patch_report(&THING, PatchFormat::Merge, &current, &patch, &patched);
+        let r = patch_report(&rt(&THING), PatchFormat::Merge, &current, &patch, &patched);
         assert_eq!(
             r.rendered,
             r#"{"apiVersion":"v1","data":{"k":"v"},"kind":"Thing","metadata":{"name":"a","uid":"u","labels":{"a":"1","b":"2"}},"spec":{}}"#
@@ -1013,7 +1021,7 @@ mod tests {
         let mut patched = current.clone();
         let ops: json_patch::Patch = serde_json::from_value(patch.clone()).unwrap();
         json_patch::patch(&mut patched, &ops).unwrap();
-        let r = patch_report(&THING, PatchFormat::Json, &current, &patch, &patched);
+        let r = patch_report(&rt(&THING), PatchFormat::Json, &current, &patch, &patched);
         assert_eq!(
             r.rendered,
             r#"{"apiVersion":"v1","kind":"Thing","metadata":{"labels":{"a":"1","b":"2"},"name":"a","uid":"u"},"spec":{"bogus":{"z":1,"y":2},"size":1,"tags":["x"]}}"#
@@ -1027,7 +1035,13 @@ mod tests {
         let patch = json!({"zz":{"n":1,"f":1.5,"big":1e6},"aa":[true,null,"s"],"metadata":{"x":1}});
         let mut patched = current.clone();
         json_patch::merge(&mut patched, &patch);
-        let r = patch_report(&THING, PatchFormat::Strategic, &current, &patch, &patched);
+        let r = patch_report(
+            &rt(&THING),
+            PatchFormat::Strategic,
+            &current,
+            &patch,
+            &patched,
+        );
         assert_eq!(
             r.rendered,
             "map[aa:[true <nil> s] metadata:map[x:1] zz:map[big:1e+06 f:1.5 n:1]]"

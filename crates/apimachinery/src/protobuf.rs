@@ -34,8 +34,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::Engine;
 use serde_json::{Map, Number, Value};
 
-use crate::schema::{Field, Message, Type};
-use crate::types::LIST_META;
+use crate::schema::{Field, Message, MessageRef, Type};
+use crate::types::list_meta;
 
 /// The prefix of every Kubernetes protobuf body.
 pub const MAGIC: [u8; 4] = *b"k8s\0";
@@ -388,7 +388,7 @@ pub fn wrap(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
 /// and `apiVersion` (those not empty), as a JSON body would.
 pub fn decode(
     bytes: &[u8],
-    lookup: &dyn Fn(&str, &str) -> Option<&'static Message>,
+    lookup: &dyn Fn(&str, &str) -> Option<MessageRef>,
 ) -> Result<(TypeMeta, Value)> {
     let unk = decode_envelope(bytes)?;
     let tm = unk.type_meta;
@@ -398,7 +398,7 @@ pub fn decode(
             kind: tm.kind,
         });
     };
-    let fields = decode_fields(msg, unk.raw, 0)?;
+    let fields = decode_fields(&msg, unk.raw, 0)?;
     Ok((tm.clone(), with_type_meta(&tm, Value::Object(fields))))
 }
 
@@ -424,12 +424,7 @@ pub fn with_type_meta(tm: &TypeMeta, object: Value) -> Value {
 }
 
 /// Encodes an object with the envelope.
-pub fn encode(
-    api_version: &str,
-    kind: &str,
-    msg: &'static Message,
-    value: &Value,
-) -> Result<Vec<u8>> {
+pub fn encode(api_version: &str, kind: &str, msg: &Message, value: &Value) -> Result<Vec<u8>> {
     Ok(wrap(api_version, kind, &encode_message(msg, value)?))
 }
 
@@ -437,7 +432,7 @@ pub fn encode(
 pub fn encode_list(
     api_version: &str,
     kind: &str,
-    item: &'static Message,
+    item: &Message,
     value: &Value,
 ) -> Result<Vec<u8>> {
     Ok(wrap(api_version, kind, &encode_list_message(item, value)?))
@@ -448,12 +443,12 @@ pub fn encode_list(
 // ---------------------------------------------------------------------------
 
 /// Decodes an object's message (without envelope) into its JSON form.
-pub fn decode_message(msg: &'static Message, bytes: &[u8]) -> Result<Value> {
+pub fn decode_message(msg: &Message, bytes: &[u8]) -> Result<Value> {
     decode_fields(msg, bytes, 0).map(Value::Object)
 }
 
 /// Decodes a list message (`{metadata = 1, items = 2}`) of `item` objects.
-pub fn decode_list(item: &'static Message, bytes: &[u8]) -> Result<Value> {
+pub fn decode_list(item: &Message, bytes: &[u8]) -> Result<Value> {
     let mut metadata: Vec<&[u8]> = Vec::new();
     let mut items = Vec::new();
     let mut r = Reader::new(bytes);
@@ -475,7 +470,7 @@ pub fn decode_list(item: &'static Message, bytes: &[u8]) -> Result<Value> {
         }
     }
     let metadata =
-        decode_fields(&LIST_META, &concat(metadata), 1).map_err(|e| e.within("metadata"))?;
+        decode_fields(list_meta(), &concat(metadata), 1).map_err(|e| e.within("metadata"))?;
     let mut out = Map::new();
     out.insert("metadata".into(), Value::Object(metadata));
     out.insert("items".into(), Value::Array(items));
@@ -500,14 +495,11 @@ fn concat(chunks: Vec<&[u8]>) -> Cow<'_, [u8]> {
     }
 }
 
-fn is_scalar(ty: Type) -> bool {
-    matches!(
-        ty,
-        Type::String | Type::Bytes | Type::Bool | Type::Int32 | Type::Int64 | Type::Double
-    )
+fn is_scalar(ty: &Type) -> bool {
+    ty.is_scalar()
 }
 
-fn is_packable(ty: Type) -> bool {
+fn is_packable(ty: &Type) -> bool {
     matches!(ty, Type::Bool | Type::Int32 | Type::Int64 | Type::Double)
 }
 
@@ -516,7 +508,7 @@ fn number(n: i64) -> Value {
 }
 
 /// A scalar from one occurrence.
-fn decode_scalar(ty: Type, wire: Wire<'_>) -> Result<Value, Problem> {
+fn decode_scalar(ty: &Type, wire: Wire<'_>) -> Result<Value, Problem> {
     Ok(match (ty, wire) {
         (Type::String, Wire::Bytes(b)) => Value::String(utf8(b)),
         (Type::Bytes, Wire::Bytes(b)) => Value::String(B64.encode(b)),
@@ -548,7 +540,7 @@ fn float(f: f64) -> Result<Value, Problem> {
 }
 
 /// Reads packed scalars.
-fn decode_packed(ty: Type, bytes: &[u8], items: &mut Vec<Value>) -> Result<(), Problem> {
+fn decode_packed(ty: &Type, bytes: &[u8], items: &mut Vec<Value>) -> Result<(), Problem> {
     let mut r = Reader::new(bytes);
     while !r.is_empty() {
         let wire = match ty {
@@ -561,7 +553,7 @@ fn decode_packed(ty: Type, bytes: &[u8], items: &mut Vec<Value>) -> Result<(), P
 }
 
 /// Adds one occurrence of a field to its slot.
-fn collect<'a>(slot: &mut Slot<'a>, ty: Type, wire: Wire<'a>, depth: usize) -> Result<()> {
+fn collect<'a>(slot: &mut Slot<'a>, ty: &Type, wire: Wire<'a>, depth: usize) -> Result<()> {
     match ty {
         t if is_scalar(t) => *slot = Slot::Scalar(decode_scalar(t, wire)?),
         Type::List(inner) => {
@@ -573,16 +565,15 @@ fn collect<'a>(slot: &mut Slot<'a>, ty: Type, wire: Wire<'a>, depth: usize) -> R
             };
             let index = items.len();
             match wire {
-                Wire::Bytes(b) if is_packable(*inner) => decode_packed(*inner, b, items)?,
+                Wire::Bytes(b) if is_packable(inner) => decode_packed(inner, b, items)?,
                 _ => items.push(
-                    decode_item(*inner, wire, depth)
-                        .map_err(|e| e.within(&format!("[{index}]")))?,
+                    decode_item(inner, wire, depth).map_err(|e| e.within(&format!("[{index}]")))?,
                 ),
             }
         }
         Type::Map(inner) => {
             let b = expect_bytes(wire, wire_type_of(wire))?;
-            let (k, v) = decode_entry(*inner, b, depth)?;
+            let (k, v) = decode_entry(inner, b, depth)?;
             if !matches!(slot, Slot::Entries(_)) {
                 *slot = Slot::Entries(BTreeMap::new());
             }
@@ -602,7 +593,7 @@ fn collect<'a>(slot: &mut Slot<'a>, ty: Type, wire: Wire<'a>, depth: usize) -> R
 }
 
 /// One map entry `{key = 1, value = 2}`.
-fn decode_entry(ty: Type, bytes: &[u8], depth: usize) -> Result<(String, Value)> {
+fn decode_entry(ty: &Type, bytes: &[u8], depth: usize) -> Result<(String, Value)> {
     let mut key = String::new();
     let mut value: Slot<'_> = Slot::Empty;
     let mut r = Reader::new(bytes);
@@ -636,7 +627,7 @@ fn decode_entry(ty: Type, bytes: &[u8], depth: usize) -> Result<(String, Value)>
 }
 
 /// One list item (or map value) from one occurrence.
-fn decode_item(ty: Type, wire: Wire<'_>, depth: usize) -> Result<Value> {
+fn decode_item(ty: &Type, wire: Wire<'_>, depth: usize) -> Result<Value> {
     if is_scalar(ty) {
         return Ok(decode_scalar(ty, wire)?);
     }
@@ -646,7 +637,7 @@ fn decode_item(ty: Type, wire: Wire<'_>, depth: usize) -> Result<Value> {
 
 /// A message-encoded value: a message, a time, a quantity, an int-or-string, raw JSON, or a
 /// list wrapped in `{items = 1}`.
-fn decode_composite(ty: Type, bytes: &[u8], depth: usize) -> Result<Value> {
+fn decode_composite(ty: &Type, bytes: &[u8], depth: usize) -> Result<Value> {
     if depth >= MAX_DEPTH {
         return Err(Problem::TooDeep.into());
     }
@@ -694,13 +685,13 @@ fn decode_composite(ty: Type, bytes: &[u8], depth: usize) -> Result<Value> {
             }
             serde_json::from_slice(raw).map_err(|e| ProtoError::value(format!("invalid JSON: {e}")))
         }
-        Type::List(inner) => {
+        Type::List(_) => {
             let mut slot = Slot::Items(Vec::new());
             let mut r = Reader::new(bytes);
             while !r.is_empty() {
                 let (n, wt) = r.key()?;
                 if n == 1 {
-                    collect(&mut slot, Type::List(inner), r.wire(wt)?, depth + 1)?;
+                    collect(&mut slot, ty, r.wire(wt)?, depth + 1)?;
                 } else {
                     r.skip(n, wt, depth)?;
                 }
@@ -784,7 +775,7 @@ fn format_time(seconds: i64, micros: Option<u32>) -> String {
 }
 
 /// The JSON Go writes for a field's zero value (a required field absent from the wire).
-fn zero_value(ty: Type, depth: usize) -> Value {
+fn zero_value(ty: &Type, depth: usize) -> Value {
     match ty {
         Type::String => Value::String(String::new()),
         Type::Quantity => Value::String("0".into()),
@@ -817,11 +808,11 @@ fn is_zero(v: &Value) -> bool {
 /// The final JSON of a field, or `None` when Go's `omitempty` would leave it out.
 fn finish(field: &Field, slot: Slot<'_>, depth: usize) -> Result<Option<Value>> {
     let v = match slot {
-        Slot::Empty if field.emit_zero => return Ok(Some(zero_value(field.ty, depth))),
+        Slot::Empty if field.emit_zero => return Ok(Some(zero_value(&field.ty, depth))),
         Slot::Empty => return Ok(None),
         Slot::Scalar(v) => v,
         Slot::Chunks(chunks) => {
-            let v = decode_composite(field.ty, &concat(chunks), depth)?;
+            let v = decode_composite(&field.ty, &concat(chunks), depth)?;
             // What is present on the wire stays (Go's `omitempty` never drops structs), except
             // a zero time or an empty raw extension, which Go writes as null.
             if v.is_null() && !field.emit_zero {
@@ -838,7 +829,20 @@ fn finish(field: &Field, slot: Slot<'_>, depth: usize) -> Result<Option<Value>> 
     Ok(Some(v))
 }
 
-fn decode_fields(msg: &'static Message, bytes: &[u8], depth: usize) -> Result<Map<String, Value>> {
+fn decode_fields(msg: &Message, bytes: &[u8], depth: usize) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    decode_fields_into(msg, bytes, depth, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes a message's fields into `out`; an inline field's message adds its fields to `out`
+/// itself, as Go's JSON flattens embedded structs.
+fn decode_fields_into(
+    msg: &Message,
+    bytes: &[u8],
+    depth: usize,
+    out: &mut Map<String, Value>,
+) -> Result<()> {
     if depth >= MAX_DEPTH {
         return Err(Problem::TooDeep.into());
     }
@@ -853,16 +857,25 @@ fn decode_fields(msg: &'static Message, bytes: &[u8], depth: usize) -> Result<Ma
         let field = &msg.fields[index];
         let wire = r
             .wire(wt)
-            .map_err(|p| ProtoError::at(p).within(field.json))?;
-        collect(&mut slots[index], field.ty, wire, depth).map_err(|e| e.within(field.json))?;
+            .map_err(|p| ProtoError::at(p).within(&field.json))?;
+        collect(&mut slots[index], &field.ty, wire, depth).map_err(|e| e.within(&field.json))?;
     }
-    let mut out = Map::new();
     for (field, slot) in msg.fields.iter().zip(slots) {
-        if let Some(v) = finish(field, slot, depth).map_err(|e| e.within(field.json))? {
+        if field.inline {
+            if let Type::Message(m) = &field.ty {
+                let bytes = match slot {
+                    Slot::Chunks(chunks) => concat(chunks),
+                    _ => Cow::Borrowed(&[][..]),
+                };
+                decode_fields_into(m, &bytes, depth + 1, out)?;
+                continue;
+            }
+        }
+        if let Some(v) = finish(field, slot, depth).map_err(|e| e.within(&field.json))? {
             out.insert(field.json.to_string(), v);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -870,19 +883,19 @@ fn decode_fields(msg: &'static Message, bytes: &[u8], depth: usize) -> Result<Ma
 // ---------------------------------------------------------------------------
 
 /// Encodes an object (its JSON form) as its message, without envelope.
-pub fn encode_message(msg: &'static Message, value: &Value) -> Result<Vec<u8>> {
+pub fn encode_message(msg: &Message, value: &Value) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     encode_fields(msg, value, &mut out, 0)?;
     Ok(out)
 }
 
 /// Encodes a list (`{metadata, items}`) of `item` objects, without envelope.
-pub fn encode_list_message(item: &'static Message, value: &Value) -> Result<Vec<u8>> {
+pub fn encode_list_message(item: &Message, value: &Value) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let empty = Value::Null;
     let metadata = value.get("metadata").unwrap_or(&empty);
     let mut meta = Vec::new();
-    encode_fields(&LIST_META, metadata, &mut meta, 1).map_err(|e| e.within("metadata"))?;
+    encode_fields(list_meta(), metadata, &mut meta, 1).map_err(|e| e.within("metadata"))?;
     put_bytes(&mut out, 1, &meta);
     match value.get("items") {
         None | Some(Value::Null) => {}
@@ -899,12 +912,7 @@ pub fn encode_list_message(item: &'static Message, value: &Value) -> Result<Vec<
     Ok(out)
 }
 
-fn encode_fields(
-    msg: &'static Message,
-    value: &Value,
-    out: &mut Vec<u8>,
-    depth: usize,
-) -> Result<()> {
+fn encode_fields(msg: &Message, value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     if depth >= MAX_DEPTH {
         return Err(Problem::TooDeep.into());
     }
@@ -913,29 +921,40 @@ fn encode_fields(
         Value::Null => return Ok(()),
         _ => return Err(ProtoError::value("expected an object")),
     };
-    let mut fields: Vec<&Field> = msg.fields.iter().collect();
+    let mut fields: Vec<&Field> = msg.fields.iter().filter(|f| f.proto != 0).collect();
     fields.sort_by_key(|f| f.proto);
     for f in fields {
-        match map.get(f.json) {
+        if f.inline {
+            // An embedded struct: its fields are this object's; Go always writes it.
+            if let Type::Message(m) = &f.ty {
+                let mut inner = Vec::new();
+                encode_fields(m, value, &mut inner, depth + 1)?;
+                put_bytes(out, f.proto, &inner);
+                continue;
+            }
+        }
+        match map.get(&*f.json) {
             None | Some(Value::Null) => {}
-            Some(v) => encode_field(f.proto, f.ty, v, out, depth).map_err(|e| e.within(f.json))?,
+            Some(v) => {
+                encode_field(f.proto, &f.ty, v, out, depth).map_err(|e| e.within(&f.json))?
+            }
         }
     }
     Ok(())
 }
 
 /// All occurrences of one field.
-fn encode_field(number: u32, ty: Type, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
+fn encode_field(number: u32, ty: &Type, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     match ty {
         Type::List(inner) => {
             let Value::Array(items) = v else {
                 return Err(ProtoError::value("expected an array"));
             };
-            if matches!(inner, Type::Map(_)) {
+            if matches!(**inner, Type::Map(_)) {
                 return Err(Problem::Unsupported.into());
             }
             for (i, item) in items.iter().enumerate() {
-                encode_one(number, *inner, item, out, depth)
+                encode_one(number, inner, item, out, depth)
                     .map_err(|e| e.within(&format!("[{i}]")))?;
             }
             Ok(())
@@ -944,7 +963,7 @@ fn encode_field(number: u32, ty: Type, v: &Value, out: &mut Vec<u8>, depth: usiz
             let Value::Object(map) = v else {
                 return Err(ProtoError::value("expected an object"));
             };
-            if matches!(inner, Type::Map(_)) {
+            if matches!(**inner, Type::Map(_)) {
                 return Err(Problem::Unsupported.into());
             }
             let mut keys: Vec<&String> = map.keys().collect();
@@ -952,7 +971,7 @@ fn encode_field(number: u32, ty: Type, v: &Value, out: &mut Vec<u8>, depth: usiz
             for k in keys {
                 let mut entry = Vec::new();
                 put_bytes(&mut entry, 1, k.as_bytes());
-                encode_one(2, *inner, &map[k.as_str()], &mut entry, depth)
+                encode_one(2, inner, &map[k.as_str()], &mut entry, depth)
                     .map_err(|e| e.within(&format!("[{k}]")))?;
                 put_bytes(out, number, &entry);
             }
@@ -1001,7 +1020,7 @@ fn parse_time(s: &str) -> Result<(i64, i32)> {
 }
 
 /// One occurrence of a (non-repeated) value; `null` writes the type's zero value.
-fn encode_one(number: u32, ty: Type, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
+fn encode_one(number: u32, ty: &Type, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     match ty {
         Type::String => put_bytes(out, number, as_str(v)?.as_bytes()),
         Type::Bytes => {
@@ -1112,7 +1131,13 @@ fn encode_one(number: u32, ty: Type, v: &Value, out: &mut Vec<u8>, depth: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Field, Message, Type};
+    use crate::schema::decl::{Field, Message, Type};
+    use crate::schema::MessageRef;
+
+    /// The run-time form of a test declaration.
+    fn rt(d: &'static Message) -> MessageRef {
+        MessageRef::from_decl(d)
+    }
     use crate::types::{DELETE_OPTIONS, OBJECT_META, OWNER_REFERENCE, STATUS};
     use serde_json::json;
 
@@ -1120,7 +1145,8 @@ mod tests {
     static CONFIG_MAP: Message = Message {
         name: "test.ConfigMap",
         description: "",
-        gvk: Some(("", "v1", "ConfigMap")),
+        gvks: &[("", "v1", "ConfigMap")],
+        atomic: false,
         fields: &[
             Field::new("metadata", 1, Type::Message(&OBJECT_META)),
             Field::new("immutable", 4, Type::Bool),
@@ -1133,7 +1159,8 @@ mod tests {
     static ALL: Message = Message {
         name: "test.All",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("s", 1, Type::String),
             Field::new("b", 2, Type::Bytes),
@@ -1162,9 +1189,9 @@ mod tests {
         ],
     };
 
-    fn lookup(api_version: &str, kind: &str) -> Option<&'static Message> {
+    fn lookup(api_version: &str, kind: &str) -> Option<MessageRef> {
         match (api_version, kind) {
-            ("v1", "ConfigMap") => Some(&CONFIG_MAP),
+            ("v1", "ConfigMap") => Some(rt(&CONFIG_MAP)),
             _ => None,
         }
     }
@@ -1218,7 +1245,7 @@ mod tests {
             "binaryData": {"bin": "AAE="},
             "immutable": true,
         });
-        let bytes = encode("v1", "ConfigMap", &CONFIG_MAP, &v).unwrap();
+        let bytes = encode("v1", "ConfigMap", &rt(&CONFIG_MAP), &v).unwrap();
         let mut want = b"k8s\0".to_vec();
         want.extend([0x0a, 0x0f, 0x0a, 0x02, b'v', b'1', 0x12, 0x09]);
         want.extend(b"ConfigMap");
@@ -1276,15 +1303,15 @@ mod tests {
     #[test]
     fn round_trip_every_type() {
         let v = full_value();
-        let bytes = encode_message(&ALL, &v).unwrap();
-        let back = decode_message(&ALL, &bytes).unwrap();
+        let bytes = encode_message(&rt(&ALL), &v).unwrap();
+        let back = decode_message(&rt(&ALL), &bytes).unwrap();
         assert_eq!(back, v);
         // Keys come out in declaration order.
         let keys: Vec<&String> = back.as_object().unwrap().keys().collect();
         let declared: Vec<&str> = ALL.fields.iter().map(|f| f.json).collect();
         assert_eq!(keys, declared);
         // Re-encoding is stable.
-        assert_eq!(encode_message(&ALL, &back).unwrap(), bytes);
+        assert_eq!(encode_message(&rt(&ALL), &back).unwrap(), bytes);
     }
 
     #[test]
@@ -1298,16 +1325,19 @@ mod tests {
         put_bytes(&mut wire, 7, b""); // zero time
         put_bytes(&mut wire, 12, b""); // empty RawExtension
         put_bytes(&mut wire, 13, b""); // an empty nested message is kept
-        let v = decode_message(&ALL, &wire).unwrap();
+        let v = decode_message(&rt(&ALL), &wire).unwrap();
         assert_eq!(v, json!({"child": {"kept": ""}, "kept": ""}));
         // Raw JSON that is present stays, even when it is a JSON zero.
         let mut raw = Vec::new();
         put_bytes(&mut raw, 1, b"false");
         let mut wire = Vec::new();
         put_bytes(&mut wire, 12, &raw);
-        assert_eq!(decode_message(&ALL, &wire).unwrap()["raw"], json!(false));
+        assert_eq!(
+            decode_message(&rt(&ALL), &wire).unwrap()["raw"],
+            json!(false)
+        );
         // Required fields of OwnerReference are written even when absent.
-        let v = decode_message(&OWNER_REFERENCE, &[]).unwrap();
+        let v = decode_message(&rt(&OWNER_REFERENCE), &[]).unwrap();
         assert_eq!(
             v,
             json!({"apiVersion": "", "kind": "", "name": "", "uid": ""})
@@ -1322,7 +1352,7 @@ mod tests {
         let mut wire = Vec::new();
         put_bytes(&mut wire, 7, &m);
         put_bytes(&mut wire, 8, &m);
-        let v = decode_message(&ALL, &wire).unwrap();
+        let v = decode_message(&rt(&ALL), &wire).unwrap();
         assert_eq!(v["t"], "2024-01-02T03:04:05Z");
         assert_eq!(v["mt"], "2024-01-02T03:04:05.123456Z");
         // Before the epoch.
@@ -1332,7 +1362,7 @@ mod tests {
         let mut wire = Vec::new();
         put_bytes(&mut wire, 8, &m);
         assert_eq!(
-            decode_message(&ALL, &wire).unwrap()["mt"],
+            decode_message(&rt(&ALL), &wire).unwrap()["mt"],
             "1969-12-31T23:59:59.500000Z"
         );
         // Out of range.
@@ -1340,11 +1370,11 @@ mod tests {
         put_int(&mut m, 1, i64::MAX);
         let mut wire = Vec::new();
         put_bytes(&mut wire, 7, &m);
-        assert!(decode_message(&ALL, &wire).is_err());
+        assert!(decode_message(&rt(&ALL), &wire).is_err());
         // Time drops sub-second precision on encode; MicroTime keeps it.
-        let bytes = encode_message(&ALL, &json!({"t": "2024-01-02T03:04:05.9Z"})).unwrap();
+        let bytes = encode_message(&rt(&ALL), &json!({"t": "2024-01-02T03:04:05.9Z"})).unwrap();
         assert_eq!(
-            decode_message(&ALL, &bytes).unwrap()["t"],
+            decode_message(&rt(&ALL), &bytes).unwrap()["t"],
             "2024-01-02T03:04:05Z"
         );
     }
@@ -1362,13 +1392,13 @@ mod tests {
         doubles.extend(0.5f64.to_bits().to_le_bytes());
         doubles.extend(3.0f64.to_bits().to_le_bytes());
         put_bytes(&mut wire, 24, &doubles);
-        let v = decode_message(&ALL, &wire).unwrap();
+        let v = decode_message(&rt(&ALL), &wire).unwrap();
         assert_eq!(v["ints"], json!([1, -2, 300, 7]));
         assert_eq!(v["doubles"], json!([0.5, 3]));
         // A packed payload that ends mid-varint.
         let mut wire = Vec::new();
         put_bytes(&mut wire, 16, &[0x80]);
-        assert!(decode_message(&ALL, &wire).is_err());
+        assert!(decode_message(&rt(&ALL), &wire).is_err());
     }
 
     #[test]
@@ -1384,13 +1414,13 @@ mod tests {
         put_int(&mut wire, 1, 1);
         put_key(&mut wire, 95, WT_END_GROUP);
         put_bytes(&mut wire, 1, b"name");
-        let v = decode_message(&ALL, &wire).unwrap();
+        let v = decode_message(&rt(&ALL), &wire).unwrap();
         assert_eq!(v, json!({"s": "name", "kept": ""}));
         // An unbalanced group is an error.
         let mut wire = Vec::new();
         put_key(&mut wire, 95, WT_START_GROUP);
         put_key(&mut wire, 94, WT_END_GROUP);
-        assert!(decode_message(&ALL, &wire).is_err());
+        assert!(decode_message(&rt(&ALL), &wire).is_err());
     }
 
     #[test]
@@ -1405,7 +1435,7 @@ mod tests {
         put_bytes(&mut wire, 13, &b);
         put_bytes(&mut wire, 1, b"one");
         put_bytes(&mut wire, 1, b"two");
-        let v = decode_message(&ALL, &wire).unwrap();
+        let v = decode_message(&rt(&ALL), &wire).unwrap();
         assert_eq!(v["s"], "two");
         assert_eq!(v["child"], json!({"s": "first", "i32": 2, "kept": ""}));
     }
@@ -1414,17 +1444,17 @@ mod tests {
     fn wrong_wire_types_are_errors() {
         let mut wire = Vec::new();
         put_int(&mut wire, 1, 5); // string field as varint
-        let err = decode_message(&ALL, &wire).unwrap_err();
+        let err = decode_message(&rt(&ALL), &wire).unwrap_err();
         assert_eq!(err.to_string(), "s: wrong wire type 0");
         let mut wire = Vec::new();
         put_bytes(&mut wire, 4, b"x"); // int32 field as bytes
-        assert!(decode_message(&ALL, &wire).is_err());
+        assert!(decode_message(&rt(&ALL), &wire).is_err());
         let mut inner = Vec::new();
         put_int(&mut inner, 1, 5);
         let mut wire = Vec::new();
         put_bytes(&mut wire, 13, &inner);
         assert_eq!(
-            decode_message(&ALL, &wire).unwrap_err().to_string(),
+            decode_message(&rt(&ALL), &wire).unwrap_err().to_string(),
             "child.s: wrong wire type 0"
         );
     }
@@ -1466,13 +1496,13 @@ mod tests {
             "details": {"name": "x", "kind": "configmaps", "causes": [{"reason": "FieldValueInvalid", "field": "a"}]},
             "code": 404,
         });
-        let bytes = encode("v1", "Status", &STATUS, &status).unwrap();
-        let (_, back) = decode(&bytes, &|_, k| (k == "Status").then_some(&STATUS)).unwrap();
+        let bytes = encode("v1", "Status", &rt(&STATUS), &status).unwrap();
+        let (_, back) = decode(&bytes, &|_, k| (k == "Status").then(|| rt(&STATUS))).unwrap();
         assert_eq!(back, status);
         let opts = json!({"gracePeriodSeconds": 0, "preconditions": {"uid": "u"}, "propagationPolicy": "Background", "dryRun": ["All"]});
-        let bytes = encode_message(&DELETE_OPTIONS, &opts).unwrap();
+        let bytes = encode_message(&rt(&DELETE_OPTIONS), &opts).unwrap();
         // gracePeriodSeconds 0 is written, but reads back as Go's JSON shows it: omitted.
-        let back = decode_message(&DELETE_OPTIONS, &bytes).unwrap();
+        let back = decode_message(&rt(&DELETE_OPTIONS), &bytes).unwrap();
         assert_eq!(
             back,
             json!({"preconditions": {"uid": "u"}, "propagationPolicy": "Background", "dryRun": ["All"]})
@@ -1488,37 +1518,38 @@ mod tests {
                 {"metadata": {"name": "b", "namespace": "default"}},
             ],
         });
-        let bytes = encode_list("v1", "ConfigMapList", &CONFIG_MAP, &list).unwrap();
+        let bytes = encode_list("v1", "ConfigMapList", &rt(&CONFIG_MAP), &list).unwrap();
         let unk = decode_envelope(&bytes).unwrap();
         assert_eq!(unk.type_meta.kind, "ConfigMapList");
-        assert_eq!(decode_list(&CONFIG_MAP, unk.raw).unwrap(), list);
+        assert_eq!(decode_list(&rt(&CONFIG_MAP), unk.raw).unwrap(), list);
         let empty =
-            encode_list_message(&CONFIG_MAP, &json!({"metadata": {}, "items": []})).unwrap();
+            encode_list_message(&rt(&CONFIG_MAP), &json!({"metadata": {}, "items": []})).unwrap();
         assert_eq!(empty, vec![0x0a, 0x00]);
         assert_eq!(
-            decode_list(&CONFIG_MAP, &empty).unwrap(),
+            decode_list(&rt(&CONFIG_MAP), &empty).unwrap(),
             json!({"metadata": {}, "items": []})
         );
     }
 
     #[test]
     fn encode_errors_name_the_field() {
-        let err = encode_message(&ALL, &json!({"child": {"i32": "x"}})).unwrap_err();
+        let err = encode_message(&rt(&ALL), &json!({"child": {"i32": "x"}})).unwrap_err();
         assert_eq!(err.to_string(), "child.i32: expected a 32-bit integer");
-        let err = encode_message(&ALL, &json!({"i32": 1_i64 << 40})).unwrap_err();
+        let err = encode_message(&rt(&ALL), &json!({"i32": 1_i64 << 40})).unwrap_err();
         assert_eq!(err.to_string(), "i32: expected a 32-bit integer");
-        let err = encode_message(&ALL, &json!({"blobs": {"k": "not base64!"}})).unwrap_err();
+        let err = encode_message(&rt(&ALL), &json!({"blobs": {"k": "not base64!"}})).unwrap_err();
         assert!(
             err.to_string().starts_with("blobs[k]: invalid base64"),
             "{err}"
         );
-        let err = encode_message(&ALL, &json!({"children": [{}, {"t": "yesterday"}]})).unwrap_err();
+        let err =
+            encode_message(&rt(&ALL), &json!({"children": [{}, {"t": "yesterday"}]})).unwrap_err();
         assert_eq!(err.to_string(), "children[1].t: invalid time \"yesterday\"");
-        assert!(encode_message(&ALL, &json!([1])).is_err());
-        assert!(encode_message(&ALL, &json!({"strings": "a"})).is_err());
+        assert!(encode_message(&rt(&ALL), &json!([1])).is_err());
+        assert!(encode_message(&rt(&ALL), &json!({"strings": "a"})).is_err());
         // Unknown keys and nulls are ignored.
         assert_eq!(
-            encode_message(&ALL, &json!({"zzz": 1, "s": null})).unwrap(),
+            encode_message(&rt(&ALL), &json!({"zzz": 1, "s": null})).unwrap(),
             Vec::<u8>::new()
         );
     }
@@ -1527,7 +1558,8 @@ mod tests {
     static DEEP: Message = Message {
         name: "test.Deep",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[Field::new("d", 1, Type::Message(&DEEP))],
     };
 
@@ -1540,7 +1572,7 @@ mod tests {
             wire = outer;
         }
         assert!(matches!(
-            decode_message(&DEEP, &wire),
+            decode_message(&rt(&DEEP), &wire),
             Err(ProtoError::At {
                 problem: Problem::TooDeep,
                 ..
@@ -1551,12 +1583,12 @@ mod tests {
         for _ in 0..10_000 {
             put_key(&mut wire, 5, WT_START_GROUP);
         }
-        assert!(decode_message(&DEEP, &wire).is_err());
+        assert!(decode_message(&rt(&DEEP), &wire).is_err());
         let mut v = json!({});
         for _ in 0..200 {
             v = json!({ "d": v });
         }
-        assert!(encode_message(&DEEP, &v).is_err());
+        assert!(encode_message(&rt(&DEEP), &v).is_err());
     }
 
     /// xorshift64*: deterministic pseudo-random bytes.
@@ -1572,16 +1604,16 @@ mod tests {
 
     fn try_everything(bytes: &[u8]) {
         let _ = decode(bytes, &lookup);
-        let _ = decode_message(&ALL, bytes);
-        let _ = decode_message(&CONFIG_MAP, bytes);
-        let _ = decode_message(&STATUS, bytes);
-        let _ = decode_list(&CONFIG_MAP, bytes);
-        let _ = decode_message(&DEEP, bytes);
+        let _ = decode_message(&rt(&ALL), bytes);
+        let _ = decode_message(&rt(&CONFIG_MAP), bytes);
+        let _ = decode_message(&rt(&STATUS), bytes);
+        let _ = decode_list(&rt(&CONFIG_MAP), bytes);
+        let _ = decode_message(&rt(&DEEP), bytes);
     }
 
     #[test]
     fn truncated_input_never_panics() {
-        let full = encode_message(&ALL, &full_value()).unwrap();
+        let full = encode_message(&rt(&ALL), &full_value()).unwrap();
         for n in 0..full.len() {
             try_everything(&full[..n]);
         }
@@ -1597,7 +1629,7 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let valid = encode_message(&ALL, &full_value()).unwrap();
+        let valid = encode_message(&rt(&ALL), &full_value()).unwrap();
         for round in 0..20_000 {
             let bytes: Vec<u8> = if round % 2 == 0 {
                 let len = (rng.next() % 64) as usize;

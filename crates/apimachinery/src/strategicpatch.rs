@@ -128,11 +128,7 @@ impl PatchError {
 }
 
 /// Applies `patch` to `original`, a `schema` object. A `null` patch changes nothing.
-pub fn apply(
-    original: &Value,
-    patch: &Value,
-    schema: &'static Message,
-) -> Result<Value, PatchError> {
+pub fn apply(original: &Value, patch: &Value, schema: &Message) -> Result<Value, PatchError> {
     let patch = match patch {
         Value::Object(p) => p.clone(),
         Value::Null => return Ok(original.clone()),
@@ -152,17 +148,17 @@ pub fn apply(
 
 /// What an object is declared as, which says how its keys are looked up.
 #[derive(Debug, Clone, Copy)]
-enum Container {
+enum Container<'s> {
     /// A message: keys are its declared fields.
-    Message(&'static Message),
+    Message(&'s Message),
     /// A map: every value has this type.
-    Map(&'static Type),
+    Map(&'s Type),
     /// Free-form or undeclared: JSON merge patch.
     Untyped,
 }
 
-impl Container {
-    fn of(ty: Option<&'static Type>) -> Container {
+impl<'s> Container<'s> {
+    fn of(ty: Option<&'s Type>) -> Container<'s> {
         match ty {
             Some(Type::Message(m)) => Container::Message(m),
             Some(Type::Map(v)) => Container::Map(v),
@@ -171,18 +167,18 @@ impl Container {
     }
 
     /// The declaration of the value under `key`.
-    fn slot(self, key: &str) -> Slot {
+    fn slot(self, key: &str) -> Slot<'s> {
         match self {
             Container::Message(m) => match m.field(key) {
                 Some(f) => Slot {
                     ty: Some(&f.ty),
-                    merge: f.merge,
+                    merge: &f.merge,
                 },
                 None => Slot::UNDECLARED,
             },
             Container::Map(v) => Slot {
                 ty: Some(v),
-                merge: ListMerge::default(),
+                merge: &NO_MERGE,
             },
             Container::Untyped => Slot::UNDECLARED,
         }
@@ -191,30 +187,35 @@ impl Container {
 
 /// A value's declaration: its type and list merge facts (`ty` is `None` when undeclared).
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    ty: Option<&'static Type>,
-    merge: ListMerge,
+struct Slot<'s> {
+    ty: Option<&'s Type>,
+    merge: &'s ListMerge,
 }
 
-impl Slot {
-    const UNDECLARED: Slot = Slot {
+/// The merge facts of an undeclared value.
+static NO_MERGE: ListMerge = ListMerge {
+    list_type: None,
+    map_keys: Vec::new(),
+    patch_strategy: None,
+    patch_merge_key: None,
+    map_type: None,
+};
+
+impl<'s> Slot<'s> {
+    const UNDECLARED: Slot<'static> = Slot {
         ty: None,
-        merge: ListMerge {
-            list_type: None,
-            map_keys: &[],
-            patch_strategy: None,
-            patch_merge_key: None,
-        },
+        merge: &NO_MERGE,
     };
 
     fn has_strategy(&self, name: &str) -> bool {
         self.merge
             .patch_strategy
+            .as_deref()
             .is_some_and(|s| s.split(',').any(|p| p.trim() == name))
     }
 
     /// The element type, for a declared list.
-    fn element(&self) -> Option<&'static Type> {
+    fn element(&self) -> Option<&'s Type> {
         match self.ty {
             Some(Type::List(e)) => Some(e),
             _ => None,
@@ -222,13 +223,13 @@ impl Slot {
     }
 
     /// A declared list that merges (rather than being replaced).
-    fn merging_list(&self) -> Option<&'static Type> {
+    fn merging_list(&self) -> Option<&'s Type> {
         self.element().filter(|_| self.has_strategy("merge"))
     }
 
     /// The merge key, or `""` (as upstream passes "no key").
-    fn merge_key(&self) -> &'static str {
-        self.merge.patch_merge_key.unwrap_or("")
+    fn merge_key(&self) -> &'s str {
+        self.merge.patch_merge_key.as_deref().unwrap_or("")
     }
 }
 
@@ -377,7 +378,7 @@ fn fresh_list(items: Vec<Value>, slot: Slot) -> Result<Vec<Value>, PatchError> {
     };
     let elem_slot = Slot {
         ty: Some(elem),
-        merge: ListMerge::default(),
+        merge: &NO_MERGE,
     };
     let merging = slot.merging_list().is_some();
     let mut out = Vec::with_capacity(items.len());
@@ -405,7 +406,7 @@ fn fresh_list(items: Vec<Value>, slot: Slot) -> Result<Vec<Value>, PatchError> {
 fn merge_list(
     original: Vec<Value>,
     patch: Vec<Value>,
-    elem: &'static Type,
+    elem: &Type,
     merge_key: &str,
     delete_list: bool,
 ) -> Result<Vec<Value>, PatchError> {
@@ -436,7 +437,7 @@ fn merge_list(
     }
     let elem_slot = Slot {
         ty: Some(elem),
-        merge: ListMerge::default(),
+        merge: &NO_MERGE,
     };
 
     // Elements carrying `$patch` act on the original and are then taken out of the patch.
@@ -933,7 +934,13 @@ fn go_sprint_s(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Field;
+    use crate::schema::decl::{Field, ListMerge, Message, Type};
+    use crate::schema::MessageRef;
+
+    /// The run-time form of a test declaration.
+    fn rt(d: &'static Message) -> MessageRef {
+        MessageRef::from_decl(d)
+    }
     use crate::types::OBJECT_META;
     use serde_json::json;
 
@@ -942,24 +949,28 @@ mod tests {
         map_keys: &["name"],
         patch_strategy: Some("merge"),
         patch_merge_key: Some("name"),
+        map_type: None,
     };
     const SET: ListMerge = ListMerge {
         list_type: Some("set"),
         map_keys: &[],
         patch_strategy: Some("merge"),
         patch_merge_key: None,
+        map_type: None,
     };
     const ATOMIC: ListMerge = ListMerge {
         list_type: Some("atomic"),
         map_keys: &[],
         patch_strategy: None,
         patch_merge_key: None,
+        map_type: None,
     };
 
     static PORT: Message = Message {
         name: "test.Port",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("name", 1, Type::String),
             Field::new("number", 2, Type::Int32),
@@ -969,7 +980,8 @@ mod tests {
     static ENTRY: Message = Message {
         name: "test.Entry",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("name", 1, Type::String),
             Field::new("value", 2, Type::String),
@@ -982,7 +994,8 @@ mod tests {
     static CHOICE: Message = Message {
         name: "test.Choice",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("kind", 1, Type::String),
             Field::new("fast", 2, Type::Message(&PORT)),
@@ -993,7 +1006,8 @@ mod tests {
     static SPEC: Message = Message {
         name: "test.Spec",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[
             Field::new("entries", 1, Type::List(&Type::Message(&ENTRY))).merge(BY_NAME),
             Field::new("volumes", 2, Type::List(&Type::Message(&ENTRY))).merge(ListMerge {
@@ -1001,6 +1015,7 @@ mod tests {
                 map_keys: &["name"],
                 patch_strategy: Some("merge,retainKeys"),
                 patch_merge_key: Some("name"),
+                map_type: None,
             }),
             Field::new("plain", 3, Type::List(&Type::Message(&ENTRY))),
             Field::new("numbers", 4, Type::List(&Type::Int32)).merge(SET),
@@ -1010,12 +1025,14 @@ mod tests {
                 map_keys: &[],
                 patch_strategy: Some("retainKeys"),
                 patch_merge_key: None,
+                map_type: None,
             }),
             Field::new("replaced", 7, Type::Message(&ENTRY)).merge(ListMerge {
                 list_type: None,
                 map_keys: &[],
                 patch_strategy: Some("replace"),
                 patch_merge_key: None,
+                map_type: None,
             }),
             Field::new("raw", 8, Type::RawJson),
             Field::new("grid", 9, Type::List(&Type::List(&Type::Int32))).merge(SET),
@@ -1026,7 +1043,8 @@ mod tests {
     static WIDGET: Message = Message {
         name: "test.Widget",
         description: "",
-        gvk: Some(("test", "v1", "Widget")),
+        gvks: &[("test", "v1", "Widget")],
+        atomic: false,
         fields: &[
             Field::new("metadata", 1, Type::Message(&OBJECT_META)),
             Field::new("spec", 2, Type::Message(&SPEC)),
@@ -1035,11 +1053,11 @@ mod tests {
     };
 
     fn patch(original: Value, p: Value) -> Value {
-        apply(&original, &p, &WIDGET).unwrap_or_else(|e| panic!("{e}"))
+        apply(&original, &p, &rt(&WIDGET)).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn patch_err(original: Value, p: Value) -> PatchError {
-        match apply(&original, &p, &WIDGET) {
+        match apply(&original, &p, &rt(&WIDGET)) {
             Ok(v) => panic!("expected an error, got {v}"),
             Err(e) => e,
         }
@@ -1765,10 +1783,10 @@ mod tests {
                 original = json!({"metadata": original});
             }
             let p = g.value(5);
-            if let Ok(v) = apply(&original, &p, &WIDGET) {
+            if let Ok(v) = apply(&original, &p, &rt(&WIDGET)) {
                 assert!(v.is_object());
                 applied += 1;
-            } else if let Err(e) = apply(&original, &p, &WIDGET) {
+            } else if let Err(e) = apply(&original, &p, &rt(&WIDGET)) {
                 let status = e.to_api_error();
                 assert!(matches!(status.code, 400 | 422 | 500), "{e}");
             }

@@ -14,14 +14,14 @@ use crate::gofmt::json_kind;
 use crate::schema::{Message, Type};
 
 /// The first type error of `value` (an object decoded as `msg`), as `encoding/json` words it.
-pub fn type_error(msg: &'static Message, value: &Value) -> Option<String> {
+pub fn type_error(msg: &Message, value: &Value) -> Option<String> {
     let mut path = Vec::new();
     check_fields(msg, value, &mut path)
 }
 
 /// The Go type name (`ConfigMap` in `v1.ConfigMap`) of a declared message.
-fn struct_name(msg: &Message) -> &'static str {
-    msg.name.rsplit('.').next().unwrap_or(msg.name)
+fn struct_name(msg: &Message) -> &str {
+    msg.short_name()
 }
 
 /// The Go type as `reflect` prints it: `v1.ObjectMeta`, `[]string`, `map[string][]uint8`.
@@ -40,7 +40,7 @@ fn go_type(ty: &Type) -> String {
         Type::RawJson => "runtime.RawExtension".into(),
         Type::Message(m) => {
             let mut parts = m.name.rsplit('.');
-            let name = parts.next().unwrap_or(m.name);
+            let name = parts.next().unwrap_or(&m.name);
             match parts.next() {
                 Some(package) => format!("{package}.{name}"),
                 None => name.to_string(),
@@ -51,17 +51,13 @@ fn go_type(ty: &Type) -> String {
     }
 }
 
-fn check_fields(
-    msg: &'static Message,
-    value: &Value,
-    path: &mut Vec<&'static str>,
-) -> Option<String> {
+fn check_fields<'m>(msg: &'m Message, value: &Value, path: &mut Vec<&'m str>) -> Option<String> {
     let obj = value.as_object()?;
     for (key, child) in obj {
         let Some(field) = msg.field(key) else {
             continue;
         };
-        path.push(field.json);
+        path.push(&field.json);
         let found = check(&field.ty, child, struct_name(msg), path);
         path.pop();
         if found.is_some() {
@@ -72,7 +68,7 @@ fn check_fields(
 }
 
 /// Checks `v` against `ty`; `owner` is the struct whose field (at `path`) holds it.
-fn check(ty: &Type, v: &Value, owner: &str, path: &mut Vec<&'static str>) -> Option<String> {
+fn check<'m>(ty: &'m Type, v: &Value, owner: &str, path: &mut Vec<&'m str>) -> Option<String> {
     if v.is_null() {
         return None;
     }
@@ -121,21 +117,29 @@ fn check(ty: &Type, v: &Value, owner: &str, path: &mut Vec<&'static str>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Field;
+    use crate::schema::decl::{Field, Message, Type};
+    use crate::schema::MessageRef;
+
+    /// The run-time form of a test declaration.
+    fn rt(d: &'static Message) -> MessageRef {
+        MessageRef::from_decl(d)
+    }
     use crate::types::OBJECT_META;
     use serde_json::json;
 
     static SOURCE: Message = Message {
         name: "io.k8s.api.core.v1.EventSource",
         description: "",
-        gvk: None,
+        gvks: &[],
+        atomic: false,
         fields: &[Field::new("component", 1, Type::String)],
     };
 
     static THING: Message = Message {
         name: "io.k8s.api.core.v1.Thing",
         description: "",
-        gvk: Some(("", "v1", "Thing")),
+        gvks: &[("", "v1", "Thing")],
+        atomic: false,
         fields: &[
             Field::new("metadata", 1, Type::Message(&OBJECT_META)),
             Field::new("data", 2, Type::Map(&Type::String)),
@@ -148,7 +152,7 @@ mod tests {
 
     #[test]
     fn words_errors_as_encoding_json() {
-        let err = |v: Value| type_error(&THING, &v);
+        let err = |v: Value| type_error(&rt(&THING), &v);
         assert_eq!(
             err(json!({"data": {"a": "x", "b": 1}})).as_deref(),
             Some("json: cannot unmarshal number into Go struct field Thing.data of type string")
@@ -188,7 +192,7 @@ mod tests {
 
     #[test]
     fn accepts_what_go_accepts() {
-        let ok = |v: Value| assert_eq!(type_error(&THING, &v), None, "{v}");
+        let ok = |v: Value| assert_eq!(type_error(&rt(&THING), &v), None, "{v}");
         ok(json!({"apiVersion": "v1", "kind": "Thing", "unknown": 5}));
         ok(json!({"data": null, "count": null, "source": null, "metadata": {"labels": null}}));
         ok(json!({"count": -2147483648i64, "data": {"a": "b"}, "sources": []}));

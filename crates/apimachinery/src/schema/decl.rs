@@ -1,21 +1,22 @@
-//! The type model: each Kubernetes type declared once, as data. Protobuf encoding, OpenAPI
-//! schemas, unknown-field detection and strategic-merge metadata are all derived from these
-//! declarations rather than written per kind.
-//!
-//! Declarations are `static` values:
+//! Static type declarations: the form generated code (`crates/api`, `types::generated`) and
+//! tests write. A declaration is turned into the run-time model ([`super::Model`]) once;
+//! nothing else reads it.
 //!
 //! ```
-//! use apimachinery::schema::{Field, Message, Type};
+//! use apimachinery::schema::decl::{Field, Message, Type};
+//! use apimachinery::schema::MessageRef;
 //! static POINT: Message = Message {
 //!     name: "io.example.v1.Point",
 //!     description: "A point.",
-//!     gvk: None,
+//!     gvks: &[],
+//!     atomic: false,
 //!     fields: &[
 //!         Field::new("x", 1, Type::Int32),
-//!         Field::new("label", 2, Type::String).optional(),
+//!         Field::new("label", 2, Type::String).doc("What the point is."),
 //!     ],
 //! };
-//! assert_eq!(POINT.field("x").map(|f| f.proto), Some(1));
+//! let point = MessageRef::from_decl(&POINT);
+//! assert_eq!(point.field("x").map(|f| f.proto), Some(1));
 //! ```
 
 /// The type of a field.
@@ -36,7 +37,8 @@ pub enum Type {
     Quantity,
     /// `intstr.IntOrString`: an integer or a string in JSON; `{type = 1, intVal = 2, strVal = 3}`.
     IntOrString,
-    /// Free-form JSON (`runtime.RawExtension`, `apiextensions JSON`): raw bytes in protobuf.
+    /// Free-form JSON (`runtime.RawExtension`, `FieldsV1`, apiextensions `JSON`): raw bytes
+    /// in protobuf.
     RawJson,
     /// A nested message.
     Message(&'static Message),
@@ -46,8 +48,9 @@ pub enum Type {
     Map(&'static Type),
 }
 
-/// How a list merges in strategic merge patch and server-side apply
-/// (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`, `x-kubernetes-patch-*`).
+/// How a list or map merges in strategic merge patch and server-side apply
+/// (`x-kubernetes-list-type`, `-list-map-keys`, `-patch-strategy`, `-patch-merge-key`,
+/// `-map-type`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListMerge {
     /// `atomic`, `set` or `map`; `None` when not declared.
@@ -57,6 +60,30 @@ pub struct ListMerge {
     /// `merge`, `retainKeys`, or `merge,retainKeys`.
     pub patch_strategy: Option<&'static str>,
     pub patch_merge_key: Option<&'static str>,
+    /// `atomic` or `granular` for a map or struct field.
+    pub map_type: Option<&'static str>,
+}
+
+impl ListMerge {
+    /// No merge metadata.
+    pub const NONE: ListMerge = ListMerge::of(None, &[], None, None, None);
+
+    /// All five facts, in the order above.
+    pub const fn of(
+        list_type: Option<&'static str>,
+        map_keys: &'static [&'static str],
+        patch_strategy: Option<&'static str>,
+        patch_merge_key: Option<&'static str>,
+        map_type: Option<&'static str>,
+    ) -> ListMerge {
+        ListMerge {
+            list_type,
+            map_keys,
+            patch_strategy,
+            patch_merge_key,
+            map_type,
+        }
+    }
 }
 
 /// One field of a message.
@@ -64,13 +91,16 @@ pub struct ListMerge {
 pub struct Field {
     /// The JSON name.
     pub json: &'static str,
-    /// The protobuf field number.
+    /// The protobuf field number; 0 for a field that exists only in JSON.
     pub proto: u32,
     pub ty: Type,
     pub description: &'static str,
     pub required: bool,
     /// Written even when zero (Go fields without `omitempty`); required fields always are.
     pub emit_zero: bool,
+    /// A Go embedded struct: its own message in protobuf, its fields flattened into the
+    /// enclosing object in JSON (`Volume.volumeSource`).
+    pub inline: bool,
     pub merge: ListMerge,
 }
 
@@ -84,12 +114,8 @@ impl Field {
             description: "",
             required: false,
             emit_zero: false,
-            merge: ListMerge {
-                list_type: None,
-                map_keys: &[],
-                patch_strategy: None,
-                patch_merge_key: None,
-            },
+            inline: false,
+            merge: ListMerge::NONE,
         }
     }
 
@@ -110,8 +136,9 @@ impl Field {
         self
     }
 
-    /// Marks a field explicitly optional (the default; reads well in declarations).
-    pub const fn optional(self) -> Field {
+    /// Marks a Go embedded struct (see [`Field::inline`]).
+    pub const fn inline(mut self) -> Field {
+        self.inline = true;
         self
     }
 
@@ -127,19 +154,9 @@ pub struct Message {
     /// The OpenAPI definition name (`io.k8s.api.core.v1.ConfigMap`).
     pub name: &'static str,
     pub description: &'static str,
-    /// `(group, version, kind)` for top-level kinds.
-    pub gvk: Option<(&'static str, &'static str, &'static str)>,
+    /// `(group, version, kind)` of the kinds this type is (several for `DeleteOptions`).
+    pub gvks: &'static [(&'static str, &'static str, &'static str)],
+    /// Replaced as a whole by merges (`+structType=atomic`).
+    pub atomic: bool,
     pub fields: &'static [Field],
-}
-
-impl Message {
-    /// The field with this JSON name.
-    pub fn field(&self, json: &str) -> Option<&'static Field> {
-        self.fields.iter().find(|f| f.json == json)
-    }
-
-    /// The field with this protobuf number.
-    pub fn field_by_number(&self, number: u32) -> Option<&'static Field> {
-        self.fields.iter().find(|f| f.proto == number)
-    }
 }

@@ -6,8 +6,8 @@
 
 use apimachinery::errors::ApiError;
 use apimachinery::protobuf::{self, ProtoError};
-use apimachinery::schema::Message;
-use apimachinery::types::{DELETE_OPTIONS, STATUS};
+use apimachinery::schema::{Message, MessageRef};
+use apimachinery::types::{delete_options, status};
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
@@ -40,8 +40,8 @@ pub fn is_protobuf_body<B>(req: &Request<B>) -> bool {
 
 /// The declaration a response is protobuf-encoded with: the kind's, when it has one and the
 /// first media range of `Accept` this server can produce is plain protobuf.
-pub fn response_schema(accept: Option<&str>, decl: &ResourceDecl) -> Option<&'static Message> {
-    let schema = decl.schema?;
+pub fn response_schema<'d>(accept: Option<&str>, decl: &'d ResourceDecl) -> Option<&'d MessageRef> {
+    let schema = decl.schema.as_ref()?;
     for range in parse_accept(accept?) {
         match range.mime.as_str() {
             // Tables, metadata-only views and watch streams are not served as protobuf.
@@ -56,10 +56,10 @@ pub fn response_schema(accept: Option<&str>, decl: &ResourceDecl) -> Option<&'st
 }
 
 /// [`response_schema`] for a request's `Accept` header.
-pub fn request_response_schema<B>(
+pub fn request_response_schema<'d, B>(
     req: &Request<B>,
-    decl: &ResourceDecl,
-) -> Option<&'static Message> {
+    decl: &'d ResourceDecl,
+) -> Option<&'d MessageRef> {
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -96,7 +96,7 @@ fn version_of(api_version: &str) -> &str {
 /// refuses exactly as it refuses such a JSON body.
 pub fn decode_object(
     decl: &ResourceDecl,
-    schema: &'static Message,
+    schema: &Message,
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let unrecognized = |e: &ProtoError| {
@@ -131,7 +131,7 @@ pub fn decode_object(
 /// Decodes a protobuf `DeleteOptions` body into its JSON form.
 pub fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
     let lookup = |_: &str, kind: &str| {
-        (kind.is_empty() || kind == "DeleteOptions").then_some(&DELETE_OPTIONS)
+        (kind.is_empty() || kind == "DeleteOptions").then(|| delete_options().clone())
     };
     match protobuf::decode(body, &lookup) {
         Ok((_, value)) => Ok(value),
@@ -148,14 +148,14 @@ pub fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
 /// value is none of those or does not fit its declaration (the caller then answers in JSON,
 /// which clients asking for protobuf always accept too).
 pub fn encode_body(decl: &ResourceDecl, value: &Value) -> Option<Vec<u8>> {
-    let schema = decl.schema?;
+    let schema = decl.schema.as_ref()?;
     let kind = value.get("kind").and_then(Value::as_str)?;
     let api_version = value
         .get("apiVersion")
         .and_then(Value::as_str)
         .unwrap_or("");
     let encoded = if kind == "Status" {
-        protobuf::encode(api_version, kind, &STATUS, value)
+        protobuf::encode(api_version, kind, status(), value)
     } else if kind == decl.kind {
         protobuf::encode(api_version, kind, schema, value)
     } else if kind == decl.list_kind() {
@@ -209,7 +209,7 @@ pub fn list_response(
 /// headers as [`render::error_response`] sets them.
 pub fn error_response(err: &ApiError) -> Response<Body> {
     let resp = render::error_response(err);
-    match protobuf::encode("v1", "Status", &STATUS, &err.to_status()) {
+    match protobuf::encode("v1", "Status", status(), &err.to_status()) {
         Ok(bytes) => {
             let (mut parts, _) = resp.into_parts();
             parts.headers.insert(
@@ -226,14 +226,15 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
 mod tests {
     use super::*;
     use crate::registry::{Scope, Strategy};
-    use apimachinery::schema::{Field, Type};
+    use apimachinery::schema::decl::{Field, Message, Type};
     use apimachinery::types::OBJECT_META;
     use std::sync::Arc;
 
     static THING: Message = Message {
         name: "test.Thing",
         description: "",
-        gvk: Some(("example.com", "v1", "Thing")),
+        gvks: &[("example.com", "v1", "Thing")],
+        atomic: false,
         fields: &[
             Field::new("metadata", 1, Type::Message(&OBJECT_META)),
             Field::new("size", 2, Type::Int32),
@@ -252,7 +253,7 @@ mod tests {
             Scope::Namespaced,
             Arc::new(Plain),
         )
-        .with_schema(&THING)
+        .with_schema(&MessageRef::from_decl(&THING))
     }
 
     #[test]
@@ -287,19 +288,33 @@ mod tests {
     fn bodies_decode_and_mismatches_fall_to_the_store() {
         let d = decl();
         let obj = json!({"metadata": {"name": "a"}, "size": 3});
-        let raw = protobuf::encode_message(&THING, &obj).unwrap();
-        let v =
-            decode_object(&d, &THING, &protobuf::wrap("example.com/v1", "Thing", &raw)).unwrap();
+        let raw = protobuf::encode_message(&MessageRef::from_decl(&THING), &obj).unwrap();
+        let v = decode_object(
+            &d,
+            &MessageRef::from_decl(&THING),
+            &protobuf::wrap("example.com/v1", "Thing", &raw),
+        )
+        .unwrap();
         assert_eq!(
             v,
             json!({"kind": "Thing", "apiVersion": "example.com/v1", "metadata": {"name": "a"}, "size": 3})
         );
         // Empty type meta takes the endpoint's.
-        let v = decode_object(&d, &THING, &protobuf::wrap("", "", &raw)).unwrap();
+        let v = decode_object(
+            &d,
+            &MessageRef::from_decl(&THING),
+            &protobuf::wrap("", "", &raw),
+        )
+        .unwrap();
         assert_eq!(v["apiVersion"], "example.com/v1");
-        let v = decode_object(&d, &THING, &protobuf::wrap("v1", "Other", &raw)).unwrap();
+        let v = decode_object(
+            &d,
+            &MessageRef::from_decl(&THING),
+            &protobuf::wrap("v1", "Other", &raw),
+        )
+        .unwrap();
         assert_eq!(v, json!({"kind": "Other", "apiVersion": "v1"}));
-        let e = decode_object(&d, &THING, b"{}").unwrap_err();
+        let e = decode_object(&d, &MessageRef::from_decl(&THING), b"{}").unwrap_err();
         assert_eq!(e.code, 400);
         assert!(
             e.message.ends_with("(7b7d)") || e.message.ends_with("({})"),
@@ -307,7 +322,7 @@ mod tests {
             e.message
         );
         let bad = protobuf::wrap("example.com/v1", "Thing", &[0x0a, 0x05]);
-        let e = decode_object(&d, &THING, &bad).unwrap_err();
+        let e = decode_object(&d, &MessageRef::from_decl(&THING), &bad).unwrap_err();
         assert!(
             e.message
                 .starts_with("Thing in version \"v1\" cannot be handled as a Thing: "),
@@ -335,9 +350,11 @@ mod tests {
 
     #[test]
     fn delete_options() {
-        let raw =
-            protobuf::encode_message(&DELETE_OPTIONS, &json!({"preconditions": {"uid": "u"}}))
-                .unwrap();
+        let raw = protobuf::encode_message(
+            apimachinery::types::delete_options(),
+            &json!({"preconditions": {"uid": "u"}}),
+        )
+        .unwrap();
         let v = decode_delete_options(&protobuf::wrap("v1", "DeleteOptions", &raw)).unwrap();
         assert_eq!(v["preconditions"]["uid"], "u");
         assert!(decode_delete_options(&protobuf::wrap("v1", "Pod", &raw)).is_err());

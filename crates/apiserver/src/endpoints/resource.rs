@@ -247,7 +247,7 @@ async fn serve_inner(
             let body = read_body(req, cfg).await?;
             let opts = WriteOptions::from_query(query, "PatchOptions")?;
             ctx.dry_run = opts.dry_run;
-            let patcher = Patcher::new(kind, decl.schema, opts.field_validation, &body)?;
+            let patcher = Patcher::new(kind, decl.schema.clone(), opts.field_validation, &body)?;
             let apply = |current: &Value| patcher.apply(current);
             let result = store
                 .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
@@ -357,10 +357,13 @@ async fn read_object(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let proto_schema = decl.schema.filter(|_| content_type == protobuf::PROTOBUF);
+    let proto_schema = decl
+        .schema
+        .as_deref()
+        .filter(|_| content_type == protobuf::PROTOBUF);
     let supported =
         proto_schema.is_some() || matches!(content_type.as_str(), "application/json" | "" | "*/*");
-    let unsupported = || match decl.schema {
+    let unsupported = || match &decl.schema {
         Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
         None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
     };
@@ -384,7 +387,7 @@ async fn read_object(
     }
     let decode_error =
         |e: serde_json::Error| ApiError::bad_request(&format!("error decoding request body: {e}"));
-    let value = match decl.schema {
+    let value = match decl.schema.as_deref() {
         Some(schema) => {
             let decoded = fv::decode_typed(schema, &body).map_err(decode_error)?;
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
@@ -463,7 +466,7 @@ fn report_body_errors(
 /// per `fieldValidation`.
 struct Patcher {
     kind: PatchKind,
-    schema: Option<&'static apimachinery::schema::Message>,
+    schema: Option<apimachinery::schema::MessageRef>,
     directive: Directive,
     patch: Value,
     /// Strict errors of the patch body itself, as upstream words them.
@@ -475,13 +478,13 @@ struct Patcher {
 impl Patcher {
     fn new(
         kind: PatchKind,
-        schema: Option<&'static apimachinery::schema::Message>,
+        schema: Option<apimachinery::schema::MessageRef>,
         directive: Directive,
         body: &[u8],
     ) -> Result<Patcher, ApiError> {
         let decode_error =
             |e: serde_json::Error| ApiError::bad_request(&format!("error decoding patch: {e}"));
-        let (patch, body_errors) = match schema.filter(|_| directive.reports()) {
+        let (patch, body_errors) = match schema.as_ref().filter(|_| directive.reports()) {
             Some(_) => {
                 let decoded = match kind {
                     PatchKind::Json => fv::decode_json_patch(body),
@@ -512,8 +515,10 @@ impl Patcher {
     }
 
     fn apply(&self, current: &Value) -> Result<Value, ApiError> {
-        let mut patched = self.kind.apply(current, &self.patch, self.schema)?;
-        let Some(schema) = self.schema else {
+        let mut patched = self
+            .kind
+            .apply(current, &self.patch, self.schema.as_deref())?;
+        let Some(schema) = self.schema.as_deref() else {
             return Ok(patched);
         };
         if let Some(e) = apimachinery::typecheck::type_error(schema, &patched) {
@@ -637,7 +642,7 @@ impl PatchKind {
         &self,
         current: &Value,
         patch: &Value,
-        schema: Option<&'static apimachinery::schema::Message>,
+        schema: Option<&apimachinery::schema::Message>,
     ) -> Result<Value, ApiError> {
         let mut doc = current.clone();
         match self {

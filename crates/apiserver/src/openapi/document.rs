@@ -67,7 +67,9 @@ fn gvk_map(decls: &[&ResourceDecl], gvs: &[(String, String)]) -> BTreeMap<String
         &apimachinery::types::DELETE_OPTIONS,
         &apimachinery::types::WATCH_EVENT,
     ] {
-        let Some((_, _, kind)) = m.gvk else { continue };
+        let Some((_, _, kind)) = m.gvks.first() else {
+            continue;
+        };
         let entry = map.entry(m.name.to_string()).or_default();
         entry.push((String::new(), "v1".to_string(), kind.to_string()));
         for (g, v) in gvs {

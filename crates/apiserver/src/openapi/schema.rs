@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use apimachinery::schema::{Field, Message, Type};
+use apimachinery::schema::{decl, Field, MessageRef, Type};
 use serde_json::{json, Map, Value};
 
 use super::meta_types;
@@ -18,7 +18,7 @@ pub const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString
 pub const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// The shared `meta/v1` declarations the paths refer to (request and response bodies).
-const SHARED: [&Message; 4] = [
+const SHARED: [&decl::Message; 4] = [
     &apimachinery::types::STATUS,
     &apimachinery::types::DELETE_OPTIONS,
     &apimachinery::types::WATCH_EVENT,
@@ -50,7 +50,7 @@ pub type Gvk = (String, String, String);
 /// What a component schema is generated from.
 #[derive(Debug, Clone)]
 pub enum Def {
-    Message(&'static Message),
+    Message(MessageRef),
     /// The `<kind>` list of a resource, whose items have the schema named `item`.
     List {
         kind: String,
@@ -78,15 +78,12 @@ impl Universe {
             defs: BTreeMap::new(),
         };
         for d in decls {
-            if let Some(m) = d.schema {
+            if let Some(m) = &d.schema {
                 u.add_message(m);
             }
         }
-        for m in SHARED {
-            u.add_message(m);
-        }
-        for m in meta_types::ALL.iter() {
-            u.add_message(m);
+        for m in SHARED.iter().chain(meta_types::ALL.iter()) {
+            u.add_message(apimachinery::types::handle(m));
         }
         for d in decls {
             let kind = kind_schema_name(d);
@@ -109,17 +106,18 @@ impl Universe {
         u
     }
 
-    fn add_message(&mut self, m: &'static Message) {
-        if self.defs.contains_key(m.name) {
+    fn add_message(&mut self, m: &MessageRef) {
+        if self.defs.contains_key(&*m.name) {
             return;
         }
-        self.defs.insert(m.name.to_string(), Def::Message(m));
-        for f in m.fields {
+        self.defs
+            .insert(m.name.to_string(), Def::Message(m.clone()));
+        for f in m.json_fields() {
             self.add_type(&f.ty);
         }
     }
 
-    fn add_type(&mut self, ty: &'static Type) {
+    fn add_type(&mut self, ty: &Type) {
         match ty {
             Type::Message(m) => self.add_message(m),
             Type::List(t) | Type::Map(t) => self.add_type(t),
@@ -154,7 +152,7 @@ impl Universe {
 /// The schema name of a resource's kind: its declaration's name, or one in upstream's
 /// naming scheme when it has none.
 pub fn kind_schema_name(d: &ResourceDecl) -> String {
-    match d.schema {
+    match &d.schema {
         Some(m) => m.name.to_string(),
         None => format!("{}.{}", default_package(&d.group, &d.version), d.kind),
     }
@@ -229,7 +227,7 @@ impl Renderer<'_> {
             Type::Quantity => self.reference(QUANTITY, refs),
             Type::IntOrString => self.reference(INT_OR_STRING, refs),
             Type::RawJson => json!({"type": "object"}),
-            Type::Message(m) => self.reference(m.name, refs),
+            Type::Message(m) => self.reference(&m.name, refs),
             Type::List(t) => json!({"type": "array", "items": self.type_schema(t, refs)}),
             Type::Map(t) => {
                 json!({"type": "object", "additionalProperties": self.type_schema(t, refs)})
@@ -262,16 +260,19 @@ impl Renderer<'_> {
             extra.insert("description".into(), json!(f.description));
         }
         let m = &f.merge;
-        if let Some(t) = m.list_type {
+        if let Some(t) = &m.list_type {
             extra.insert("x-kubernetes-list-type".into(), json!(t));
         }
         if !m.map_keys.is_empty() {
             extra.insert("x-kubernetes-list-map-keys".into(), json!(m.map_keys));
         }
-        if let Some(s) = m.patch_strategy {
+        if let Some(t) = &m.map_type {
+            extra.insert("x-kubernetes-map-type".into(), json!(t));
+        }
+        if let Some(s) = &m.patch_strategy {
             extra.insert("x-kubernetes-patch-strategy".into(), json!(s));
         }
-        if let Some(k) = m.patch_merge_key {
+        if let Some(k) = &m.patch_merge_key {
             extra.insert("x-kubernetes-patch-merge-key".into(), json!(k));
         }
         self.decorate(schema, extra)
@@ -328,29 +329,43 @@ impl Renderer<'_> {
         match def {
             Def::Message(m) => {
                 let own;
-                let gvks = match (doc_gvks, m.gvk) {
+                let gvks = match (doc_gvks, m.gvks.is_empty()) {
                     (Some(g), _) => Some(g),
-                    (None, Some((g, v, k))) => {
-                        own = vec![(g.to_string(), v.to_string(), k.to_string())];
+                    (None, false) => {
+                        own = m
+                            .gvks
+                            .iter()
+                            .map(|g| {
+                                (
+                                    g.group.to_string(),
+                                    g.version.to_string(),
+                                    g.kind.to_string(),
+                                )
+                            })
+                            .collect::<Vec<_>>();
                         Some(&own)
                     }
-                    (None, None) => None,
+                    (None, true) => None,
                 };
+                let fields = m.json_fields();
                 let mut props = Map::new();
-                for f in m.fields {
+                for f in &fields {
                     props.insert(f.json.to_string(), self.field_schema(f, refs));
                 }
                 // Kinds carry type metadata; a watch event, though it has a kind, does not.
                 if gvks.is_some() && m.name != apimachinery::types::WATCH_EVENT.name {
                     Self::type_meta(&mut props);
                 }
-                let required = m
-                    .fields
+                let required = fields
                     .iter()
                     .filter(|f| f.required)
-                    .map(|f| f.json)
+                    .map(|f| &*f.json)
                     .collect();
-                Self::object(m.description, props, required, gvks)
+                let mut s = Self::object(&m.description, props, required, gvks);
+                if m.atomic {
+                    s["x-kubernetes-map-type"] = json!("atomic");
+                }
+                s
             }
             Def::List { kind, item } => {
                 let mut props = Map::new();

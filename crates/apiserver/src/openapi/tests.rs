@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use apimachinery::schema::{Field, ListMerge, Message, Type};
+use apimachinery::schema::decl::{Field, ListMerge, Message, Type};
+use apimachinery::schema::MessageRef;
 use http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -17,7 +18,8 @@ use crate::registry::{DefaultStrategy, ResourceDecl, Scope, Store};
 static ITEM: Message = Message {
     name: "io.example.test.v1.Item",
     description: "An item.",
-    gvk: None,
+    gvks: &[],
+    atomic: false,
     fields: &[
         Field::new("name", 1, Type::String)
             .doc("The key.")
@@ -29,7 +31,8 @@ static ITEM: Message = Message {
 static WIDGET: Message = Message {
     name: "io.k8s.api.core.v1.Widget",
     description: "A widget holds configuration.",
-    gvk: Some(("", "v1", "Widget")),
+    gvks: &[("", "v1", "Widget")],
+    atomic: false,
     fields: &[
         Field::new(
             "metadata",
@@ -49,6 +52,7 @@ static WIDGET: Message = Message {
                 map_keys: &["name"],
                 patch_strategy: Some("merge"),
                 patch_merge_key: Some("name"),
+                map_type: None,
             }),
         Field::new("port", 8, Type::IntOrString),
     ],
@@ -63,7 +67,7 @@ fn widgets() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(DefaultStrategy),
     )
-    .with_schema(&WIDGET)
+    .with_schema(&MessageRef::from_decl(&WIDGET))
 }
 
 fn gadgets() -> ResourceDecl {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apimachinery::errors::{ApiError, FieldError};
-use apimachinery::schema::Message;
+use apimachinery::schema::MessageRef;
 use apimachinery::validation;
 use serde_json::{json, Value};
 
@@ -54,7 +54,7 @@ pub struct ResourceDecl {
     /// Whether list items are written without `kind`/`apiVersion`, as typed built-in lists are.
     pub list_items_omit_type_meta: bool,
     /// The kind's type declaration (protobuf, OpenAPI, unknown fields), when declared.
-    pub schema: Option<&'static Message>,
+    pub schema: Option<MessageRef>,
     /// How long an object lives after its last write (upstream's TTLFunc; events).
     pub ttl: Option<Duration>,
     /// For a resource computed rather than stored: what answers its creates.
@@ -123,8 +123,8 @@ impl ResourceDecl {
         self
     }
 
-    pub fn with_schema(mut self, schema: &'static Message) -> Self {
-        self.schema = Some(schema);
+    pub fn with_schema(mut self, schema: &MessageRef) -> Self {
+        self.schema = Some(schema.clone());
         self
     }
 

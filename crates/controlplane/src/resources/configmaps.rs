@@ -124,6 +124,6 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(ConfigMapStrategy),
     )
-    .with_schema(&crate::types::CONFIG_MAP)
+    .with_schema(crate::types::of("", "v1", "ConfigMap"))
     .with_short_names(&["cm"])
 }

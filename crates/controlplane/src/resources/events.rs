@@ -293,7 +293,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(EventStrategy),
     )
-    .with_schema(&crate::types::EVENT)
+    .with_schema(crate::types::of("", "v1", "Event"))
     .with_short_names(&["ev"])
 }
 

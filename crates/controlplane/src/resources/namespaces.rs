@@ -109,7 +109,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(NamespaceStrategy),
     )
-    .with_schema(&crate::types::NAMESPACE)
+    .with_schema(crate::types::of("", "v1", "Namespace"))
     .with_short_names(&["ns"])
     .with_verbs(&[
         "create", "delete", "get", "list", "patch", "update", "watch",

@@ -134,6 +134,6 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(PriorityClassStrategy),
     )
-    .with_schema(&crate::types::PRIORITY_CLASS)
+    .with_schema(crate::types::of("scheduling.k8s.io", "v1", "PriorityClass"))
     .with_short_names(&["pc"])
 }

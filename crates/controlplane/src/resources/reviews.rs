@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
-use apimachinery::schema::Message;
 use apiserver::auth::{Authorizer, Decision, UserInfo};
 use apiserver::registry::{meta, DefaultStrategy, ResourceDecl, Review, Scope};
 use apiserver::request_info::RequestInfo;
@@ -155,10 +154,10 @@ impl Review for SelfSubjectRulesReview {
     }
 }
 
-/// A cluster-scoped review of `group`/v1 whose type `schema` declares (its plural is the
-/// lower-cased kind with an `s`, as for every review).
-fn review_decl(group: &str, schema: &'static Message, review: Arc<dyn Review>) -> ResourceDecl {
-    let kind = schema.name.rsplit('.').next().unwrap_or(schema.name);
+/// The cluster-scoped review `kind` of `group`/v1 (its plural is the lower-cased kind with
+/// an `s`, as for every review).
+fn review_decl(group: &str, kind: &str, review: Arc<dyn Review>) -> ResourceDecl {
+    let schema = crate::types::of(group, "v1", kind);
     let plural = format!("{}s", kind.to_ascii_lowercase());
     ResourceDecl::new(
         group,
@@ -174,25 +173,22 @@ fn review_decl(group: &str, schema: &'static Message, review: Arc<dyn Review>) -
 
 /// The review resources, answered with `authorizer`.
 pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
-    use crate::types::reviews::{
-        SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_REVIEW, SELF_SUBJECT_RULES_REVIEW,
-    };
     vec![
         review_decl(
             "authentication.k8s.io",
-            &SELF_SUBJECT_REVIEW,
+            "SelfSubjectReview",
             Arc::new(SelfSubjectReview),
         ),
         review_decl(
             "authorization.k8s.io",
-            &SELF_SUBJECT_ACCESS_REVIEW,
+            "SelfSubjectAccessReview",
             Arc::new(SelfSubjectAccessReview {
                 authorizer: authorizer.clone(),
             }),
         ),
         review_decl(
             "authorization.k8s.io",
-            &SELF_SUBJECT_RULES_REVIEW,
+            "SelfSubjectRulesReview",
             Arc::new(SelfSubjectRulesReview { authorizer }),
         ),
     ]

@@ -130,5 +130,5 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(SecretStrategy),
     )
-    .with_schema(&crate::types::SECRET)
+    .with_schema(crate::types::of("", "v1", "Secret"))
 }

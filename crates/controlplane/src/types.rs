@@ -1,0 +1,41 @@
+//! The types of the built-in kinds, from the generated model of the `api` crate.
+
+use std::sync::LazyLock;
+
+use apimachinery::schema::{Message, MessageRef};
+
+/// The generated type of a built-in kind. A kind missing from the model gets an empty type
+/// (no declared fields); the tests rule that out for every kind served.
+pub fn of(group: &str, version: &str, kind: &str) -> &'static MessageRef {
+    static EMPTY: LazyLock<MessageRef> = LazyLock::new(|| MessageRef::new(Message::default()));
+    api::kind(group, version, kind).unwrap_or(&EMPTY)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::resources;
+
+    #[test]
+    fn every_served_kind_has_its_generated_type() {
+        let mut decls = vec![
+            resources::configmaps::decl(),
+            resources::secrets::decl(),
+            resources::namespaces::decl(),
+            resources::events::decl(),
+            resources::priorityclasses::decl(),
+        ];
+        decls.extend(resources::reviews::decls(std::sync::Arc::new(
+            apiserver::auth::DefaultAuthorizer,
+        )));
+        for d in decls {
+            let schema = d.schema.as_ref().expect("declared");
+            assert!(
+                schema.gvks.iter().any(|g| g.kind == d.kind && g.group == d.group),
+                "{}: {}",
+                d.kind,
+                schema.name
+            );
+            assert!(schema.field("metadata").is_some(), "{}", d.kind);
+        }
+    }
+}
