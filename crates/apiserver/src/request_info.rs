@@ -24,6 +24,10 @@ pub struct RequestInfo {
     pub api_group: String,
     pub api_version: String,
     pub namespace: String,
+    /// Whether the path named the resource under `/namespaces/<namespace>/` (upstream
+    /// registers only namespaced resources there). `/api/v1/namespaces/<name>` itself
+    /// sets `namespace` but not this.
+    pub namespaced_path: bool,
     pub resource: String,
     pub subresource: String,
     pub name: String,
@@ -91,6 +95,7 @@ impl RequestInfo {
                 info.namespace = (*ns).to_string();
                 if rest.len() > 2 && !NAMESPACE_SUBRESOURCES.contains(&rest[2]) {
                     rest = &rest[2..];
+                    info.namespaced_path = true;
                 }
             }
         }
@@ -248,6 +253,16 @@ mod tests {
         assert_eq!(
             (i.resource.as_str(), i.name.as_str(), i.namespace.as_str()),
             ("namespaces", "foo", "foo")
+        );
+        assert!(!i.namespaced_path);
+        let i = r(
+            Method::DELETE,
+            "/api/v1/namespaces/default/namespaces/victim",
+            None,
+        );
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str(), i.namespaced_path),
+            ("namespaces", "victim", true)
         );
         let i = r(Method::PUT, "/api/v1/namespaces/foo/status", None);
         assert_eq!(

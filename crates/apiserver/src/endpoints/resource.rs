@@ -109,33 +109,21 @@ async fn serve_inner(
     };
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
 
+    let namespace = scoped_namespace(&decl, info)?;
     if !info.subresource.is_empty() && !decl.subresources.contains(&info.subresource) {
         return Err(ApiError::not_found_message(
             "the server could not find the requested resource",
         ));
     }
+    // A collection has no PUT or PATCH route upstream: go-restful's 405, as a Status.
+    if collection && matches!(info.verb.as_str(), "update" | "patch") {
+        return Err(ApiError::generic_server_response(
+            405, "", "", "", "", "", 0, false,
+        ));
+    }
     // POST names a collection; on a named object only connect-style subresources take it.
     let misplaced_create = info.verb == "create" && !info.name.is_empty();
     if !decl.supports(&info.verb) || misplaced_create {
-        return Err(ApiError::method_not_supported(
-            &decl.group,
-            &decl.plural,
-            &info.verb,
-        ));
-    }
-    // The namespace an object lives in: none for cluster-scoped kinds.
-    let namespace = if decl.namespaced() {
-        info.namespace.clone()
-    } else {
-        if !info.namespace.is_empty() && info.resource != "namespaces" {
-            return Err(ApiError::not_found_message(
-                "the server could not find the requested resource",
-            ));
-        }
-        String::new()
-    };
-    if decl.namespaced() && namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch")
-    {
         return Err(ApiError::method_not_supported(
             &decl.group,
             &decl.plural,
@@ -315,6 +303,29 @@ async fn serve_inner(
             other,
         )),
     }
+}
+
+/// The namespace a request's object lives in, decided once from the declaration's scope
+/// for every verb, as upstream's routes are: a cluster-scoped resource has no route under
+/// `/namespaces/<namespace>/` (404), and its objects have no namespace; a namespaced
+/// resource is reached without a namespace only to list or watch across all of them.
+fn scoped_namespace(decl: &ResourceDecl, info: &RequestInfo) -> Result<String, ApiError> {
+    if !decl.namespaced() {
+        if info.namespaced_path {
+            return Err(ApiError::not_found_message(
+                "the server could not find the requested resource",
+            ));
+        }
+        return Ok(String::new());
+    }
+    if info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        return Err(ApiError::method_not_supported(
+            &decl.group,
+            &decl.plural,
+            &info.verb,
+        ));
+    }
+    Ok(info.namespace.clone())
 }
 
 async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
