@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::{get_json, raw, send_json, Server};
 use serde_json::{json, Value};
 
@@ -92,6 +94,69 @@ async fn cluster_scoped_resources_have_no_namespaced_paths() {
     // The namespace's own paths and namespaced resources are unaffected.
     get_json(&c, "/api/v1/namespaces/victim/status", 200).await;
     get_json(&c, "/api/v1/namespaces/default/configmaps", 200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_patches_are_bounded() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let base = "/api/v1/namespaces/default/configmaps";
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "amp"}});
+    let (s, v) = send_json(&c, "POST", base, "application/json", &cm).await;
+    assert_eq!(s, 201, "{v}");
+    let path = format!("{base}/amp");
+    let patch = |ops: Vec<Value>| {
+        let c = c.clone();
+        let path = path.clone();
+        async move {
+            let started = Instant::now();
+            let (s, _, text) = raw(
+                &c,
+                "PATCH",
+                &path,
+                &[("content-type", "application/json-patch+json")],
+                serde_json::to_vec(&ops).unwrap(),
+            )
+            .await
+            .unwrap();
+            (s, parse(&text), started.elapsed())
+        }
+    };
+
+    let test_op = json!({"op": "test", "path": "/metadata/name", "value": "amp"});
+    let (s, v, _) = patch(vec![test_op.clone(); 10_001]).await;
+    assert_eq!(
+        (s, v["reason"].as_str()),
+        (413, Some("RequestEntityTooLarge")),
+        "{v}"
+    );
+    assert_eq!(
+        v["message"],
+        "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
+    );
+    let (s, v, _) = patch(vec![test_op; 10_000]).await;
+    assert_eq!(s, 200, "{v}");
+
+    // One add and 22 copies of the annotations into themselves: each doubles them
+    // (1 KB → 4 GB). The copies stop at the limit, 3 MiB, as upstream's do.
+    let mut ops = vec![json!({
+        "op": "add", "path": "/metadata/annotations", "value": {"seed": "x".repeat(1000)}
+    })];
+    for i in 0..22 {
+        ops.push(json!({"op": "copy", "from": "/metadata/annotations", "path": format!("/metadata/annotations/k{i}")}));
+    }
+    assert!(serde_json::to_vec(&ops).unwrap().len() < 4096);
+    let (s, v, took) = patch(ops).await;
+    assert_eq!((s, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Unable to complete the copy, the accumulated size increase of copy is ")
+            && message.ends_with(", exceeding the limit 3145728"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let amp = get_json(&c, &path, 200).await;
+    assert!(amp["metadata"].get("annotations").is_none(), "{amp}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::fieldvalidation::{self as fv, Directive, PatchFormat};
-use apimachinery::strategicpatch;
+use apimachinery::{jsonpatch, strategicpatch};
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body::Frame;
@@ -235,8 +235,17 @@ async fn serve_inner(
             let body = read_body(req, cfg).await?;
             let opts = WriteOptions::from_query(query, "PatchOptions")?;
             ctx.dry_run = opts.dry_run;
-            let patcher = Patcher::new(kind, decl.schema, opts.field_validation, &body)?;
-            let apply = |current: &Value| patcher.apply(current);
+            let patcher = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
+                Patcher::new(
+                    kind,
+                    decl.schema,
+                    opts.field_validation,
+                    &body,
+                    cfg.max_body_bytes as u64,
+                )
+            })?;
+            // Patching costs what the object and the patch make it: never on a worker.
+            let apply = |current: &Value| super::cpu_bound(true, || patcher.apply(current));
             let result = store
                 .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
                 .await;
@@ -390,14 +399,28 @@ async fn read_object(
     if !supported {
         return Err(unsupported());
     }
+    let value = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
+        decode_object(decl, proto_schema, &body, directive, warnings)
+    })?;
+    Ok((value, opts))
+}
+
+/// Decodes a create or update body (see [`read_object`]).
+fn decode_object(
+    decl: &ResourceDecl,
+    proto_schema: Option<&'static apimachinery::schema::Message>,
+    body: &[u8],
+    directive: Directive,
+    warnings: &mut Warnings,
+) -> Result<Value, ApiError> {
     if let Some(schema) = proto_schema {
-        return Ok((protobuf::decode_object(decl, schema, &body)?, opts));
+        return protobuf::decode_object(decl, schema, body);
     }
     let decode_error =
         |e: serde_json::Error| ApiError::bad_request(&format!("error decoding request body: {e}"));
     let value = match decl.schema {
         Some(schema) => {
-            let decoded = fv::decode_typed(schema, &body).map_err(decode_error)?;
+            let decoded = fv::decode_typed(schema, body).map_err(decode_error)?;
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
                 return Err(cannot_handle(decl, &decoded.value, &e));
             }
@@ -406,14 +429,14 @@ async fn read_object(
             }
             decoded.value
         }
-        None => serde_json::from_slice(&body).map_err(decode_error)?,
+        None => serde_json::from_slice(body).map_err(decode_error)?,
     };
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request was not a JSON object",
         ));
     }
-    Ok((value, opts))
+    Ok(value)
 }
 
 /// Upstream's 400 for a body its decoder refused: `ConfigMap in version "v1" cannot be
@@ -477,6 +500,10 @@ struct Patcher {
     schema: Option<&'static apimachinery::schema::Message>,
     directive: Directive,
     patch: Value,
+    /// The operations of a JSON patch, decoded once (at most `jsonpatch::MAX_OPERATIONS`).
+    json_ops: Vec<json_patch::PatchOperation>,
+    /// Most bytes the `copy` operations of a JSON patch may add.
+    max_copy_bytes: u64,
     /// Strict errors of the patch body itself, as upstream words them.
     body_errors: Vec<String>,
     /// Warnings of the attempts so far (`Warn`).
@@ -489,6 +516,7 @@ impl Patcher {
         schema: Option<&'static apimachinery::schema::Message>,
         directive: Directive,
         body: &[u8],
+        max_copy_bytes: u64,
     ) -> Result<Patcher, ApiError> {
         let decode_error =
             |e: serde_json::Error| ApiError::bad_request(&format!("error decoding patch: {e}"));
@@ -512,18 +540,37 @@ impl Patcher {
                 Vec::new(),
             ),
         };
+        let json_ops = match kind {
+            PatchKind::Json => jsonpatch::decode(&patch).map_err(|e| e.to_api_error())?,
+            PatchKind::Merge | PatchKind::Strategic => Vec::new(),
+        };
         Ok(Patcher {
             kind,
             schema,
             directive,
             patch,
+            json_ops,
+            max_copy_bytes,
             body_errors,
             warnings: Mutex::new(Vec::new()),
         })
     }
 
+    /// Applies the patch alone, before the result is checked against the type.
+    fn apply_patch(&self, current: &Value) -> Result<Value, ApiError> {
+        match self.kind {
+            PatchKind::Json => {
+                let mut doc = current.clone();
+                jsonpatch::apply(&mut doc, &self.json_ops, self.max_copy_bytes)
+                    .map_err(|e| e.to_api_error())?;
+                Ok(doc)
+            }
+            kind => kind.apply(current, &self.patch, self.schema),
+        }
+    }
+
     fn apply(&self, current: &Value) -> Result<Value, ApiError> {
-        let mut patched = self.kind.apply(current, &self.patch, self.schema)?;
+        let mut patched = self.apply_patch(current)?;
         let Some(schema) = self.schema else {
             return Ok(patched);
         };
@@ -643,7 +690,8 @@ impl PatchKind {
     }
 
     /// Applies `patch` to `current`; `schema` is the kind's declared type, which strategic
-    /// merge patch needs.
+    /// merge patch needs. A JSON patch is bounded as [`jsonpatch`] says, its copies by
+    /// [`JSON_PATCH_MAX_COPY_BYTES`] (requests use their server's body limit instead).
     pub fn apply(
         &self,
         current: &Value,
@@ -653,13 +701,9 @@ impl PatchKind {
         let mut doc = current.clone();
         match self {
             PatchKind::Json => {
-                let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                    .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
-                json_patch::patch(&mut doc, &ops).map_err(|e| {
-                    ApiError::unprocessable(&format!(
-                        "the server rejected our request due to an error in our request: {e}"
-                    ))
-                })?;
+                let ops = jsonpatch::decode(patch).map_err(|e| e.to_api_error())?;
+                jsonpatch::apply(&mut doc, &ops, JSON_PATCH_MAX_COPY_BYTES)
+                    .map_err(|e| e.to_api_error())?;
             }
             PatchKind::Merge => {
                 if !patch.is_object() {
@@ -675,6 +719,9 @@ impl PatchKind {
         Ok(doc)
     }
 }
+
+/// Upstream's default `JSONPatchMaxCopyBytes`: 3 MiB, as its request body limit.
+pub const JSON_PATCH_MAX_COPY_BYTES: u64 = 3 * 1024 * 1024;
 
 /// Encodes one watch event as a JSON line.
 fn encode_event(store: &Store, ev: WatchOut, target: Target, include: IncludeObject) -> Bytes {
