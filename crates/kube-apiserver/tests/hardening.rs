@@ -12,6 +12,8 @@ fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
+/// A cluster-scoped resource has no route under `/namespaces/<ns>/`: every verb there is a
+/// 404, and the object named is untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_scoped_resources_have_no_namespaced_paths() {
     let server = Server::start(&[]).await;
@@ -96,6 +98,8 @@ async fn cluster_scoped_resources_have_no_namespaced_paths() {
     get_json(&c, "/api/v1/namespaces/default/configmaps", 200).await;
 }
 
+/// JSON patches are bounded as upstream bounds them: more than 10,000 operations is a 413,
+/// and copies that would add more than the body limit fail fast with a 422.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_patches_are_bounded() {
     let server = Server::start(&[]).await;
@@ -159,6 +163,131 @@ async fn json_patches_are_bounded() {
     assert!(amp["metadata"].get("annotations").is_none(), "{amp}");
 }
 
+/// Validation upstream does and a hostile client probes: a namespace's phase, the system
+/// priority classes, resource versions, `timeout`, and booleans read as upstream reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_gaps_are_closed() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+
+    // A namespace's phase is Active until deletion begins.
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "phased"}});
+    let (s, v) = send_json(&c, "POST", "/api/v1/namespaces", "application/json", &ns).await;
+    assert_eq!(s, 201, "{v}");
+    let mut bogus = v.clone();
+    bogus["status"]["phase"] = json!("Bogus");
+    let (s, v) = send_json(
+        &c,
+        "PUT",
+        "/api/v1/namespaces/phased/status",
+        "application/json",
+        &bogus,
+    )
+    .await;
+    assert_eq!((s, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+    assert_eq!(
+        v["message"],
+        "Namespace \"phased\" is invalid: status.Phase: Invalid value: \"Bogus\": may only be 'Active' if `deletionTimestamp` is empty"
+    );
+    assert_eq!(v["details"]["causes"][0]["field"], "status.Phase");
+    let (s, v) = send_json(
+        &c,
+        "PATCH",
+        "/api/v1/namespaces/phased/status",
+        "application/merge-patch+json",
+        &json!({"status": {"phase": "Terminating"}}),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = send_json(
+        &c,
+        "PATCH",
+        "/api/v1/namespaces/phased/status",
+        "application/merge-patch+json",
+        &json!({"status": {"phase": "Active"}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let phased = get_json(&c, "/api/v1/namespaces/phased", 200).await;
+    assert_eq!(phased["status"]["phase"], "Active");
+
+    // The system priority classes cannot be deleted; others can.
+    let pcs = "/apis/scheduling.k8s.io/v1/priorityclasses";
+    for name in ["system-node-critical", "system-cluster-critical"] {
+        let (s, _, text) = raw(&c, "DELETE", &format!("{pcs}/{name}"), &[], vec![])
+            .await
+            .unwrap();
+        let v = parse(&text);
+        assert_eq!(
+            (s, v["reason"].as_str()),
+            (403, Some("Forbidden")),
+            "{text}"
+        );
+        assert_eq!(
+            v["message"],
+            format!("priorityclasses.scheduling.k8s.io \"{name}\" is forbidden: this is a system priority class and cannot be deleted")
+        );
+        get_json(&c, &format!("{pcs}/{name}"), 200).await;
+    }
+    let pc = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": "mine"}, "value": 10});
+    let (s, v) = send_json(&c, "POST", pcs, "application/json", &pc).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, _, text) = raw(&c, "DELETE", &format!("{pcs}/mine"), &[], vec![])
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{text}");
+
+    // A resourceVersion that is none: 400 on GET, LIST and watch.
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "rv"}});
+    let (s, v) = send_json(&c, "POST", cms, "application/json", &cm).await;
+    assert_eq!(s, 201, "{v}");
+    for (path, rv) in [
+        (format!("{cms}/rv?resourceVersion=abc"), "abc"),
+        (format!("{cms}?resourceVersion=abc"), "abc"),
+        (format!("{cms}?resourceVersion=-1"), "-1"),
+        (format!("{cms}?watch=true&resourceVersion=abc"), "abc"),
+    ] {
+        let v = get_json(&c, &path, 400).await;
+        assert_eq!(v["reason"], "BadRequest");
+        assert_eq!(
+            v["message"],
+            format!("resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": invalid syntax"),
+            "{path}"
+        );
+    }
+    get_json(&c, &format!("{cms}/rv?resourceVersion=0"), 200).await;
+
+    // `timeout` must be a Go duration.
+    let v = get_json(&c, &format!("{cms}/rv?timeout=abc"), 400).await;
+    assert_eq!(v["reason"], "BadRequest");
+    assert_eq!(
+        v["message"],
+        "invalid timeout specified in the request URL - time: invalid duration \"abc\""
+    );
+    get_json(&c, &format!("{cms}?timeout=10s"), 200).await;
+
+    // Booleans as upstream's parameter codec reads them: anything but 0/false is true, so
+    // `watch=notabool` is a watch (it streams the existing object, then times out).
+    let (s, _, text) = raw(
+        &c,
+        "GET",
+        &format!("{cms}?watch=notabool&timeoutSeconds=1"),
+        &[],
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200, "{text}");
+    let first = parse(text.lines().next().unwrap_or_default());
+    assert_eq!(first["type"], "ADDED", "{text}");
+    assert_eq!(first["object"]["metadata"]["name"], "rv");
+    let list = get_json(&c, &format!("{cms}?watch=false"), 200).await;
+    assert_eq!(list["kind"], "ConfigMapList");
+}
+
+/// PUT and PATCH have no route on a collection: 405 MethodNotAllowed as a Status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collections_refuse_put_and_patch() {
     let server = Server::start(&[]).await;

@@ -20,7 +20,8 @@ use super::render::{self, error_response, IncludeObject};
 use super::warnings::Warnings;
 use crate::body::{read_limited, Body, ReadBodyError};
 use crate::registry::{
-    meta, DeleteOptions, DeleteOutcome, ListParams, RequestContext, ResourceDecl, Store, WatchOut,
+    list_options, meta, DeleteOptions, DeleteOutcome, ListParams, RequestContext, ResourceDecl,
+    Store, WatchOut,
 };
 use crate::request_info::{query_param, RequestInfo};
 
@@ -133,6 +134,11 @@ async fn serve_inner(
 
     match info.verb.as_str() {
         "get" => {
+            // GET reads the latest object whatever the resourceVersion, but one that is
+            // not a resource version at all is refused, as for lists.
+            if let Some(rv) = query_param(query, "resourceVersion").filter(|v| !v.is_empty()) {
+                list_options::parse_resource_version(&rv)?;
+            }
             let obj = store.get(&namespace, &info.name).await?;
             // GET of a subresource (`status`) shows the whole object, as upstream does.
             Ok(respond(
@@ -261,6 +267,14 @@ async fn serve_inner(
             ))
         }
         "delete" => {
+            if let Some(reason) = decl.strategy.forbid_delete(&info.name) {
+                return Err(ApiError::forbidden(
+                    &decl.group,
+                    &decl.plural,
+                    &info.name,
+                    &reason,
+                ));
+            }
             let opts = read_delete_options(req, cfg, query).await?;
             ctx.dry_run = opts.dry_run;
             let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
