@@ -392,10 +392,16 @@ async fn read_object(
         .trim()
         .to_ascii_lowercase();
     let proto_schema = decl.schema.filter(|_| content_type == protobuf::PROTOBUF);
-    let supported =
-        proto_schema.is_some() || matches!(content_type.as_str(), "application/json" | "" | "*/*");
+    let yaml = content_type == YAML;
+    let supported = proto_schema.is_some()
+        || yaml
+        || matches!(content_type.as_str(), "application/json" | "" | "*/*");
     let unsupported = || match decl.schema {
-        Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
+        Some(_) => ApiError::unsupported_media_type_accepted(&[
+            BODY_TYPES[0],
+            BODY_TYPES[1],
+            protobuf::PROTOBUF,
+        ]),
         None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
     };
     if !supported && verb == BodyVerb::Create {
@@ -414,7 +420,18 @@ async fn read_object(
         return Err(unsupported());
     }
     let value = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
-        decode_object(decl, proto_schema, &body, directive, warnings)
+        // YAML is turned into JSON first, then decoded (and field-validated) as JSON is.
+        let json;
+        let body: &[u8] = if yaml {
+            let value = apimachinery::yaml::from_yaml(&body)
+                .map_err(|e| ApiError::bad_request(&e.to_string()))?;
+            json = serde_json::to_vec(&value)
+                .map_err(|e| ApiError::bad_request(&format!("error decoding request body: {e}")))?;
+            &json
+        } else {
+            &body
+        };
+        decode_object(decl, proto_schema, body, directive, warnings)
     })?;
     Ok((value, opts))
 }
@@ -665,7 +682,10 @@ const PATCH_TYPES: [&str; 3] = [
 ];
 
 /// Content types accepted for create and update bodies.
-const BODY_TYPES: [&str; 1] = ["application/json"];
+const BODY_TYPES: [&str; 2] = ["application/json", YAML];
+
+/// The YAML media type, accepted for create and update bodies.
+const YAML: &str = "application/yaml";
 
 /// The patch formats accepted by PATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
