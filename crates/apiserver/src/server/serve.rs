@@ -232,7 +232,9 @@ pub async fn serve(
                 req.extensions_mut().insert(conn_info.clone());
                 service.clone().oneshot(req)
             });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), hyper_service);
+            // hyper's own 414 and 431 answers get a Status body (see `parse_errors`).
+            let io = TokioIo::new(super::parse_errors::StatusBodies::new(tls));
+            let conn = builder.serve_connection_with_upgrades(io, hyper_service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(%remote, "connection ended: {e}");
             }
