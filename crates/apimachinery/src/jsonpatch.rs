@@ -87,6 +87,32 @@ pub fn apply(
     Ok(())
 }
 
+/// Deepest nesting a patched object may have: the depth up to which serde_json reads
+/// JSON back, so that an object stored after a patch can always be read again. Request
+/// bodies cannot exceed it; `add` and `copy` operations could.
+pub const MAX_DEPTH: usize = 128;
+
+/// How deeply `value` nests objects and arrays (a scalar is 0, `{}` is 1), counted without
+/// recursion and giving up past `limit` (returning `limit + 1`).
+pub fn nesting_depth(value: &Value, limit: usize) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Object(m) => Box::new(m.values()),
+            Value::Array(a) => Box::new(a.iter()),
+            _ => continue,
+        };
+        let depth = depth + 1;
+        if depth > limit {
+            return limit + 1;
+        }
+        deepest = deepest.max(depth);
+        stack.extend(children.map(|c| (c, depth)));
+    }
+    deepest
+}
+
 /// The size of `value` as compact JSON, counted without building it.
 fn json_size(value: &Value) -> u64 {
     struct Counter(u64);
@@ -141,6 +167,17 @@ mod tests {
         assert_eq!(e.to_api_error().code, 422);
         // The document never grew much past the limit.
         assert!(json_size(&doc) < 4 << 20);
+    }
+
+    #[test]
+    fn nesting_depth_is_counted_and_bounded() {
+        assert_eq!(nesting_depth(&json!("x"), 10), 0);
+        assert_eq!(nesting_depth(&json!({"a": [1, {"b": {}}], "c": 2}), 10), 4);
+        let mut deep = json!({});
+        for _ in 0..500 {
+            deep = json!({ "a": deep });
+        }
+        assert_eq!(nesting_depth(&deep, MAX_DEPTH), MAX_DEPTH + 1);
     }
 
     #[test]

@@ -161,6 +161,26 @@ async fn json_patches_are_bounded() {
     assert!(took < Duration::from_secs(20), "took {took:?}");
     let amp = get_json(&c, &path, 200).await;
     assert!(amp["metadata"].get("annotations").is_none(), "{amp}");
+
+    // Copies of a value into itself nest it one level deeper each: the result may not
+    // nest deeper than a body can (it could not be read back), in a free-form field too.
+    let mut ops = vec![json!({
+        "op": "add", "path": "/metadata/managedFields",
+        "value": [{"manager": "m", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {}}]
+    })];
+    for _ in 0..200 {
+        ops.push(json!({"op": "copy", "from": "/metadata/managedFields/0/fieldsV1", "path": "/metadata/managedFields/0/fieldsV1/f:x"}));
+    }
+    let (s, v, _) = patch(ops).await;
+    assert_eq!((s, v["reason"].as_str()), (422, Some("Invalid")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("the patched object nests deeper than 128 levels"),
+        "{v}"
+    );
+    get_json(&c, &path, 200).await;
 }
 
 /// Validation upstream does and a hostile client probes: a namespace's phase, the system

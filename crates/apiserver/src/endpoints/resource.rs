@@ -602,6 +602,13 @@ impl Patcher {
 
     fn apply(&self, current: &Value) -> Result<Value, ApiError> {
         let mut patched = self.apply_patch(current)?;
+        // What is stored must read back: no deeper than a body can be.
+        if jsonpatch::nesting_depth(&patched, jsonpatch::MAX_DEPTH) > jsonpatch::MAX_DEPTH {
+            return Err(ApiError::unprocessable(&format!(
+                "the server rejected our request due to an error in our request: the patched object nests deeper than {} levels",
+                jsonpatch::MAX_DEPTH
+            )));
+        }
         let Some(schema) = self.schema else {
             return Ok(patched);
         };
