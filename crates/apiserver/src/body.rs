@@ -1,10 +1,13 @@
 //! The HTTP body type used throughout the server, and helpers to build and read it.
 
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http_body::Body as _;
+use http_body::{Body as _, Frame};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
 
 /// Error of request and response bodies (whatever the connection reports). A named type
@@ -72,7 +75,10 @@ pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ReadBod
 }
 
 /// Reads and drops the rest of `body` (`read` bytes of it already seen past the limit).
-async fn drain(mut body: Body, mut read: usize) {
+async fn drain<B>(mut body: B, mut read: usize)
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
     let rest = async {
         while read < DRAIN_BYTES {
             match body.frame().await {
@@ -84,4 +90,55 @@ async fn drain(mut body: Body, mut read: usize) {
         }
     };
     let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
+}
+
+/// A request body the connection keeps a handle on while a handler reads it, so that what
+/// the handler left unread (an early 401, 403, 404 or 415) is read and dropped before the
+/// answer goes out: otherwise a client still sending sees its stream reset or its
+/// connection closed instead of the answer.
+pub struct SharedBody<B>(Arc<Mutex<B>>);
+
+impl<B> SharedBody<B> {
+    pub fn new(body: B) -> Self {
+        SharedBody(Arc::new(Mutex::new(body)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, B> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<B> Clone for SharedBody<B> {
+    fn clone(&self) -> Self {
+        SharedBody(self.0.clone())
+    }
+}
+
+impl<B: http_body::Body<Data = Bytes> + Unpin> SharedBody<B> {
+    /// Reads and drops what is left of the body (within [`DRAIN_BYTES`] and [`DRAIN_TIME`]).
+    pub async fn drain_unread(&self) {
+        if !self.lock().is_end_stream() {
+            drain(self.clone(), 0).await;
+        }
+    }
+}
+
+impl<B: http_body::Body<Data = Bytes> + Unpin> http_body::Body for SharedBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        Pin::new(&mut *self.lock()).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.lock().is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.lock().size_hint()
+    }
 }

@@ -368,7 +368,8 @@ fn curl(server: &Server, args: &[&str]) -> (bool, String) {
 }
 
 /// A body over the 3 MiB limit gets its 413 Status, not a reset connection, over HTTP/1.1
-/// (with and without `Expect: 100-continue`) and HTTP/2, and the server keeps serving.
+/// (with and without `Expect: 100-continue`) and HTTP/2, as do answers given before a
+/// large body is read; and the server keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_get_their_413() {
     let server = Server::start(&[]).await;
@@ -406,6 +407,47 @@ async fn oversized_bodies_get_their_413() {
             let v = parse(&std::fs::read_to_string(&out_path).unwrap());
             assert_eq!(v["reason"], "RequestEntityTooLarge", "{flags:?}: {v}");
             assert_eq!(v["code"], 413);
+        }
+    }
+    // Answers given before the body is read (415 for a type not accepted, 404 for no
+    // such resource) reach the client too: the connection reads the rest first.
+    let missing = format!(
+        "https://127.0.0.1:{}/api/v1/namespaces/default/nothings",
+        server.port
+    );
+    for (target, content_type, code, reason) in [
+        (
+            url.as_str(),
+            "Content-Type: text/plain",
+            "415",
+            "UnsupportedMediaType",
+        ),
+        (
+            missing.as_str(),
+            "Content-Type: application/json",
+            "404",
+            "NotFound",
+        ),
+    ] {
+        for flags in [vec!["--http1.1", "-H", "Expect:"], vec!["--http2"]] {
+            let mut args = flags.clone();
+            args.extend([
+                "-X",
+                "POST",
+                "-H",
+                content_type,
+                "--data-binary",
+                &body_arg,
+                "-o",
+                out_path.to_str().unwrap(),
+                "-w",
+                "%{http_code}",
+                target,
+            ]);
+            let (ok, out) = curl(&server, &args);
+            assert!(ok && out == code, "{target} {flags:?}: {out}");
+            let v = parse(&std::fs::read_to_string(&out_path).unwrap());
+            assert_eq!(v["reason"], reason, "{flags:?}: {v}");
         }
     }
     let (ok, out) = curl(&server, &["-o", "/dev/null", "-w", "%{http_code}", &url]);
