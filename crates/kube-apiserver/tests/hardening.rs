@@ -638,3 +638,95 @@ async fn oversized_request_lines_get_a_status() {
     );
     assert!(ok && text == "200", "{text}");
 }
+
+/// Bodies nested past 128 levels are refused with a 400 wherever they are decoded (JSON
+/// and YAML bodies, every patch type), never decoded recursively without bound; an
+/// unknown field is skipped without recursion and dropped, as upstream drops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_bodies_are_refused() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let base = "/api/v1/namespaces/default/configmaps";
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let cm = |name: &str, field: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}"}},{field}}}"#
+        )
+    };
+    let (s, _, text) = raw(
+        &c,
+        "POST",
+        base,
+        &[("content-type", "application/json")],
+        cm("skipped", &format!(r#""x":{deep}"#)).into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 201, "{text}");
+    let skipped = get_json(&c, &format!("{base}/skipped"), 200).await;
+    assert!(skipped.get("x").is_none(), "{skipped}");
+
+    let known = format!(r#""data":{{"k":{deep}}}"#);
+    for (method, path, content_type, body) in [
+        (
+            "POST",
+            base.to_string(),
+            "application/json",
+            cm("deep", &known),
+        ),
+        (
+            "POST",
+            base.to_string(),
+            "application/yaml",
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deep}}\nx: {deep}\n"),
+        ),
+        (
+            "PUT",
+            format!("{base}/skipped"),
+            "application/json",
+            cm("skipped", &known),
+        ),
+        (
+            "PATCH",
+            format!("{base}/skipped"),
+            "application/merge-patch+json",
+            format!(r#"{{"x":{deep}}}"#),
+        ),
+        (
+            "PATCH",
+            format!("{base}/skipped"),
+            "application/strategic-merge-patch+json",
+            format!(r#"{{"x":{deep}}}"#),
+        ),
+        (
+            "PATCH",
+            format!("{base}/skipped"),
+            "application/json-patch+json",
+            format!(r#"[{{"op":"add","path":"/x","value":{deep}}}]"#),
+        ),
+    ] {
+        let (s, _, text) = raw(
+            &c,
+            method,
+            &path,
+            &[("content-type", content_type)],
+            body.into_bytes(),
+        )
+        .await
+        .unwrap();
+        let v = parse(&text);
+        assert_eq!(
+            (s, v["reason"].as_str()),
+            (400, Some("BadRequest")),
+            "{method} {content_type}: {text}"
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("recursion limit exceeded"),
+            "{method} {content_type}: {text}"
+        );
+    }
+    get_json(&c, &format!("{base}/skipped"), 200).await;
+}
