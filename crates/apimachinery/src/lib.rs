@@ -10,6 +10,7 @@
 //! - [`uid`]: object UIDs;
 //! - [`schema`] and [`types`]: the type model and the `meta/v1` declarations;
 //! - [`protobuf`]: the Kubernetes protobuf wire format, driven by the declarations;
+//! - [`jsonpatch`]: JSON patch with upstream's bounds on operations and copies;
 //! - [`strategicpatch`]: strategic merge patch, list merging driven by the declarations.
 //!
 //! Messages match upstream's byte for byte, since clients compare them.
@@ -20,6 +21,7 @@ pub mod fieldvalidation;
 mod gofmt;
 /// Go's `%q` quoting and `encoding/json`'s kind names, for messages worded as upstream's.
 pub use gofmt::{go_quote, json_kind};
+pub mod jsonpatch;
 pub mod protobuf;
 pub mod schema;
 pub mod selectors;

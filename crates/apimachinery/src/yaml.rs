@@ -19,12 +19,27 @@
 //! [`to_yaml`] keeps keys in the order given; [`to_yaml_sorted`] orders them as
 //! go-yaml does, giving byte-identical output to the apiserver's
 //! `application/yaml` responses and `kubectl get -o yaml`.
+//!
+//! [`from_yaml`] reads one YAML document into JSON, as upstream's YAML decoder converts a
+//! request body before decoding it as JSON.
 
 use crate::gofmt::go_format_float_g;
 use serde_json::{Map, Value};
 
 const BEST_INDENT: i32 = 2;
 const BEST_WIDTH: usize = 80;
+
+/// Why a YAML document could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("error converting YAML to JSON: yaml: {0}")]
+pub struct YamlError(String);
+
+/// Reads one YAML document into a JSON value (`sigs.k8s.io/yaml.YAMLToJSON`): mapping
+/// keys that are not strings become their text, nesting is bounded and anchors may not
+/// expand past a small multiple of the input ("repetition limit exceeded").
+pub fn from_yaml(input: &[u8]) -> Result<Value, YamlError> {
+    serde_saphyr::from_slice(input).map_err(|e| YamlError(e.to_string()))
+}
 
 /// Renders a JSON value as YAML, keys in the order given (serde_json's
 /// `preserve_order`), ending with a newline.
@@ -970,6 +985,40 @@ impl Emitter {
                 breaks = false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod from_yaml_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_documents_as_json() {
+        let v = from_yaml(
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: \"1\"\n  1: b\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"k": "1", "1": "b"}})
+        );
+        assert!(from_yaml(b"a: [\n")
+            .unwrap_err()
+            .to_string()
+            .starts_with("error converting YAML to JSON: yaml: "));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(from_yaml(bomb.as_bytes()).is_err());
     }
 }
 

@@ -24,6 +24,10 @@ pub struct RequestInfo {
     pub api_group: String,
     pub api_version: String,
     pub namespace: String,
+    /// Whether the path named the resource under `/namespaces/<namespace>/` (upstream
+    /// registers only namespaced resources there). `/api/v1/namespaces/<name>` itself
+    /// sets `namespace` but not this.
+    pub namespaced_path: bool,
     pub resource: String,
     pub subresource: String,
     pub name: String,
@@ -91,6 +95,7 @@ impl RequestInfo {
                 info.namespace = (*ns).to_string();
                 if rest.len() > 2 && !NAMESPACE_SUBRESOURCES.contains(&rest[2]) {
                     rest = &rest[2..];
+                    info.namespaced_path = true;
                 }
             }
         }
@@ -140,9 +145,16 @@ impl RequestInfo {
     }
 }
 
-/// Whether a boolean query parameter is set to a true value (`watch=true`, `watch=1`).
+/// Whether a boolean query parameter is set, read as upstream's parameter codec reads
+/// booleans: present and neither `0` nor `false` (`watch=notabool` is a watch).
 pub fn query_flag(query: Option<&str>, key: &str) -> bool {
-    query_param(query, key).is_some_and(|v| v == "true" || v == "1")
+    query_param(query, key).is_some_and(|v| go_bool(&v))
+}
+
+/// A query value as upstream's parameter codec converts it to a boolean: false only for
+/// `0` and (in any case) `false`, true for anything else.
+pub fn go_bool(value: &str) -> bool {
+    !(value == "0" || value.eq_ignore_ascii_case("false"))
 }
 
 /// The first value of a query parameter, percent-decoded.
@@ -249,6 +261,16 @@ mod tests {
             (i.resource.as_str(), i.name.as_str(), i.namespace.as_str()),
             ("namespaces", "foo", "foo")
         );
+        assert!(!i.namespaced_path);
+        let i = r(
+            Method::DELETE,
+            "/api/v1/namespaces/default/namespaces/victim",
+            None,
+        );
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str(), i.namespaced_path),
+            ("namespaces", "victim", true)
+        );
         let i = r(Method::PUT, "/api/v1/namespaces/foo/status", None);
         assert_eq!(
             (i.resource.as_str(), i.subresource.as_str(), i.verb.as_str()),
@@ -293,5 +315,10 @@ mod tests {
         );
         assert_eq!(query_param(Some("x=1"), "y"), None);
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert!(query_flag(Some("watch=notabool"), "watch"));
+        assert!(query_flag(Some("watch=1"), "watch"));
+        assert!(!query_flag(Some("watch=FALSE"), "watch"));
+        assert!(!query_flag(Some("watch=0"), "watch"));
+        assert!(!query_flag(None, "watch"));
     }
 }

@@ -30,7 +30,10 @@ mod tests {
         for d in decls {
             let schema = d.schema.as_ref().expect("declared");
             assert!(
-                schema.gvks.iter().any(|g| g.kind == d.kind && g.group == d.group),
+                schema
+                    .gvks
+                    .iter()
+                    .any(|g| g.kind == d.kind && g.group == d.group),
                 "{}: {}",
                 d.kind,
                 schema.name

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::fieldvalidation::{self as fv, Directive, PatchFormat};
-use apimachinery::strategicpatch;
+use apimachinery::{jsonpatch, strategicpatch};
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body::Frame;
@@ -20,7 +20,8 @@ use super::render::{self, error_response, IncludeObject};
 use super::warnings::Warnings;
 use crate::body::{read_limited, Body, ReadBodyError};
 use crate::registry::{
-    meta, DeleteOptions, DeleteOutcome, ListParams, RequestContext, ResourceDecl, Store, WatchOut,
+    list_options, meta, DeleteOptions, DeleteOutcome, ListParams, RequestContext, ResourceDecl,
+    Store, WatchOut,
 };
 use crate::request_info::{query_param, RequestInfo};
 
@@ -109,9 +110,16 @@ async fn serve_inner(
     };
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
 
+    let namespace = scoped_namespace(&decl, info)?;
     if !info.subresource.is_empty() && !decl.subresources.contains(&info.subresource) {
         return Err(ApiError::not_found_message(
             "the server could not find the requested resource",
+        ));
+    }
+    // A collection has no PUT or PATCH route upstream: go-restful's 405, as a Status.
+    if collection && matches!(info.verb.as_str(), "update" | "patch") {
+        return Err(ApiError::generic_server_response(
+            405, "", "", "", "", "", 0, false,
         ));
     }
     // POST names a collection; on a named object only connect-style subresources take it.
@@ -123,28 +131,14 @@ async fn serve_inner(
             &info.verb,
         ));
     }
-    // The namespace an object lives in: none for cluster-scoped kinds.
-    let namespace = if decl.namespaced() {
-        info.namespace.clone()
-    } else {
-        if !info.namespace.is_empty() && info.resource != "namespaces" {
-            return Err(ApiError::not_found_message(
-                "the server could not find the requested resource",
-            ));
-        }
-        String::new()
-    };
-    if decl.namespaced() && namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch")
-    {
-        return Err(ApiError::method_not_supported(
-            &decl.group,
-            &decl.plural,
-            &info.verb,
-        ));
-    }
 
     match info.verb.as_str() {
         "get" => {
+            // GET reads the latest object whatever the resourceVersion, but one that is
+            // not a resource version at all is refused, as for lists.
+            if let Some(rv) = query_param(query, "resourceVersion").filter(|v| !v.is_empty()) {
+                list_options::parse_resource_version(&rv)?;
+            }
             let obj = store.get(&namespace, &info.name).await?;
             // GET of a subresource (`status`) shows the whole object, as upstream does.
             Ok(respond(
@@ -247,8 +241,17 @@ async fn serve_inner(
             let body = read_body(req, cfg).await?;
             let opts = WriteOptions::from_query(query, "PatchOptions")?;
             ctx.dry_run = opts.dry_run;
-            let patcher = Patcher::new(kind, decl.schema.clone(), opts.field_validation, &body)?;
-            let apply = |current: &Value| patcher.apply(current);
+            let patcher = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
+                Patcher::new(
+                    kind,
+                    decl.schema.clone(),
+                    opts.field_validation,
+                    &body,
+                    cfg.max_body_bytes as u64,
+                )
+            })?;
+            // Patching costs what the object and the patch make it: never on a worker.
+            let apply = |current: &Value| super::cpu_bound(true, || patcher.apply(current));
             let result = store
                 .patch(&ctx, &namespace, &info.name, &info.subresource, &apply)
                 .await;
@@ -264,6 +267,14 @@ async fn serve_inner(
             ))
         }
         "delete" => {
+            if let Some(reason) = decl.strategy.forbid_delete(&info.name) {
+                return Err(ApiError::forbidden(
+                    &decl.group,
+                    &decl.plural,
+                    &info.name,
+                    &reason,
+                ));
+            }
             let opts = read_delete_options(req, cfg, query).await?;
             ctx.dry_run = opts.dry_run;
             let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
@@ -317,6 +328,29 @@ async fn serve_inner(
     }
 }
 
+/// The namespace a request's object lives in, decided once from the declaration's scope
+/// for every verb, as upstream's routes are: a cluster-scoped resource has no route under
+/// `/namespaces/<namespace>/` (404), and its objects have no namespace; a namespaced
+/// resource is reached without a namespace only to list or watch across all of them.
+fn scoped_namespace(decl: &ResourceDecl, info: &RequestInfo) -> Result<String, ApiError> {
+    if !decl.namespaced() {
+        if info.namespaced_path {
+            return Err(ApiError::not_found_message(
+                "the server could not find the requested resource",
+            ));
+        }
+        return Ok(String::new());
+    }
+    if info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        return Err(ApiError::method_not_supported(
+            &decl.group,
+            &decl.plural,
+            &info.verb,
+        ));
+    }
+    Ok(info.namespace.clone())
+}
+
 async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
     read_limited(req.into_body(), cfg.max_body_bytes)
         .await
@@ -361,10 +395,16 @@ async fn read_object(
         .schema
         .as_deref()
         .filter(|_| content_type == protobuf::PROTOBUF);
-    let supported =
-        proto_schema.is_some() || matches!(content_type.as_str(), "application/json" | "" | "*/*");
+    let yaml = content_type == YAML;
+    let supported = proto_schema.is_some()
+        || yaml
+        || matches!(content_type.as_str(), "application/json" | "" | "*/*");
     let unsupported = || match &decl.schema {
-        Some(_) => ApiError::unsupported_media_type_accepted(&[BODY_TYPES[0], protobuf::PROTOBUF]),
+        Some(_) => ApiError::unsupported_media_type_accepted(&[
+            BODY_TYPES[0],
+            BODY_TYPES[1],
+            protobuf::PROTOBUF,
+        ]),
         None => ApiError::unsupported_media_type_accepted(&BODY_TYPES),
     };
     if !supported && verb == BodyVerb::Create {
@@ -382,14 +422,39 @@ async fn read_object(
     if !supported {
         return Err(unsupported());
     }
+    let value = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
+        // YAML is turned into JSON first, then decoded (and field-validated) as JSON is.
+        let json;
+        let body: &[u8] = if yaml {
+            let value = apimachinery::yaml::from_yaml(&body)
+                .map_err(|e| ApiError::bad_request(&e.to_string()))?;
+            json = serde_json::to_vec(&value)
+                .map_err(|e| ApiError::bad_request(&format!("error decoding request body: {e}")))?;
+            &json
+        } else {
+            &body
+        };
+        decode_object(decl, proto_schema, body, directive, warnings)
+    })?;
+    Ok((value, opts))
+}
+
+/// Decodes a create or update body (see [`read_object`]).
+fn decode_object(
+    decl: &ResourceDecl,
+    proto_schema: Option<&apimachinery::schema::Message>,
+    body: &[u8],
+    directive: Directive,
+    warnings: &mut Warnings,
+) -> Result<Value, ApiError> {
     if let Some(schema) = proto_schema {
-        return Ok((protobuf::decode_object(decl, schema, &body)?, opts));
+        return protobuf::decode_object(decl, schema, body);
     }
     let decode_error =
         |e: serde_json::Error| ApiError::bad_request(&format!("error decoding request body: {e}"));
     let value = match decl.schema.as_deref() {
         Some(schema) => {
-            let decoded = fv::decode_typed(schema, &body).map_err(decode_error)?;
+            let decoded = fv::decode_typed(schema, body).map_err(decode_error)?;
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
                 return Err(cannot_handle(decl, &decoded.value, &e));
             }
@@ -398,14 +463,14 @@ async fn read_object(
             }
             decoded.value
         }
-        None => serde_json::from_slice(&body).map_err(decode_error)?,
+        None => serde_json::from_slice(body).map_err(decode_error)?,
     };
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request was not a JSON object",
         ));
     }
-    Ok((value, opts))
+    Ok(value)
 }
 
 /// Upstream's 400 for a body its decoder refused: `ConfigMap in version "v1" cannot be
@@ -469,6 +534,10 @@ struct Patcher {
     schema: Option<apimachinery::schema::MessageRef>,
     directive: Directive,
     patch: Value,
+    /// The operations of a JSON patch, decoded once (at most `jsonpatch::MAX_OPERATIONS`).
+    json_ops: Vec<json_patch::PatchOperation>,
+    /// Most bytes the `copy` operations of a JSON patch may add.
+    max_copy_bytes: u64,
     /// Strict errors of the patch body itself, as upstream words them.
     body_errors: Vec<String>,
     /// Warnings of the attempts so far (`Warn`).
@@ -481,6 +550,7 @@ impl Patcher {
         schema: Option<apimachinery::schema::MessageRef>,
         directive: Directive,
         body: &[u8],
+        max_copy_bytes: u64,
     ) -> Result<Patcher, ApiError> {
         let decode_error =
             |e: serde_json::Error| ApiError::bad_request(&format!("error decoding patch: {e}"));
@@ -504,20 +574,44 @@ impl Patcher {
                 Vec::new(),
             ),
         };
+        let json_ops = match kind {
+            PatchKind::Json => jsonpatch::decode(&patch).map_err(|e| e.to_api_error())?,
+            PatchKind::Merge | PatchKind::Strategic => Vec::new(),
+        };
         Ok(Patcher {
             kind,
             schema,
             directive,
             patch,
+            json_ops,
+            max_copy_bytes,
             body_errors,
             warnings: Mutex::new(Vec::new()),
         })
     }
 
+    /// Applies the patch alone, before the result is checked against the type.
+    fn apply_patch(&self, current: &Value) -> Result<Value, ApiError> {
+        match self.kind {
+            PatchKind::Json => {
+                let mut doc = current.clone();
+                jsonpatch::apply(&mut doc, &self.json_ops, self.max_copy_bytes)
+                    .map_err(|e| e.to_api_error())?;
+                Ok(doc)
+            }
+            kind => kind.apply(current, &self.patch, self.schema.as_deref()),
+        }
+    }
+
     fn apply(&self, current: &Value) -> Result<Value, ApiError> {
-        let mut patched = self
-            .kind
-            .apply(current, &self.patch, self.schema.as_deref())?;
+        let mut patched = self.apply_patch(current)?;
+        // What is stored must read back: no deeper than a body can be.
+        if jsonpatch::nesting_depth(&patched, jsonpatch::MAX_DEPTH) > jsonpatch::MAX_DEPTH {
+            return Err(ApiError::unprocessable(&format!(
+                "the server rejected our request due to an error in our request: the patched object nests deeper than {} levels",
+                jsonpatch::MAX_DEPTH
+            )));
+        }
         let Some(schema) = self.schema.as_deref() else {
             return Ok(patched);
         };
@@ -598,7 +692,10 @@ const PATCH_TYPES: [&str; 3] = [
 ];
 
 /// Content types accepted for create and update bodies.
-const BODY_TYPES: [&str; 1] = ["application/json"];
+const BODY_TYPES: [&str; 2] = ["application/json", YAML];
+
+/// The YAML media type, accepted for create and update bodies.
+const YAML: &str = "application/yaml";
 
 /// The patch formats accepted by PATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -637,7 +734,8 @@ impl PatchKind {
     }
 
     /// Applies `patch` to `current`; `schema` is the kind's declared type, which strategic
-    /// merge patch needs.
+    /// merge patch needs. A JSON patch is bounded as [`jsonpatch`] says, its copies by
+    /// [`JSON_PATCH_MAX_COPY_BYTES`] (requests use their server's body limit instead).
     pub fn apply(
         &self,
         current: &Value,
@@ -647,13 +745,9 @@ impl PatchKind {
         let mut doc = current.clone();
         match self {
             PatchKind::Json => {
-                let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                    .map_err(|e| ApiError::bad_request(&format!("error decoding patch: {e}")))?;
-                json_patch::patch(&mut doc, &ops).map_err(|e| {
-                    ApiError::unprocessable(&format!(
-                        "the server rejected our request due to an error in our request: {e}"
-                    ))
-                })?;
+                let ops = jsonpatch::decode(patch).map_err(|e| e.to_api_error())?;
+                jsonpatch::apply(&mut doc, &ops, JSON_PATCH_MAX_COPY_BYTES)
+                    .map_err(|e| e.to_api_error())?;
             }
             PatchKind::Merge => {
                 if !patch.is_object() {
@@ -669,6 +763,9 @@ impl PatchKind {
         Ok(doc)
     }
 }
+
+/// Upstream's default `JSONPatchMaxCopyBytes`: 3 MiB, as its request body limit.
+pub const JSON_PATCH_MAX_COPY_BYTES: u64 = 3 * 1024 * 1024;
 
 /// Encodes one watch event as a JSON line.
 fn encode_event(store: &Store, ev: WatchOut, target: Target, include: IncludeObject) -> Bytes {

@@ -139,9 +139,20 @@ pub fn with_timeout(timeout: Duration) -> impl Layer<HttpService, Service = Http
         if info.is_long_running() {
             return next(inner, req).await;
         }
-        let requested = query_param(req.uri().query(), "timeout")
-            .and_then(|t| apimachinery::duration::parse_go_duration(&t).ok())
-            .filter(|d| !d.is_zero());
+        // Upstream's WithRequestDeadline: a `timeout` that is no Go duration is a 400; a
+        // negative or zero one means no shorter deadline than the server's.
+        let requested = match query_param(req.uri().query(), "timeout").filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => match apimachinery::duration::parse_go_duration_signed(&t) {
+                Ok(nanos) if nanos > 0 => Some(Duration::from_nanos(nanos as u64)),
+                Ok(_) => None,
+                Err(e) => {
+                    return error_response(&ApiError::bad_request(&format!(
+                        "invalid timeout specified in the request URL - {e}"
+                    )))
+                }
+            },
+        };
         let limit = requested.map_or(timeout, |d| d.min(timeout));
         match tokio::time::timeout(limit, next(inner, req)).await {
             Ok(resp) => resp,

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::json;
 use storage::Revision;
 
-use crate::request_info::query_param;
+use crate::request_info::{go_bool, query_param};
 
 /// `resourceVersionMatch`, as upstream's `metav1.ResourceVersionMatch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,9 @@ impl ListParams {
             p.limit = n.max(0) as usize;
         }
         p.resource_version = get("resourceVersion");
+        if let Some(rv) = &p.resource_version {
+            parse_resource_version(rv)?;
+        }
         if let Some(m) = get("resourceVersionMatch") {
             p.rv_match = Some(match m.as_str() {
                 "NotOlderThan" => RvMatch::NotOlderThan,
@@ -84,8 +87,8 @@ impl ListParams {
                 ApiError::bad_request(&format!("invalid value for timeoutSeconds: {t:?}"))
             })?);
         }
-        p.allow_watch_bookmarks = get("allowWatchBookmarks").is_some_and(|v| v == "true");
-        p.send_initial_events = get("sendInitialEvents").map(|v| v == "true");
+        p.allow_watch_bookmarks = get("allowWatchBookmarks").is_some_and(|v| go_bool(&v));
+        p.send_initial_events = get("sendInitialEvents").map(|v| go_bool(&v));
         Ok(p)
     }
 
@@ -98,12 +101,23 @@ impl ListParams {
     }
 }
 
-/// Parses a resourceVersion string (a non-negative integer).
+/// Parses a resourceVersion string (an unsigned integer, as upstream's versioner parses
+/// it). A value that is none is a 400 BadRequest worded as upstream's field error
+/// (`resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid
+/// syntax`); upstream answers it with a 500 it tracks as a bug, the code its fix gives.
 pub fn parse_resource_version(rv: &str) -> Result<Revision, ApiError> {
-    rv.parse::<Revision>()
-        .ok()
-        .filter(|r| *r >= 0)
-        .ok_or_else(|| ApiError::bad_request(&format!("invalid resource version: {rv:?}")))
+    let reason = if rv.is_empty() || !rv.bytes().all(|b| b.is_ascii_digit()) {
+        "invalid syntax"
+    } else {
+        match rv.parse::<Revision>() {
+            Ok(r) => return Ok(r),
+            Err(_) => "value out of range",
+        }
+    };
+    let quoted = apimachinery::go_quote(rv);
+    Err(ApiError::bad_request(&format!(
+        "resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing {quoted}: {reason}"
+    )))
 }
 
 /// A `continue` token: the revision the list is pinned to, and the key to start from

@@ -300,6 +300,23 @@ pub trait Strategy: Send + Sync + 'static {
         }
     }
 
+    /// Validates an update through a subresource, on the object
+    /// [`subresource_update`](Self::subresource_update) built (a namespace's `status.phase`).
+    fn validate_subresource_update(
+        &self,
+        _subresource: &str,
+        _new: &Value,
+        _old: &Value,
+    ) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Why an object may not be deleted by name (a DELETE answers 403 Forbidden with it),
+    /// as upstream's REST storage refuses the system priority classes; `None` allows it.
+    fn forbid_delete(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// Whether something besides `metadata.finalizers` still holds the object after deletion
     /// began (a namespace's `spec.finalizers`).
     fn pending_finalization(&self, _obj: &Value) -> bool {

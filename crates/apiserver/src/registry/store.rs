@@ -618,6 +618,9 @@ impl Store {
         if errs.is_empty() {
             errs.extend(self.validate_new(&new));
             errs.extend(strategy.validate_update(&new, &old));
+            if !subresource.is_empty() {
+                errs.extend(strategy.validate_subresource_update(subresource, &new, &old));
+            }
             dedup_errors(&mut errs);
         }
         if !errs.is_empty() {

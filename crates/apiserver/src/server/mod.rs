@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod core;
 pub mod hooks;
+pub mod parse_errors;
 pub mod serve;
 
 pub use chain::{not_found, DelegateTarget, GenericApiServer, ServerChain};

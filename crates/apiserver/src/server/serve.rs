@@ -19,7 +19,7 @@ use tower::ServiceExt;
 
 use super::hooks::Lifecycle;
 use crate::auth::authenticator::ConnInfo;
-use crate::body::BodyError;
+use crate::body::{BodyError, SharedBody};
 use crate::filters::HttpService;
 use crate::health::HealthCheck;
 
@@ -228,11 +228,32 @@ pub async fn serve(
                 remote_addr: Some(remote),
             };
             let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                let mut req = req.map(|b| b.map_err(|e| BodyError(Box::new(e))).boxed_unsync());
+                // A client waiting for `100 Continue` sends no body unless it is read.
+                let expects_continue = req
+                    .headers()
+                    .get(http::header::EXPECT)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+                let (parts, body) = req.into_parts();
+                let body = SharedBody::new(body);
+                let mut req = http::Request::from_parts(
+                    parts,
+                    body.clone()
+                        .map_err(|e| BodyError(Box::new(e)))
+                        .boxed_unsync(),
+                );
                 req.extensions_mut().insert(conn_info.clone());
-                service.clone().oneshot(req)
+                let service = service.clone();
+                async move {
+                    let resp = service.oneshot(req).await;
+                    if !expects_continue {
+                        body.drain_unread().await;
+                    }
+                    resp
+                }
             });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), hyper_service);
+            // hyper's own 414 and 431 answers get a Status body (see `parse_errors`).
+            let io = TokioIo::new(super::parse_errors::StatusBodies::new(tls));
+            let conn = builder.serve_connection_with_upgrades(io, hyper_service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(%remote, "connection ended: {e}");
             }

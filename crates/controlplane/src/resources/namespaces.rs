@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Value};
@@ -10,6 +11,8 @@ use serde_json::{json, Value};
 pub const KUBERNETES_FINALIZER: &str = "kubernetes";
 /// The label every namespace carries with its own name.
 pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+const PHASE_ACTIVE: &str = "Active";
+const PHASE_TERMINATING: &str = "Terminating";
 
 pub struct NamespaceStrategy;
 
@@ -64,10 +67,51 @@ impl Strategy for NamespaceStrategy {
             "status" => {
                 let mut merged = old.clone();
                 merged["status"] = new.get("status").cloned().unwrap_or_else(|| json!({}));
+                // Upstream's defaulting: a status without a phase is `Active`.
+                if merged["status"].is_object()
+                    && merged
+                        .pointer("/status/phase")
+                        .is_none_or(|p| p.is_null() || p == "")
+                {
+                    merged["status"]["phase"] = json!(PHASE_ACTIVE);
+                }
                 Some(merged)
             }
             _ => None,
         }
+    }
+
+    /// Upstream's `ValidateNamespaceStatusUpdate`: the phase is `Active` until deletion
+    /// begins and `Terminating` after (its field path is `status.Phase`, as upstream's).
+    fn validate_subresource_update(
+        &self,
+        subresource: &str,
+        new: &Value,
+        _old: &Value,
+    ) -> Vec<FieldError> {
+        if subresource != "status" {
+            return Vec::new();
+        }
+        let phase = new.pointer("/status/phase").cloned().unwrap_or(json!(""));
+        let (want, detail) = if meta::deletion_started(new) {
+            (
+                PHASE_TERMINATING,
+                "may only be 'Terminating' if `deletionTimestamp` is not empty",
+            )
+        } else {
+            (
+                PHASE_ACTIVE,
+                "may only be 'Active' if `deletionTimestamp` is empty",
+            )
+        };
+        if phase == want {
+            return Vec::new();
+        }
+        vec![FieldError::invalid(
+            &FieldPath::new("status").child("Phase"),
+            phase,
+            detail,
+        )]
     }
 
     fn pending_finalization(&self, obj: &Value) -> bool {

@@ -103,6 +103,13 @@ impl Strategy for PriorityClassStrategy {
         errs
     }
 
+    fn forbid_delete(&self, name: &str) -> Option<String> {
+        SYSTEM_CLASSES
+            .iter()
+            .any(|(system, _, _)| *system == name)
+            .then(|| "this is a system priority class and cannot be deleted".to_string())
+    }
+
     fn table_columns(&self) -> Vec<ColumnDef> {
         vec![
             ColumnDef::new("Value", "integer", "value represents the integer value of this priority class."),
