@@ -196,6 +196,7 @@ mod tests {
             name: "admin".into(),
             uid: String::new(),
             groups: vec![MASTERS_GROUP.into(), AUTHENTICATED_GROUP.into()],
+            extra: Default::default(),
         };
         assert_eq!(
             DefaultAuthorizer.authorize(&admin, &get("/api/v1/namespaces")),
@@ -205,6 +206,7 @@ mod tests {
             name: "bob".into(),
             uid: String::new(),
             groups: vec![AUTHENTICATED_GROUP.into()],
+            extra: Default::default(),
         };
         assert_eq!(
             DefaultAuthorizer.authorize(&bob, &get("/apis/apps")),

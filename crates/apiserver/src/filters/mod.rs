@@ -222,6 +222,7 @@ pub fn with_authentication(
             };
             // Credentials are for this server only: never pass them on.
             req.headers_mut().remove(http::header::AUTHORIZATION);
+            authenticator.strip(req.headers_mut());
             req.extensions_mut().insert(user);
             next(inner, req).await
         }

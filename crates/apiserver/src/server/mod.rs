@@ -4,6 +4,7 @@ pub mod chain;
 pub mod core;
 pub mod hooks;
 pub mod serve;
+pub mod tls;
 
 pub use chain::{not_found, DelegateTarget, GenericApiServer, ServerChain};
 pub use core::{version_info, CoreRoutes};

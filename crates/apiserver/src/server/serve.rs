@@ -2,7 +2,6 @@
 //! shutdown (readyz red → delay → pre-shutdown hooks → stop accepting → drain).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +9,6 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -44,50 +40,6 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-}
-
-/// Builds the TLS configuration: our serving certificate, ALPN h2 + http/1.1, and client
-/// certificates verified against `client_ca` when given (optional: anonymous and token
-/// requests still connect).
-pub fn tls_config(
-    cert_file: &Path,
-    key_file: &Path,
-    client_ca: Option<&Path>,
-) -> Result<rustls::ServerConfig, ServeError> {
-    let pem_err = |p: &Path, e: rustls::pki_types::pem::Error| ServeError::Pem {
-        path: p.display().to_string(),
-        reason: e.to_string(),
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
-        .map_err(|e| pem_err(cert_file, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| pem_err(cert_file, e))?;
-    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| pem_err(key_file, e))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let builder = match client_ca {
-        Some(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(ca).map_err(|e| pem_err(ca, e))? {
-                roots
-                    .add(cert.map_err(|e| pem_err(ca, e))?)
-                    .map_err(|e| ServeError::Tls(e.to_string()))?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| ServeError::Tls(e.to_string()))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 /// How to serve and shut down.

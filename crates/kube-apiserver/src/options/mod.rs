@@ -35,6 +35,7 @@ mod misc;
 mod net;
 mod pki;
 mod secure_serving;
+mod unsupported;
 mod validate;
 
 #[cfg(test)]
@@ -67,6 +68,10 @@ pub use misc::{FeatureFlags, GlobalFlags, LogsFlags, MiscFlags, PortRange, Versi
 pub use net::IpNet;
 #[allow(unused_imports)]
 pub use secure_serving::SecureServingFlags;
+#[allow(unused_imports)]
+pub use unsupported::{
+    default_plugins_not_implemented, IMPLEMENTED_ADMISSION_PLUGINS, IMPLEMENTED_AUTHORIZATION_MODES,
+};
 #[allow(unused_imports)]
 pub use validate::validate;
 
