@@ -268,3 +268,30 @@ async fn admission_plugins_flags() {
     .await;
     assert_eq!(code, 201, "{body}");
 }
+
+/// Until impersonation is built, `kubectl --as` is refused, never served as the caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonation_is_refused() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    for header in [
+        "Impersonate-User",
+        "Impersonate-Group",
+        "Impersonate-Uid",
+        "Impersonate-Extra-Scopes",
+    ] {
+        let (code, _, body) = common::raw(
+            &client,
+            "GET",
+            "/api/v1/namespaces",
+            &[(header, "bob")],
+            vec![],
+        )
+        .await
+        .expect("request");
+        assert_eq!(code, 403, "{header}: {body}");
+        assert!(body.contains("impersonation is not supported"), "{body}");
+    }
+    let out = server.kubectl(&["--as=bob", "get", "namespaces"]);
+    assert!(!out.status.success());
+}

@@ -1,5 +1,6 @@
 //! The filter chain: tower layers in upstream's order (outermost first):
-//! panic recovery → request info → metrics → timeout → max-in-flight → authentication →
+//! panic recovery → request info → metrics → timeout → authentication → impersonation →
+//! max-in-flight (after authentication, so that priority and fairness can see the user) →
 //! authorization → the server chain.
 //!
 //! Each filter is a [`Layer`] over [`HttpService`]; [`build_chain`] stacks them.
@@ -186,11 +187,54 @@ pub fn with_max_in_flight(
                     1,
                 ));
             };
-            metrics.add_inflight(is_mutating, 1);
-            let resp = next(inner, req).await;
-            metrics.add_inflight(is_mutating, -1);
-            resp
+            let _counted = InFlight::enter(metrics, is_mutating);
+            next(inner, req).await
         }
+    })
+}
+
+/// One request counted in `apiserver_current_inflight_requests`; uncounted when dropped,
+/// also when the request times out (its future is dropped) or panics (unwinds).
+struct InFlight {
+    metrics: Arc<Metrics>,
+    mutating: bool,
+}
+
+impl InFlight {
+    fn enter(metrics: Arc<Metrics>, mutating: bool) -> Self {
+        metrics.add_inflight(mutating, 1);
+        InFlight { metrics, mutating }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.metrics.add_inflight(self.mutating, -1);
+    }
+}
+
+/// Upstream's impersonation headers: `Impersonate-User`, `-Group`, `-Uid`, `-Extra-*`.
+const IMPERSONATE_PREFIX: &str = "impersonate-";
+
+/// Stands at impersonation's place in the chain: until impersonation is built, a request
+/// asking to act as someone else is refused with 403, never served as the caller.
+pub fn with_impersonation_refused() -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(|req: Request<Body>, inner: HttpService| async move {
+        let asked: Vec<&str> = req
+            .headers()
+            .keys()
+            .map(|k| k.as_str())
+            .filter(|k| k.starts_with(IMPERSONATE_PREFIX))
+            .collect();
+        if let Some(first) = asked.first() {
+            return error_response(&ApiError::forbidden(
+                "",
+                "",
+                "",
+                &format!("impersonation is not supported by this server (header {first})"),
+            ));
+        }
+        next(inner, req).await
     })
 }
 
@@ -301,15 +345,117 @@ pub struct ChainConfig {
 /// Stacks the filters around `handler`, in upstream's order.
 pub fn build_chain(handler: HttpService, cfg: &ChainConfig) -> HttpService {
     let svc = with_authorization(cfg.authorizer.clone()).layer(handler);
-    let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
     let svc = with_max_in_flight(
         cfg.max_requests_inflight,
         cfg.max_mutating_requests_inflight,
         cfg.metrics.clone(),
     )
     .layer(svc);
+    let svc = with_impersonation_refused().layer(svc);
+    let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
     let svc = with_timeout(cfg.request_timeout).layer(svc);
     let svc = with_metrics(cfg.metrics.clone()).layer(svc);
     let svc = with_request_info().layer(svc);
     panic_recovery().layer(svc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::authenticator::{AuthOutcome, Authenticator};
+
+    struct Nobody;
+    impl Authenticator for Nobody {
+        fn authenticate(&self, _: &http::HeaderMap, _: &ConnInfo) -> AuthOutcome {
+            AuthOutcome::NotApplicable
+        }
+    }
+
+    struct Everyone;
+    impl Authorizer for Everyone {
+        fn authorize(&self, _: &UserInfo, _: &RequestInfo) -> Decision {
+            Decision::Allow
+        }
+    }
+
+    fn chain(handler: HttpService, metrics: Arc<Metrics>, timeout: Duration) -> HttpService {
+        build_chain(
+            handler,
+            &ChainConfig {
+                request_timeout: timeout,
+                max_requests_inflight: 1,
+                max_mutating_requests_inflight: 1,
+                authenticator: Arc::new(Nobody),
+                anonymous_auth: true,
+                authorizer: Arc::new(Everyone),
+                metrics,
+            },
+        )
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path)
+            .body(crate::body::empty())
+            .expect("request")
+    }
+
+    fn inflight(metrics: &Metrics) -> String {
+        metrics
+            .render()
+            .lines()
+            .find(|l| {
+                l.starts_with("apiserver_current_inflight_requests{request_kind=\"readOnly\"}")
+            })
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn inflight_gauge_survives_timeouts_and_panics() {
+        let metrics = Arc::new(Metrics::new());
+        let slow = service_fn(|_req| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Response::new(crate::body::empty())
+        });
+        let resp = chain(slow, metrics.clone(), Duration::from_millis(20))
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 504);
+        assert!(inflight(&metrics).ends_with(" 0"), "{}", inflight(&metrics));
+
+        let panics = service_fn(|_req| async { panic!("boom") });
+        let resp = chain(panics, metrics.clone(), Duration::from_secs(5))
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 500);
+        assert!(inflight(&metrics).ends_with(" 0"), "{}", inflight(&metrics));
+    }
+
+    #[tokio::test]
+    async fn impersonation_is_refused() {
+        let metrics = Arc::new(Metrics::new());
+        let ok = service_fn(|_req| async { Response::new(crate::body::empty()) });
+        let svc = chain(ok, metrics, Duration::from_secs(5));
+        for header in [
+            "Impersonate-User",
+            "Impersonate-Group",
+            "Impersonate-Uid",
+            "Impersonate-Extra-Scopes",
+        ] {
+            let mut req = get("/api/v1/namespaces");
+            req.headers_mut().insert(
+                http::HeaderName::from_bytes(header.as_bytes()).expect("name"),
+                http::HeaderValue::from_static("x"),
+            );
+            let resp = svc.clone().oneshot(req).await.expect("infallible");
+            assert_eq!(resp.status(), 403, "{header}");
+        }
+        let resp = svc
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 200);
+    }
 }
