@@ -10,7 +10,10 @@ use apiserver::auth::authenticator::{
     ClientCertAuthenticator, RequestHeaderAuthenticator, RequestHeaderConfig,
     TokenFileAuthenticator, UnionAuthenticator,
 };
-use apiserver::auth::{authorizer::AlwaysAllow, Authenticator, Authorizer, DefaultAuthorizer};
+use apiserver::auth::{
+    AlwaysAllow, AlwaysDeny, Authenticator, Authorizer, DefaultAuthorizer, NodeAuthorizer,
+    UnionAuthorizer,
+};
 use apiserver::discovery::ResourceRegistry;
 use apiserver::endpoints::resource::EndpointConfig;
 use apiserver::filters::{build_chain, service_fn, ChainConfig};
@@ -267,6 +270,26 @@ fn log_inert_options(opts: &CompletedOptions) {
     }
 }
 
+/// The authorizers of `--authorization-mode`, in order (validation refused modes not
+/// implemented), and whether AlwaysAllow is among them (then anonymous requests are
+/// refused, as upstream).
+fn authorizer(modes: &[String]) -> (Arc<dyn Authorizer>, bool) {
+    let authorizers = modes
+        .iter()
+        .filter_map(|m| -> Option<Box<dyn Authorizer>> {
+            match m.as_str() {
+                "AlwaysAllow" => Some(Box::new(AlwaysAllow)),
+                "AlwaysDeny" => Some(Box::new(AlwaysDeny)),
+                "RBAC" => Some(Box::new(DefaultAuthorizer)),
+                "Node" => Some(Box::new(NodeAuthorizer)),
+                _ => None,
+            }
+        })
+        .collect();
+    let always_allow = modes.iter().any(|m| m == "AlwaysAllow");
+    (Arc::new(UnionAuthorizer { authorizers }), always_allow)
+}
+
 /// Creates the server chain and runs it until a signal stops it.
 pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     let started = Instant::now();
@@ -297,13 +320,13 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         registry.clone(),
         endpoint_cfg.clone(),
     ));
-    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow")
-        && opts.authorization_mode_explicit;
-    let authorizer: Arc<dyn Authorizer> = if always_allow {
-        Arc::new(AlwaysAllow)
-    } else {
-        Arc::new(DefaultAuthorizer)
-    };
+    let (authorizer, always_allow) = authorizer(&opts.authorization_modes);
+    if always_allow && opts.anonymous_auth {
+        tracing::warn!(
+            "AnonymousAuth is not allowed with the AlwaysAllow authorizer: anonymous requests \
+             are refused"
+        );
+    }
     let runtime_config = opts.runtime_config.clone();
     let instance = controlplane::install(
         &kube,

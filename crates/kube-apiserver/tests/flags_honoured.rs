@@ -295,3 +295,37 @@ async fn impersonation_is_refused() {
     let out = server.kubectl(&["--as=bob", "get", "namespaces"]);
     assert!(!out.status.success());
 }
+
+/// `--authorization-mode` is consulted in order: Node lets node identities write events,
+/// RBAC's bootstrap policy decides the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_modes_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tokens = tmp.path().join("tokens.csv");
+    std::fs::write(&tokens, "nodetoken,system:node:n1,1,system:nodes\n").unwrap();
+    let server = Server::start(&[
+        "--authorization-mode=Node,RBAC",
+        &format!("--token-auth-file={}", tokens.display()),
+    ])
+    .await;
+    let node = server.token_client("nodetoken").await;
+    let event = serde_json::json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": "e1"},
+        "involvedObject": {"kind": "Node", "name": "n1"},
+        "reason": "Started", "message": "m", "type": "Normal"
+    });
+    let (code, body) = common::send_json(
+        &node,
+        "POST",
+        "/api/v1/namespaces/default/events",
+        "application/json",
+        &event,
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = common::get_status(&node, "/api/v1/namespaces/default/secrets")
+        .await
+        .expect("request");
+    assert_eq!(code, 403, "{body}");
+}

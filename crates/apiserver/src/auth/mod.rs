@@ -7,7 +7,10 @@ pub use authenticator::{
     Authenticator, ClientCertAuthenticator, RequestHeaderAuthenticator, RequestHeaderConfig,
     TokenFileAuthenticator, UnionAuthenticator,
 };
-pub use authorizer::{Authorizer, Decision, DefaultAuthorizer};
+pub use authorizer::{
+    AlwaysAllow, AlwaysDeny, Authorizer, Decision, DefaultAuthorizer, NodeAuthorizer,
+    UnionAuthorizer,
+};
 
 /// The authenticated user, as upstream's `user.Info`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
