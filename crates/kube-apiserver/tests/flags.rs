@@ -23,7 +23,10 @@ fn help_lists_upstream_sections() {
     assert_eq!(code, Some(0), "{err}");
     let text = format!("{out}{err}");
     assert!(text.starts_with("kube-apiserver, in Rust:"), "{text}");
-    assert!(!text.contains("replicationcontrollers"), "upstream's paragraph");
+    assert!(
+        !text.contains("replicationcontrollers"),
+        "upstream's paragraph"
+    );
     for section in [
         "Generic flags",
         "Etcd flags",
