@@ -117,20 +117,20 @@ fn validate_type(obj: &Value, errs: &mut Vec<FieldError>) {
         }
         "kubernetes.io/dockercfg" => json_key(".dockercfg", errs),
         "kubernetes.io/dockerconfigjson" => json_key(".dockerconfigjson", errs),
-        "kubernetes.io/basic-auth" => {
-            if data_value(obj, "username").is_none() && data_value(obj, "password").is_none() {
-                let path = FieldPath::new("data[%s]");
-                errs.push(FieldError::required(&path.key("username"), ""));
-                errs.push(FieldError::required(&path.key("password"), ""));
-            }
+        "kubernetes.io/basic-auth"
+            if data_value(obj, "username").is_none() && data_value(obj, "password").is_none() =>
+        {
+            let path = FieldPath::new("data[%s]");
+            errs.push(FieldError::required(&path.key("username"), ""));
+            errs.push(FieldError::required(&path.key("password"), ""));
         }
-        "kubernetes.io/ssh-auth" => {
-            if data_value(obj, "ssh-privatekey").is_none_or(|v| v.is_empty()) {
-                errs.push(FieldError::required(
-                    &FieldPath::new("data[%s]").key("ssh-privatekey"),
-                    "",
-                ));
-            }
+        "kubernetes.io/ssh-auth"
+            if data_value(obj, "ssh-privatekey").is_none_or(|v| v.is_empty()) =>
+        {
+            errs.push(FieldError::required(
+                &FieldPath::new("data[%s]").key("ssh-privatekey"),
+                "",
+            ));
         }
         "kubernetes.io/tls" => {
             for key in ["tls.crt", "tls.key"] {
