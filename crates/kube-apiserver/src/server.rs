@@ -391,6 +391,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             anonymous_auth: opts.anonymous_auth && !always_allow,
             authorizer,
             metrics,
+            retry_after: opts.shutdown_send_retry_after.then(|| signals.clone()),
         },
     );
 
@@ -415,6 +416,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             tls: Arc::new(tls),
             shutdown_delay: opts.shutdown_delay_duration,
             drain_timeout: opts.request_timeout,
+            send_retry_after: opts.shutdown_send_retry_after,
         },
         service,
         lifecycle,

@@ -213,6 +213,48 @@ impl Drop for InFlight {
     }
 }
 
+/// Paths never turned away during shutdown (health probes and metrics), as upstream.
+const RETRY_AFTER_EXEMPT: [&str; 4] = ["/readyz", "/livez", "/healthz", "/metrics"];
+
+/// `--shutdown-send-retry-after` (upstream's WithRetryAfter and WithWaitGroup): counts the
+/// requests in flight, and once the shutdown delay has passed answers new ones (but health
+/// probes and metrics) with 429, `Retry-After: 5` and `Connection: close`.
+pub fn with_retry_after(
+    signals: crate::server::ShutdownSignals,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |req: Request<Body>, inner: HttpService| {
+        let signals = signals.clone();
+        async move {
+            let path = req.uri().path();
+            let exempt = RETRY_AFTER_EXEMPT
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+            if signals.is_not_accepting_requests() && !exempt {
+                let mut resp = Response::new(crate::body::full(
+                    "The apiserver is shutting down, please try again later.\n",
+                ));
+                *resp.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+                let h = resp.headers_mut();
+                h.insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("5"),
+                );
+                h.insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                h.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                return resp;
+            }
+            let _tracked = (!request_info(&req).is_long_running()).then(|| signals.track());
+            next(inner, req).await
+        }
+    })
+}
+
 /// Upstream's impersonation headers: `Impersonate-User`, `-Group`, `-Uid`, `-Extra-*`.
 const IMPERSONATE_PREFIX: &str = "impersonate-";
 
@@ -340,6 +382,8 @@ pub struct ChainConfig {
     pub anonymous_auth: bool,
     pub authorizer: Arc<dyn Authorizer>,
     pub metrics: Arc<Metrics>,
+    /// With `--shutdown-send-retry-after`: the server's shutdown signals.
+    pub retry_after: Option<crate::server::ShutdownSignals>,
 }
 
 /// Stacks the filters around `handler`, in upstream's order.
@@ -354,6 +398,10 @@ pub fn build_chain(handler: HttpService, cfg: &ChainConfig) -> HttpService {
     let svc = with_impersonation_refused().layer(svc);
     let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
     let svc = with_timeout(cfg.request_timeout).layer(svc);
+    let svc = match &cfg.retry_after {
+        Some(signals) => with_retry_after(signals.clone()).layer(svc),
+        None => svc,
+    };
     let svc = with_metrics(cfg.metrics.clone()).layer(svc);
     let svc = with_request_info().layer(svc);
     panic_recovery().layer(svc)
@@ -389,6 +437,7 @@ mod tests {
                 anonymous_auth: true,
                 authorizer: Arc::new(Everyone),
                 metrics,
+                retry_after: None,
             },
         )
     }
@@ -457,5 +506,29 @@ mod tests {
             .await
             .expect("infallible");
         assert_eq!(resp.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn retry_after_once_not_accepting() {
+        let signals = crate::server::ShutdownSignals::new();
+        let ok = service_fn(|_req| async { Response::new(crate::body::empty()) });
+        let svc = with_retry_after(signals.clone()).layer(ok);
+        let status = |path: &'static str| {
+            let svc = svc.clone();
+            async move { svc.oneshot(get(path)).await.expect("infallible") }
+        };
+        assert_eq!(status("/api/v1/namespaces").await.status(), 200);
+        signals.stop_accepting_requests();
+        let resp = status("/api/v1/namespaces").await;
+        assert_eq!(resp.status(), 429);
+        assert_eq!(resp.headers()["retry-after"], "5");
+        assert_eq!(resp.headers()["connection"], "close");
+        assert_eq!(status("/readyz").await.status(), 200);
+        assert_eq!(status("/livez/ping").await.status(), 200);
+        assert!(signals.wait_drained(Duration::from_millis(10)).await);
+        let held = signals.track();
+        assert!(!signals.wait_drained(Duration::from_millis(30)).await);
+        drop(held);
+        assert!(signals.wait_drained(Duration::from_millis(10)).await);
     }
 }

@@ -49,6 +49,9 @@ pub struct ServeConfig {
     pub shutdown_delay: Duration,
     /// Bound on draining in-flight requests (the request timeout).
     pub drain_timeout: Duration,
+    /// `--shutdown-send-retry-after`: once the delay has passed, keep listening (new
+    /// requests get 429 with `Retry-After`) until in-flight requests are done.
+    pub send_retry_after: bool,
 }
 
 /// Signals the server's shutdown: `initiated` turns readyz red and ends watches;
@@ -57,6 +60,19 @@ pub struct ServeConfig {
 pub struct ShutdownSignals {
     initiated: watch::Sender<bool>,
     stopping: watch::Sender<bool>,
+    /// Set when the shutdown delay has passed: new requests are no longer served.
+    not_accepting: watch::Sender<bool>,
+    /// Requests being served that are not long-running (upstream's wait group).
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One request counted by [`ShutdownSignals::track`]; uncounted when dropped.
+pub struct TrackedRequest(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for TrackedRequest {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl ShutdownSignals {
@@ -64,7 +80,38 @@ impl ShutdownSignals {
         ShutdownSignals {
             initiated: watch::channel(false).0,
             stopping: watch::channel(false).0,
+            not_accepting: watch::channel(false).0,
+            in_flight: Arc::default(),
         }
+    }
+
+    /// Marks the end of the shutdown delay: from now on new requests are turned away.
+    pub fn stop_accepting_requests(&self) {
+        self.not_accepting.send_replace(true);
+    }
+
+    /// Whether the shutdown delay has passed.
+    pub fn is_not_accepting_requests(&self) -> bool {
+        *self.not_accepting.borrow()
+    }
+
+    /// Counts a request until the returned guard is dropped.
+    pub fn track(&self) -> TrackedRequest {
+        self.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        TrackedRequest(self.in_flight.clone())
+    }
+
+    /// Waits until no tracked request is in flight, at most `limit`; false on timeout.
+    pub async fn wait_drained(&self, limit: Duration) -> bool {
+        let start = tokio::time::Instant::now();
+        while self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// A receiver that sees `true` once the server stops accepting: open watches end then.
@@ -229,7 +276,18 @@ pub async fn run_until_signal(
     });
     signals.initiate();
     tokio::time::sleep(cfg.shutdown_delay).await;
+    signals.stop_accepting_requests();
     lifecycle.run_pre_shutdown_hooks().await;
+    if cfg.send_retry_after {
+        // Keep listening, answering new requests with 429, until the requests in flight
+        // are done (upstream's --shutdown-send-retry-after).
+        if !signals.wait_drained(cfg.drain_timeout).await {
+            tracing::warn!(
+                "in-flight requests did not finish within {:?}",
+                cfg.drain_timeout
+            );
+        }
+    }
     signals.stop();
     let _ = server.await;
     tracing::info!("server stopped");
