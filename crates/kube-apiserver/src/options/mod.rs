@@ -101,7 +101,7 @@ pub struct ServerRunOptions {
     pub parse_errors: Vec<String>,
     /// Deprecation notices for flags that were used (to log at startup).
     pub warnings: Vec<String>,
-    /// Compatibility-only flags that were given, as (name, value).
+    /// Flags given that the server accepts but does not act on, as (name, value).
     pub ignored_flags: Vec<(String, String)>,
 }
 
@@ -148,6 +148,11 @@ impl ServerRunOptions {
             ignored_flags: lexed.ignored.clone(),
             ..ServerRunOptions::default()
         };
+        for name in compat::NOT_ACTED_ON {
+            for value in raw.all(name) {
+                o.ignored_flags.push((name.to_string(), value.clone()));
+            }
+        }
         let errs = &mut o.parse_errors;
         o.generic.apply(raw, errs);
         o.etcd.apply(raw, errs);
