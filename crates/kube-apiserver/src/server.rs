@@ -261,6 +261,17 @@ fn log_inert_options(opts: &CompletedOptions) {
             flags.join(" ")
         );
     }
+    let header_flags_set = !opts.requestheader_username_headers.is_empty()
+        || !opts.requestheader_group_headers.is_empty()
+        || !opts.requestheader_uid_headers.is_empty()
+        || !opts.requestheader_extra_headers_prefix.is_empty()
+        || !opts.requestheader_allowed_names.is_empty();
+    if header_flags_set && opts.requestheader_client_ca_file.is_none() {
+        tracing::warn!(
+            "--requestheader-* flags given without --requestheader-client-ca-file: request \
+             headers are not trusted from any client (as upstream)"
+        );
+    }
     let missing = crate::options::default_plugins_not_implemented(&opts.enabled_admission_plugins);
     if !missing.is_empty() {
         tracing::warn!(
