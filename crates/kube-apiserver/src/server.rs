@@ -208,11 +208,16 @@ fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunE
             },
         )));
     }
-    let client_ca = match &opts.client_ca_file {
-        Some(ca) => Some(client_verifier(std::slice::from_ref(ca), provider)?),
-        None => None,
-    };
-    authenticators.push(Box::new(ClientCertAuthenticator::new(client_ca)));
+    // TLS verified the chain against the client CA; with the front proxy's CA also
+    // trusted there, certificates must be checked against the client CA again.
+    match (&opts.client_ca_file, &opts.requestheader_client_ca_file) {
+        (Some(ca), Some(_)) => authenticators.push(Box::new(ClientCertAuthenticator::new(Some(
+            client_verifier(std::slice::from_ref(ca), provider)?,
+        )))),
+        (Some(_), None) => authenticators.push(Box::new(ClientCertAuthenticator::new(None))),
+        // Only the front proxy's CA is trusted: its certificates name no user themselves.
+        (None, _) => {}
+    }
     if let Some(path) = &opts.token_auth_file {
         let tokens =
             TokenFileAuthenticator::load(path).map_err(|e| RunError::Config(e.to_string()))?;
