@@ -19,6 +19,7 @@ fn system_context() -> RequestContext {
             name: "system:apiserver".to_string(),
             uid: String::new(),
             groups: vec!["system:masters".to_string()],
+            extra: Default::default(),
         },
         dry_run: false,
     }

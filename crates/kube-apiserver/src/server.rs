@@ -7,15 +7,20 @@ use std::time::{Duration, Instant};
 
 use aggregator::AggregatorServer;
 use apiserver::auth::authenticator::{
-    ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator,
+    ClientCertAuthenticator, RequestHeaderAuthenticator, RequestHeaderConfig,
+    TokenFileAuthenticator, UnionAuthenticator,
 };
-use apiserver::auth::{authorizer::AlwaysAllow, Authenticator, Authorizer, DefaultAuthorizer};
+use apiserver::auth::{
+    AlwaysAllow, AlwaysDeny, Authenticator, Authorizer, DefaultAuthorizer, NodeAuthorizer,
+    UnionAuthorizer,
+};
 use apiserver::discovery::ResourceRegistry;
 use apiserver::endpoints::resource::EndpointConfig;
 use apiserver::filters::{build_chain, service_fn, ChainConfig};
 use apiserver::health::HealthCheck;
 use apiserver::metrics::Metrics;
-use apiserver::server::serve::{bind, run_until_signal, tls_config};
+use apiserver::server::serve::{bind, run_until_signal};
+use apiserver::server::tls::{client_verifier, tls_config, MinTlsVersion, SniCertKey, TlsSettings};
 use apiserver::server::{
     hook, CoreRoutes, DelegateTarget, GenericApiServer, Lifecycle, ServeConfig, ServerChain,
     ShutdownSignals,
@@ -185,9 +190,34 @@ fn start_compactor(storage: Arc<dyn Storage>, interval: Duration) {
     });
 }
 
-/// Builds the authenticators the options configure.
+/// Builds the authenticators the options configure, in upstream's order: the front
+/// proxy's request headers, client certificates, bearer tokens.
 fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunError> {
-    let mut authenticators: Vec<Box<dyn Authenticator>> = vec![Box::new(ClientCertAuthenticator)];
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut authenticators: Vec<Box<dyn Authenticator>> = Vec::new();
+    if let Some(ca) = &opts.requestheader_client_ca_file {
+        let verifier = client_verifier(std::slice::from_ref(ca), provider.clone())?;
+        authenticators.push(Box::new(RequestHeaderAuthenticator::new(
+            verifier,
+            RequestHeaderConfig {
+                allowed_names: opts.requestheader_allowed_names.clone(),
+                username_headers: opts.requestheader_username_headers.clone(),
+                uid_headers: opts.requestheader_uid_headers.clone(),
+                group_headers: opts.requestheader_group_headers.clone(),
+                extra_headers_prefixes: opts.requestheader_extra_headers_prefix.clone(),
+            },
+        )));
+    }
+    // TLS verified the chain against the client CA; with the front proxy's CA also
+    // trusted there, certificates must be checked against the client CA again.
+    match (&opts.client_ca_file, &opts.requestheader_client_ca_file) {
+        (Some(ca), Some(_)) => authenticators.push(Box::new(ClientCertAuthenticator::new(Some(
+            client_verifier(std::slice::from_ref(ca), provider)?,
+        )))),
+        (Some(_), None) => authenticators.push(Box::new(ClientCertAuthenticator::new(None))),
+        // Only the front proxy's CA is trusted: its certificates name no user themselves.
+        (None, _) => {}
+    }
     if let Some(path) = &opts.token_auth_file {
         let tokens =
             TokenFileAuthenticator::load(path).map_err(|e| RunError::Config(e.to_string()))?;
@@ -196,9 +226,90 @@ fn authenticator(opts: &CompletedOptions) -> Result<Arc<dyn Authenticator>, RunE
     Ok(Arc::new(UnionAuthenticator { authenticators }))
 }
 
+/// The TLS settings of the secure port (`--tls-*`, and the CAs client certificates may
+/// chain to: `--client-ca-file` and `--requestheader-client-ca-file`).
+fn tls_settings(opts: &CompletedOptions) -> TlsSettings {
+    TlsSettings {
+        cert_file: opts.tls_cert_file.clone(),
+        key_file: opts.tls_key_file.clone(),
+        client_ca_files: opts
+            .client_ca_file
+            .iter()
+            .chain(&opts.requestheader_client_ca_file)
+            .cloned()
+            .collect(),
+        min_version: opts
+            .tls_min_version
+            .as_deref()
+            .and_then(MinTlsVersion::from_name)
+            .unwrap_or_default(),
+        cipher_suites: opts.tls_cipher_suites.clone(),
+        // Validation refused entries that do not parse.
+        sni: opts
+            .tls_sni_cert_keys
+            .iter()
+            .filter_map(|s| SniCertKey::parse(s))
+            .collect(),
+    }
+}
+
+/// Logs, once, what the options accept without acting on it.
+fn log_inert_options(opts: &CompletedOptions) {
+    if !opts.ignored_flags.is_empty() {
+        let flags: Vec<String> = opts
+            .ignored_flags
+            .iter()
+            .map(|(name, value)| format!("--{name}={value}"))
+            .collect();
+        tracing::warn!(
+            "flags accepted for compatibility but not acted on: {}",
+            flags.join(" ")
+        );
+    }
+    let header_flags_set = !opts.requestheader_username_headers.is_empty()
+        || !opts.requestheader_group_headers.is_empty()
+        || !opts.requestheader_uid_headers.is_empty()
+        || !opts.requestheader_extra_headers_prefix.is_empty()
+        || !opts.requestheader_allowed_names.is_empty();
+    if header_flags_set && opts.requestheader_client_ca_file.is_none() {
+        tracing::warn!(
+            "--requestheader-* flags given without --requestheader-client-ca-file: request \
+             headers are not trusted from any client (as upstream)"
+        );
+    }
+    let missing = crate::options::default_plugins_not_implemented(&opts.enabled_admission_plugins);
+    if !missing.is_empty() {
+        tracing::warn!(
+            "admission plugins enabled by default upstream but not implemented here: {}",
+            missing.join(", ")
+        );
+    }
+}
+
+/// The authorizers of `--authorization-mode`, in order (validation refused modes not
+/// implemented), and whether AlwaysAllow is among them (then anonymous requests are
+/// refused, as upstream).
+fn authorizer(modes: &[String]) -> (Arc<dyn Authorizer>, bool) {
+    let authorizers = modes
+        .iter()
+        .filter_map(|m| -> Option<Box<dyn Authorizer>> {
+            match m.as_str() {
+                "AlwaysAllow" => Some(Box::new(AlwaysAllow)),
+                "AlwaysDeny" => Some(Box::new(AlwaysDeny)),
+                "RBAC" => Some(Box::new(DefaultAuthorizer)),
+                "Node" => Some(Box::new(NodeAuthorizer)),
+                _ => None,
+            }
+        })
+        .collect();
+    let always_allow = modes.iter().any(|m| m == "AlwaysAllow");
+    (Arc::new(UnionAuthorizer { authorizers }), always_allow)
+}
+
 /// Creates the server chain and runs it until a signal stops it.
 pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     let started = Instant::now();
+    log_inert_options(&opts);
     let opened = open_storage(&opts).await?;
     let storage = opened.storage.clone();
 
@@ -225,13 +336,13 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         registry.clone(),
         endpoint_cfg.clone(),
     ));
-    let always_allow = opts.authorization_modes.iter().all(|m| m == "AlwaysAllow")
-        && opts.authorization_mode_explicit;
-    let authorizer: Arc<dyn Authorizer> = if always_allow {
-        Arc::new(AlwaysAllow)
-    } else {
-        Arc::new(DefaultAuthorizer)
-    };
+    let (authorizer, always_allow) = authorizer(&opts.authorization_modes);
+    if always_allow && opts.anonymous_auth {
+        tracing::warn!(
+            "AnonymousAuth is not allowed with the AlwaysAllow authorizer: anonymous requests \
+             are refused"
+        );
+    }
     let runtime_config = opts.runtime_config.clone();
     let instance = controlplane::install(
         &kube,
@@ -241,6 +352,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         &controlplane::StorageConfig {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
+            admission_plugins: &opts.enabled_admission_plugins,
         },
         authorizer.clone(),
     );
@@ -295,14 +407,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             anonymous_auth: opts.anonymous_auth && !always_allow,
             authorizer,
             metrics,
+            retry_after: opts.shutdown_send_retry_after.then(|| signals.clone()),
         },
     );
 
-    let tls = tls_config(
-        &opts.tls_cert_file,
-        &opts.tls_key_file,
-        opts.client_ca_file.as_deref(),
-    )?;
+    let tls = tls_config(&tls_settings(&opts))?;
     let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
     let listener = bind(addr).await?;
     let local = listener.local_addr().unwrap_or(addr);
@@ -323,6 +432,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             tls: Arc::new(tls),
             shutdown_delay: opts.shutdown_delay_duration,
             drain_timeout: opts.request_timeout,
+            send_retry_after: opts.shutdown_send_retry_after,
         },
         service,
         lifecycle,

@@ -22,6 +22,11 @@ fn help_lists_upstream_sections() {
     let (code, out, err) = run(&["--help"]);
     assert_eq!(code, Some(0), "{err}");
     let text = format!("{out}{err}");
+    assert!(text.starts_with("kube-apiserver, in Rust:"), "{text}");
+    assert!(
+        !text.contains("replicationcontrollers"),
+        "upstream's paragraph"
+    );
     for section in [
         "Generic flags",
         "Etcd flags",
@@ -68,4 +73,32 @@ fn bad_flags_are_all_reported() {
         assert!(text.contains(needle), "{needle} not reported: {text}");
     }
     assert!(!text.contains("panicked"), "{text}");
+}
+
+/// Flags this server cannot honour yet stop start-up, each named, all reported together.
+#[test]
+fn unimplemented_flags_fail_start_up_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!("--data-dir={}", dir.path().display());
+    let file = dir.path().join("config.yaml");
+    std::fs::write(&file, "kind: EncryptionConfiguration\n").unwrap();
+    let (code, out, err) = run(&[
+        &data,
+        "--secure-port=0",
+        &format!("--encryption-provider-config={}", file.display()),
+        "--enable-admission-plugins=NodeRestriction",
+        "--authorization-mode=Node,Webhook",
+        "--storage-media-type=application/yaml",
+    ]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    let text = format!("{out}{err}");
+    for needle in [
+        "--encryption-provider-config is not supported yet",
+        "--enable-admission-plugins plugin \"NodeRestriction\" is not supported yet",
+        "--authorization-mode Webhook is not supported yet",
+        "--storage-media-type \"application/yaml\" is not supported yet",
+        "--secure-port 0",
+    ] {
+        assert!(text.contains(needle), "{needle} not reported: {text}");
+    }
 }

@@ -272,3 +272,34 @@ async fn kubectl_describe_shows_events() {
         "{err}"
     );
 }
+
+/// Built-in secret types are validated as upstream: a TLS secret needs its key pair, and
+/// the type cannot change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_types_are_validated() {
+    let server = Server::start(&[]).await;
+    let tls = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\ntype: kubernetes.io/tls\ndata:\n  tls.crt: Yw==\n";
+    let out = server.kubectl_stdin(&["create", "-f", "-"], tls);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("data[tls.key]: Required value") && !err.contains("data[tls.crt]"),
+        "{err}"
+    );
+    let full = format!("{tls}  tls.key: aw==\n");
+    ok(server.kubectl_stdin(&["create", "-f", "-"], &full));
+    let out = server.kubectl(&[
+        "patch",
+        "secret",
+        "t",
+        "--type=merge",
+        "-p",
+        r#"{"type":"Opaque"}"#,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("type: Invalid value") && err.contains("field is immutable"),
+        "{err}"
+    );
+}

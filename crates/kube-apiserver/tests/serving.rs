@@ -148,3 +148,70 @@ async fn starts_with_no_flags() {
         assert!(dir.path().join(f).exists(), "{f} missing");
     }
 }
+
+/// `--shutdown-send-retry-after`: once the shutdown delay has passed the server keeps
+/// listening while a request is in flight, turning new requests away with 429,
+/// `Retry-After` and `Connection: close`; health probes still answer. It exits once the
+/// request in flight is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_send_retry_after() {
+    let mut server = Server::start(&[
+        "--shutdown-delay-duration=1s",
+        "--shutdown-send-retry-after",
+    ])
+    .await;
+    let pki = server.data_dir.join("pki");
+    // A request whose body never ends while stdin stays open: it stays in flight.
+    let mut slow = Command::new("curl")
+        .arg("-sS")
+        .arg("--http1.1")
+        .arg("--cacert")
+        .arg(pki.join("ca.crt"))
+        .arg("--cert")
+        .arg(pki.join("admin.crt"))
+        .arg("--key")
+        .arg(pki.join("admin.key"))
+        .args([
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-T",
+            "-",
+        ])
+        .arg(format!(
+            "https://127.0.0.1:{}/api/v1/namespaces/default/configmaps",
+            server.port
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("curl");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.signal("TERM");
+    let url = format!("https://127.0.0.1:{}/api/v1/namespaces", server.port);
+    let (ok, out) = curl(&server, &["-o", "/dev/null", "-w", "%{http_code}", &url]);
+    assert!(ok && out == "200", "during the delay: {out}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (ok, out) = curl(&server, &["-i", &url]);
+    assert!(ok, "{out}");
+    let lower = out.to_ascii_lowercase();
+    assert!(
+        lower.starts_with("http/2 429") || lower.starts_with("http/1.1 429"),
+        "{out}"
+    );
+    assert!(lower.contains("retry-after: 5"), "{out}");
+    let readyz = format!("https://127.0.0.1:{}/livez", server.port);
+    let (ok, out) = curl(&server, &["-o", "/dev/null", "-w", "%{http_code}", &readyz]);
+    assert!(ok && out == "200", "health probes still answer: {out}");
+    // The request in flight ends: the server stops.
+    drop(slow.stdin.take());
+    let _ = slow.wait();
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        server.log()
+    );
+}

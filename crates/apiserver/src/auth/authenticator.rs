@@ -1,10 +1,11 @@
 //! Authenticators: each looks at a request and its connection and may name a user.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
 
 use super::{UserInfo, AUTHENTICATED_GROUP};
 
@@ -29,40 +30,214 @@ pub enum AuthOutcome {
 /// Something that can tell who sent a request.
 pub trait Authenticator: Send + Sync + 'static {
     fn authenticate(&self, headers: &http::HeaderMap, conn: &ConnInfo) -> AuthOutcome;
+
+    /// Removes the headers this authenticator reads that must not reach handlers (run on
+    /// every request once authentication is done).
+    fn strip(&self, _headers: &mut http::HeaderMap) {}
 }
 
-/// Users from client certificates: the subject's CN is the name, its O entries the groups.
-pub struct ClientCertAuthenticator;
+/// Subject common name and organizations of a DER certificate.
+fn subject_of(cert: &CertificateDer<'_>) -> Result<(String, Vec<String>), String> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| format!("invalid client certificate: {e}"))?;
+    let subject = parsed.subject();
+    let name = subject
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let orgs = subject
+        .iter_organization()
+        .filter_map(|o| o.as_str().ok().map(str::to_string))
+        .collect();
+    Ok((name, orgs))
+}
+
+/// Verifies the connection's client certificate chain against `verifier`; `None` when no
+/// certificate was presented.
+fn verified_leaf<'c>(
+    conn: &'c ConnInfo,
+    verifier: Option<&Arc<dyn ClientCertVerifier>>,
+) -> Option<Result<&'c CertificateDer<'static>, String>> {
+    let chain = conn.peer_certs.as_ref()?;
+    let (leaf, intermediates) = chain.split_first()?;
+    if let Some(v) = verifier {
+        if let Err(e) = v.verify_client_cert(leaf, intermediates, UnixTime::now()) {
+            return Some(Err(format!("verifying certificate: {e}")));
+        }
+    }
+    Some(Ok(leaf))
+}
+
+/// Users from client certificates (upstream's x509 authenticator): the subject's CN is
+/// the name, its O entries the groups. With a verifier, the chain must lead to one of its
+/// CAs (the TLS layer may also accept certificates of other CAs, such as the front
+/// proxy's).
+#[derive(Default)]
+pub struct ClientCertAuthenticator {
+    verifier: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+impl ClientCertAuthenticator {
+    /// Trusts certificates `verifier` accepts; `None` trusts whatever TLS accepted.
+    pub fn new(verifier: Option<Arc<dyn ClientCertVerifier>>) -> Self {
+        ClientCertAuthenticator { verifier }
+    }
+}
 
 impl Authenticator for ClientCertAuthenticator {
     fn authenticate(&self, _headers: &http::HeaderMap, conn: &ConnInfo) -> AuthOutcome {
-        let Some(leaf) = conn.peer_certs.as_ref().and_then(|c| c.first()) else {
-            return AuthOutcome::NotApplicable;
+        let leaf = match verified_leaf(conn, self.verifier.as_ref()) {
+            None => return AuthOutcome::NotApplicable,
+            Some(Err(e)) => return AuthOutcome::Failed(e),
+            Some(Ok(leaf)) => leaf,
         };
-        match x509_parser::parse_x509_certificate(leaf.as_ref()) {
-            Ok((_, cert)) => {
-                let subject = cert.subject();
-                let name = subject
-                    .iter_common_name()
-                    .next()
-                    .and_then(|cn| cn.as_str().ok())
-                    .unwrap_or("")
-                    .to_string();
-                if name.is_empty() {
-                    return AuthOutcome::Failed("client certificate has no common name".into());
-                }
-                let mut groups: Vec<String> = subject
-                    .iter_organization()
-                    .filter_map(|o| o.as_str().ok().map(str::to_string))
-                    .collect();
+        match subject_of(leaf) {
+            Ok((name, _)) if name.is_empty() => {
+                AuthOutcome::Failed("client certificate has no common name".into())
+            }
+            Ok((name, mut groups)) => {
                 groups.push(AUTHENTICATED_GROUP.to_string());
                 AuthOutcome::Authenticated(UserInfo {
                     name,
                     uid: String::new(),
                     groups,
+                    extra: BTreeMap::new(),
                 })
             }
-            Err(e) => AuthOutcome::Failed(format!("invalid client certificate: {e}")),
+            Err(e) => AuthOutcome::Failed(e),
+        }
+    }
+}
+
+/// The `--requestheader-*` settings.
+#[derive(Debug, Clone, Default)]
+pub struct RequestHeaderConfig {
+    /// Common names a proxy certificate may have; any when empty.
+    pub allowed_names: Vec<String>,
+    pub username_headers: Vec<String>,
+    pub uid_headers: Vec<String>,
+    pub group_headers: Vec<String>,
+    pub extra_headers_prefixes: Vec<String>,
+}
+
+/// Users named by a front proxy in request headers (upstream's request-header
+/// authenticator): trusted only from a client certificate that chains to the
+/// request-header CA and, when names are configured, has an allowed common name.
+pub struct RequestHeaderAuthenticator {
+    verifier: Arc<dyn ClientCertVerifier>,
+    config: RequestHeaderConfig,
+}
+
+impl RequestHeaderAuthenticator {
+    pub fn new(verifier: Arc<dyn ClientCertVerifier>, config: RequestHeaderConfig) -> Self {
+        RequestHeaderAuthenticator { verifier, config }
+    }
+
+    /// The extra key of header `name` under one of the prefixes (lower case, unescaped).
+    fn extra_key(&self, name: &str) -> Option<String> {
+        self.config.extra_headers_prefixes.iter().find_map(|p| {
+            let p = p.to_ascii_lowercase();
+            name.strip_prefix(p.as_str())
+                .filter(|k| !k.is_empty())
+                .map(percent_decode)
+        })
+    }
+}
+
+/// The values of headers `names`, in order, without empty ones.
+fn header_values(headers: &http::HeaderMap, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|n| headers.get_all(n.as_str()).iter())
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `%XX` escapes decoded, as Go's `url.PathUnescape` (invalid escapes kept as they are).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Authenticator for RequestHeaderAuthenticator {
+    fn authenticate(&self, headers: &http::HeaderMap, conn: &ConnInfo) -> AuthOutcome {
+        let leaf = match verified_leaf(conn, Some(&self.verifier)) {
+            None => return AuthOutcome::NotApplicable,
+            Some(Err(e)) => return AuthOutcome::Failed(e),
+            Some(Ok(leaf)) => leaf,
+        };
+        if !self.config.allowed_names.is_empty() {
+            let cn = subject_of(leaf).map(|(cn, _)| cn).unwrap_or_default();
+            if !self.config.allowed_names.contains(&cn) {
+                return AuthOutcome::Failed(format!(
+                    "x509: subject with cn={cn} is not in the allowed list"
+                ));
+            }
+        }
+        let Some(name) = header_values(headers, &self.config.username_headers)
+            .into_iter()
+            .next()
+        else {
+            return AuthOutcome::NotApplicable;
+        };
+        let uid = header_values(headers, &self.config.uid_headers)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let mut groups = header_values(headers, &self.config.group_headers);
+        if !groups.iter().any(|g| g == AUTHENTICATED_GROUP) {
+            groups.push(AUTHENTICATED_GROUP.to_string());
+        }
+        let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (header, value) in headers {
+            if let (Some(key), Ok(v)) = (self.extra_key(header.as_str()), value.to_str()) {
+                extra.entry(key).or_default().push(v.to_string());
+            }
+        }
+        AuthOutcome::Authenticated(UserInfo {
+            name,
+            uid,
+            groups,
+            extra,
+        })
+    }
+
+    fn strip(&self, headers: &mut http::HeaderMap) {
+        let c = &self.config;
+        for h in c
+            .username_headers
+            .iter()
+            .chain(&c.uid_headers)
+            .chain(&c.group_headers)
+        {
+            headers.remove(h.as_str());
+        }
+        let extra: Vec<http::HeaderName> = headers
+            .keys()
+            .filter(|k| self.extra_key(k.as_str()).is_some())
+            .cloned()
+            .collect();
+        for k in extra {
+            headers.remove(k);
         }
     }
 }
@@ -133,6 +308,7 @@ impl TokenFileAuthenticator {
                     name: fields[1].clone(),
                     uid: fields[2].clone(),
                     groups,
+                    extra: BTreeMap::new(),
                 },
             );
         }
@@ -192,6 +368,12 @@ impl Authenticator for UnionAuthenticator {
             }
         }
         failure.map_or(AuthOutcome::NotApplicable, AuthOutcome::Failed)
+    }
+
+    fn strip(&self, headers: &mut http::HeaderMap) {
+        for a in &self.authenticators {
+            a.strip(headers);
+        }
     }
 }
 

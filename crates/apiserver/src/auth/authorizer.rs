@@ -167,6 +167,98 @@ impl Authorizer for AlwaysAllow {
     }
 }
 
+/// Denies every request (`--authorization-mode=AlwaysDeny`).
+pub struct AlwaysDeny;
+
+impl Authorizer for AlwaysDeny {
+    fn authorize(&self, _user: &UserInfo, _info: &RequestInfo) -> Decision {
+        Decision::Deny(String::new())
+    }
+
+    fn rules(&self, _user: &UserInfo, _namespace: &str) -> Rules {
+        Rules::default()
+    }
+}
+
+/// Group of node identities.
+pub const NODES_GROUP: &str = "system:nodes";
+
+/// Upstream's node authorizer for what this server serves: requests of node identities
+/// (`system:node:<name>` in `system:nodes`) may write events, as the node rules allow.
+/// Secrets and config maps are readable by a node only through its pods; no pods are
+/// served, so those get no opinion, as does everything else and every other user.
+pub struct NodeAuthorizer;
+
+impl NodeAuthorizer {
+    fn is_node(user: &UserInfo) -> bool {
+        user.in_group(NODES_GROUP)
+            && user
+                .name
+                .strip_prefix("system:node:")
+                .is_some_and(|n| !n.is_empty())
+    }
+}
+
+/// What the node rules allow on events.
+const NODE_EVENT_VERBS: [&str; 3] = ["create", "update", "patch"];
+
+impl Authorizer for NodeAuthorizer {
+    fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
+        if !Self::is_node(user) || !info.is_resource_request {
+            return Decision::NoOpinion;
+        }
+        let events = info.resource == "events"
+            && (info.api_group.is_empty() || info.api_group == "events.k8s.io")
+            && info.subresource.is_empty();
+        if events && NODE_EVENT_VERBS.contains(&info.verb.as_str()) {
+            Decision::Allow
+        } else {
+            Decision::NoOpinion
+        }
+    }
+
+    fn rules(&self, user: &UserInfo, _namespace: &str) -> Rules {
+        let mut rules = Rules::default();
+        if Self::is_node(user) {
+            rules.resource.push(ResourceRule {
+                verbs: strings(&NODE_EVENT_VERBS),
+                api_groups: strings(&["", "events.k8s.io"]),
+                resources: strings(&["events"]),
+            });
+        }
+        rules
+    }
+}
+
+/// The authorizers of `--authorization-mode`, asked in order: the first that allows or
+/// denies decides (upstream's union authorizer).
+pub struct UnionAuthorizer {
+    pub authorizers: Vec<Box<dyn Authorizer>>,
+}
+
+impl Authorizer for UnionAuthorizer {
+    fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
+        for a in &self.authorizers {
+            match a.authorize(user, info) {
+                Decision::NoOpinion => {}
+                decided => return decided,
+            }
+        }
+        Decision::NoOpinion
+    }
+
+    fn rules(&self, user: &UserInfo, namespace: &str) -> Rules {
+        let mut all = Rules::default();
+        for a in &self.authorizers {
+            let r = a.rules(user, namespace);
+            all.resource.extend(r.resource);
+            all.non_resource.extend(r.non_resource);
+            all.incomplete |= r.incomplete;
+        }
+        all
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +288,7 @@ mod tests {
             name: "admin".into(),
             uid: String::new(),
             groups: vec![MASTERS_GROUP.into(), AUTHENTICATED_GROUP.into()],
+            extra: Default::default(),
         };
         assert_eq!(
             DefaultAuthorizer.authorize(&admin, &get("/api/v1/namespaces")),
@@ -205,6 +298,7 @@ mod tests {
             name: "bob".into(),
             uid: String::new(),
             groups: vec![AUTHENTICATED_GROUP.into()],
+            extra: Default::default(),
         };
         assert_eq!(
             DefaultAuthorizer.authorize(&bob, &get("/apis/apps")),
@@ -214,5 +308,43 @@ mod tests {
             DefaultAuthorizer.authorize(&bob, &get("/healthzfoo")),
             Decision::NoOpinion
         );
+    }
+
+    #[test]
+    fn modes_in_order() {
+        let node = UserInfo {
+            name: "system:node:n1".into(),
+            uid: String::new(),
+            groups: vec![NODES_GROUP.into(), AUTHENTICATED_GROUP.into()],
+            extra: Default::default(),
+        };
+        let create_event =
+            RequestInfo::resolve(&Method::POST, "/api/v1/namespaces/default/events", None);
+        let get_secret =
+            RequestInfo::resolve(&Method::GET, "/api/v1/namespaces/default/secrets/s", None);
+        assert_eq!(
+            NodeAuthorizer.authorize(&node, &create_event),
+            Decision::Allow
+        );
+        assert_eq!(
+            NodeAuthorizer.authorize(&node, &get_secret),
+            Decision::NoOpinion
+        );
+        let node_rbac = UnionAuthorizer {
+            authorizers: vec![Box::new(NodeAuthorizer), Box::new(DefaultAuthorizer)],
+        };
+        assert_eq!(node_rbac.authorize(&node, &create_event), Decision::Allow);
+        assert_eq!(node_rbac.authorize(&node, &get_secret), Decision::NoOpinion);
+        let deny_first = UnionAuthorizer {
+            authorizers: vec![Box::new(AlwaysDeny), Box::new(AlwaysAllow)],
+        };
+        assert!(matches!(
+            deny_first.authorize(&node, &create_event),
+            Decision::Deny(_)
+        ));
+        let allow_first = UnionAuthorizer {
+            authorizers: vec![Box::new(AlwaysAllow), Box::new(AlwaysDeny)],
+        };
+        assert_eq!(allow_first.authorize(&node, &get_secret), Decision::Allow);
     }
 }

@@ -4,9 +4,13 @@ pub mod authenticator;
 pub mod authorizer;
 
 pub use authenticator::{
-    Authenticator, ClientCertAuthenticator, TokenFileAuthenticator, UnionAuthenticator,
+    Authenticator, ClientCertAuthenticator, RequestHeaderAuthenticator, RequestHeaderConfig,
+    TokenFileAuthenticator, UnionAuthenticator,
 };
-pub use authorizer::{Authorizer, Decision, DefaultAuthorizer};
+pub use authorizer::{
+    AlwaysAllow, AlwaysDeny, Authorizer, Decision, DefaultAuthorizer, NodeAuthorizer,
+    UnionAuthorizer,
+};
 
 /// The authenticated user, as upstream's `user.Info`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -14,6 +18,8 @@ pub struct UserInfo {
     pub name: String,
     pub uid: String,
     pub groups: Vec<String>,
+    /// Extra attributes (keys lower case), e.g. from a front proxy's `X-Remote-Extra-*`.
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Group every authenticated user belongs to.
@@ -32,6 +38,7 @@ impl UserInfo {
             name: ANONYMOUS_USER.to_string(),
             uid: String::new(),
             groups: vec![UNAUTHENTICATED_GROUP.to_string()],
+            extra: Default::default(),
         }
     }
 

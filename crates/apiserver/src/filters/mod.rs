@@ -1,5 +1,6 @@
 //! The filter chain: tower layers in upstream's order (outermost first):
-//! panic recovery → request info → metrics → timeout → max-in-flight → authentication →
+//! panic recovery → request info → metrics → timeout → authentication → impersonation →
+//! max-in-flight (after authentication, so that priority and fairness can see the user) →
 //! authorization → the server chain.
 //!
 //! Each filter is a [`Layer`] over [`HttpService`]; [`build_chain`] stacks them.
@@ -197,11 +198,96 @@ pub fn with_max_in_flight(
                     1,
                 ));
             };
-            metrics.add_inflight(is_mutating, 1);
-            let resp = next(inner, req).await;
-            metrics.add_inflight(is_mutating, -1);
-            resp
+            let _counted = InFlight::enter(metrics, is_mutating);
+            next(inner, req).await
         }
+    })
+}
+
+/// One request counted in `apiserver_current_inflight_requests`; uncounted when dropped,
+/// also when the request times out (its future is dropped) or panics (unwinds).
+struct InFlight {
+    metrics: Arc<Metrics>,
+    mutating: bool,
+}
+
+impl InFlight {
+    fn enter(metrics: Arc<Metrics>, mutating: bool) -> Self {
+        metrics.add_inflight(mutating, 1);
+        InFlight { metrics, mutating }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.metrics.add_inflight(self.mutating, -1);
+    }
+}
+
+/// Paths never turned away during shutdown (health probes and metrics), as upstream.
+const RETRY_AFTER_EXEMPT: [&str; 4] = ["/readyz", "/livez", "/healthz", "/metrics"];
+
+/// `--shutdown-send-retry-after` (upstream's WithRetryAfter and WithWaitGroup): counts the
+/// requests in flight, and once the shutdown delay has passed answers new ones (but health
+/// probes and metrics) with 429, `Retry-After: 5` and `Connection: close`.
+pub fn with_retry_after(
+    signals: crate::server::ShutdownSignals,
+) -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(move |req: Request<Body>, inner: HttpService| {
+        let signals = signals.clone();
+        async move {
+            let path = req.uri().path();
+            let exempt = RETRY_AFTER_EXEMPT
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+            if signals.is_not_accepting_requests() && !exempt {
+                let mut resp = Response::new(crate::body::full(
+                    "The apiserver is shutting down, please try again later.\n",
+                ));
+                *resp.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+                let h = resp.headers_mut();
+                h.insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("5"),
+                );
+                h.insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                h.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                return resp;
+            }
+            let _tracked = (!request_info(&req).is_long_running()).then(|| signals.track());
+            next(inner, req).await
+        }
+    })
+}
+
+/// Upstream's impersonation headers: `Impersonate-User`, `-Group`, `-Uid`, `-Extra-*`.
+const IMPERSONATE_PREFIX: &str = "impersonate-";
+
+/// Stands at impersonation's place in the chain: until impersonation is built, a request
+/// asking to act as someone else is refused with 403, never served as the caller.
+pub fn with_impersonation_refused() -> impl Layer<HttpService, Service = HttpService> + Clone {
+    filter(|req: Request<Body>, inner: HttpService| async move {
+        let asked: Vec<&str> = req
+            .headers()
+            .keys()
+            .map(|k| k.as_str())
+            .filter(|k| k.starts_with(IMPERSONATE_PREFIX))
+            .collect();
+        if let Some(first) = asked.first() {
+            return error_response(&ApiError::forbidden(
+                "",
+                "",
+                "",
+                &format!("impersonation is not supported by this server (header {first})"),
+            ));
+        }
+        next(inner, req).await
     })
 }
 
@@ -233,6 +319,7 @@ pub fn with_authentication(
             };
             // Credentials are for this server only: never pass them on.
             req.headers_mut().remove(http::header::AUTHORIZATION);
+            authenticator.strip(req.headers_mut());
             req.extensions_mut().insert(user);
             next(inner, req).await
         }
@@ -306,20 +393,153 @@ pub struct ChainConfig {
     pub anonymous_auth: bool,
     pub authorizer: Arc<dyn Authorizer>,
     pub metrics: Arc<Metrics>,
+    /// With `--shutdown-send-retry-after`: the server's shutdown signals.
+    pub retry_after: Option<crate::server::ShutdownSignals>,
 }
 
 /// Stacks the filters around `handler`, in upstream's order.
 pub fn build_chain(handler: HttpService, cfg: &ChainConfig) -> HttpService {
     let svc = with_authorization(cfg.authorizer.clone()).layer(handler);
-    let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
     let svc = with_max_in_flight(
         cfg.max_requests_inflight,
         cfg.max_mutating_requests_inflight,
         cfg.metrics.clone(),
     )
     .layer(svc);
+    let svc = with_impersonation_refused().layer(svc);
+    let svc = with_authentication(cfg.authenticator.clone(), cfg.anonymous_auth).layer(svc);
     let svc = with_timeout(cfg.request_timeout).layer(svc);
+    let svc = match &cfg.retry_after {
+        Some(signals) => with_retry_after(signals.clone()).layer(svc),
+        None => svc,
+    };
     let svc = with_metrics(cfg.metrics.clone()).layer(svc);
     let svc = with_request_info().layer(svc);
     panic_recovery().layer(svc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::authenticator::{AuthOutcome, Authenticator};
+
+    struct Nobody;
+    impl Authenticator for Nobody {
+        fn authenticate(&self, _: &http::HeaderMap, _: &ConnInfo) -> AuthOutcome {
+            AuthOutcome::NotApplicable
+        }
+    }
+
+    struct Everyone;
+    impl Authorizer for Everyone {
+        fn authorize(&self, _: &UserInfo, _: &RequestInfo) -> Decision {
+            Decision::Allow
+        }
+    }
+
+    fn chain(handler: HttpService, metrics: Arc<Metrics>, timeout: Duration) -> HttpService {
+        build_chain(
+            handler,
+            &ChainConfig {
+                request_timeout: timeout,
+                max_requests_inflight: 1,
+                max_mutating_requests_inflight: 1,
+                authenticator: Arc::new(Nobody),
+                anonymous_auth: true,
+                authorizer: Arc::new(Everyone),
+                metrics,
+                retry_after: None,
+            },
+        )
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path)
+            .body(crate::body::empty())
+            .expect("request")
+    }
+
+    fn inflight(metrics: &Metrics) -> String {
+        metrics
+            .render()
+            .lines()
+            .find(|l| {
+                l.starts_with("apiserver_current_inflight_requests{request_kind=\"readOnly\"}")
+            })
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn inflight_gauge_survives_timeouts_and_panics() {
+        let metrics = Arc::new(Metrics::new());
+        let slow = service_fn(|_req| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Response::new(crate::body::empty())
+        });
+        let resp = chain(slow, metrics.clone(), Duration::from_millis(20))
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 504);
+        assert!(inflight(&metrics).ends_with(" 0"), "{}", inflight(&metrics));
+
+        let panics = service_fn(|_req| async { panic!("boom") });
+        let resp = chain(panics, metrics.clone(), Duration::from_secs(5))
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 500);
+        assert!(inflight(&metrics).ends_with(" 0"), "{}", inflight(&metrics));
+    }
+
+    #[tokio::test]
+    async fn impersonation_is_refused() {
+        let metrics = Arc::new(Metrics::new());
+        let ok = service_fn(|_req| async { Response::new(crate::body::empty()) });
+        let svc = chain(ok, metrics, Duration::from_secs(5));
+        for header in [
+            "Impersonate-User",
+            "Impersonate-Group",
+            "Impersonate-Uid",
+            "Impersonate-Extra-Scopes",
+        ] {
+            let mut req = get("/api/v1/namespaces");
+            req.headers_mut().insert(
+                http::HeaderName::from_bytes(header.as_bytes()).expect("name"),
+                http::HeaderValue::from_static("x"),
+            );
+            let resp = svc.clone().oneshot(req).await.expect("infallible");
+            assert_eq!(resp.status(), 403, "{header}");
+        }
+        let resp = svc
+            .oneshot(get("/api/v1/namespaces"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn retry_after_once_not_accepting() {
+        let signals = crate::server::ShutdownSignals::new();
+        let ok = service_fn(|_req| async { Response::new(crate::body::empty()) });
+        let svc = with_retry_after(signals.clone()).layer(ok);
+        let status = |path: &'static str| {
+            let svc = svc.clone();
+            async move { svc.oneshot(get(path)).await.expect("infallible") }
+        };
+        assert_eq!(status("/api/v1/namespaces").await.status(), 200);
+        signals.stop_accepting_requests();
+        let resp = status("/api/v1/namespaces").await;
+        assert_eq!(resp.status(), 429);
+        assert_eq!(resp.headers()["retry-after"], "5");
+        assert_eq!(resp.headers()["connection"], "close");
+        assert_eq!(status("/readyz").await.status(), 200);
+        assert_eq!(status("/livez/ping").await.status(), 200);
+        assert!(signals.wait_drained(Duration::from_millis(10)).await);
+        let held = signals.track();
+        assert!(!signals.wait_drained(Duration::from_millis(30)).await);
+        drop(held);
+        assert!(signals.wait_drained(Duration::from_millis(10)).await);
+    }
 }

@@ -5,6 +5,7 @@ pub mod core;
 pub mod hooks;
 pub mod parse_errors;
 pub mod serve;
+pub mod tls;
 
 pub use chain::{not_found, DelegateTarget, GenericApiServer, ServerChain};
 pub use core::{version_info, CoreRoutes};

@@ -2,7 +2,6 @@
 //! shutdown (readyz red → delay → pre-shutdown hooks → stop accepting → drain).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +9,6 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -46,50 +42,6 @@ pub enum ServeError {
     },
 }
 
-/// Builds the TLS configuration: our serving certificate, ALPN h2 + http/1.1, and client
-/// certificates verified against `client_ca` when given (optional: anonymous and token
-/// requests still connect).
-pub fn tls_config(
-    cert_file: &Path,
-    key_file: &Path,
-    client_ca: Option<&Path>,
-) -> Result<rustls::ServerConfig, ServeError> {
-    let pem_err = |p: &Path, e: rustls::pki_types::pem::Error| ServeError::Pem {
-        path: p.display().to_string(),
-        reason: e.to_string(),
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
-        .map_err(|e| pem_err(cert_file, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| pem_err(cert_file, e))?;
-    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| pem_err(key_file, e))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let builder = match client_ca {
-        Some(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(ca).map_err(|e| pem_err(ca, e))? {
-                roots
-                    .add(cert.map_err(|e| pem_err(ca, e))?)
-                    .map_err(|e| ServeError::Tls(e.to_string()))?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| ServeError::Tls(e.to_string()))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 /// How to serve and shut down.
 pub struct ServeConfig {
     pub tls: Arc<rustls::ServerConfig>,
@@ -97,6 +49,9 @@ pub struct ServeConfig {
     pub shutdown_delay: Duration,
     /// Bound on draining in-flight requests (the request timeout).
     pub drain_timeout: Duration,
+    /// `--shutdown-send-retry-after`: once the delay has passed, keep listening (new
+    /// requests get 429 with `Retry-After`) until in-flight requests are done.
+    pub send_retry_after: bool,
 }
 
 /// Signals the server's shutdown: `initiated` turns readyz red and ends watches;
@@ -105,6 +60,19 @@ pub struct ServeConfig {
 pub struct ShutdownSignals {
     initiated: watch::Sender<bool>,
     stopping: watch::Sender<bool>,
+    /// Set when the shutdown delay has passed: new requests are no longer served.
+    not_accepting: watch::Sender<bool>,
+    /// Requests being served that are not long-running (upstream's wait group).
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One request counted by [`ShutdownSignals::track`]; uncounted when dropped.
+pub struct TrackedRequest(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for TrackedRequest {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl ShutdownSignals {
@@ -112,7 +80,38 @@ impl ShutdownSignals {
         ShutdownSignals {
             initiated: watch::channel(false).0,
             stopping: watch::channel(false).0,
+            not_accepting: watch::channel(false).0,
+            in_flight: Arc::default(),
         }
+    }
+
+    /// Marks the end of the shutdown delay: from now on new requests are turned away.
+    pub fn stop_accepting_requests(&self) {
+        self.not_accepting.send_replace(true);
+    }
+
+    /// Whether the shutdown delay has passed.
+    pub fn is_not_accepting_requests(&self) -> bool {
+        *self.not_accepting.borrow()
+    }
+
+    /// Counts a request until the returned guard is dropped.
+    pub fn track(&self) -> TrackedRequest {
+        self.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        TrackedRequest(self.in_flight.clone())
+    }
+
+    /// Waits until no tracked request is in flight, at most `limit`; false on timeout.
+    pub async fn wait_drained(&self, limit: Duration) -> bool {
+        let start = tokio::time::Instant::now();
+        while self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// A receiver that sees `true` once the server stops accepting: open watches end then.
@@ -298,7 +297,18 @@ pub async fn run_until_signal(
     });
     signals.initiate();
     tokio::time::sleep(cfg.shutdown_delay).await;
+    signals.stop_accepting_requests();
     lifecycle.run_pre_shutdown_hooks().await;
+    if cfg.send_retry_after {
+        // Keep listening, answering new requests with 429, until the requests in flight
+        // are done (upstream's --shutdown-send-retry-after).
+        if !signals.wait_drained(cfg.drain_timeout).await {
+            tracing::warn!(
+                "in-flight requests did not finish within {:?}",
+                cfg.drain_timeout
+            );
+        }
+    }
     signals.stop();
     let _ = server.await;
     tracing::info!("server stopped");

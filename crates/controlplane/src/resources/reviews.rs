@@ -25,6 +25,9 @@ impl Review for SelfSubjectReview {
         if !user.groups.is_empty() {
             info.insert("groups".into(), json!(user.groups));
         }
+        if !user.extra.is_empty() {
+            info.insert("extra".into(), json!(user.extra));
+        }
         // Upstream stamps the review with the time it was made.
         let now = apimachinery::time::now_rfc3339();
         meta::set_meta(&mut obj, "creationTimestamp", Some(json!(now)));
@@ -204,6 +207,7 @@ mod tests {
             name: "jane".into(),
             uid: String::new(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            extra: Default::default(),
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Authorization: in current upstream the `--authorization-mode` default is
 //! empty and `Complete` turns it into `AlwaysAllow` when no
-//! `--authorization-config` is given; we do the same.
+//! `--authorization-config` is given; we turn it into `RBAC` (the bootstrap
+//! policy) instead, and say so in `--help`.
 
 use super::duration::GoDuration;
 use super::flags::{FlagSpec, RawArgs, Section};
@@ -16,7 +17,10 @@ pub const AUTHORIZATION_MODES: [&str; 6] = [
     "RBAC",
     "Node",
 ];
-pub const DEFAULT_AUTHORIZATION_MODE: &str = "AlwaysAllow";
+/// Used when neither `--authorization-mode` nor `--authorization-config` is given.
+/// Upstream's default is AlwaysAllow; ours is the bootstrap RBAC policy, so that a
+/// server started with no flags is not open to every client.
+pub const DEFAULT_AUTHORIZATION_MODE: &str = "RBAC";
 /// Issuer used when `--service-account-issuer` is not given (upstream
 /// requires the flag; kubeadm passes this value).
 pub const DEFAULT_SERVICE_ACCOUNT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
@@ -70,7 +74,7 @@ impl Default for AuthenticationFlags {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuthorizationFlags {
-    /// As given; empty means "default" (AlwaysAllow unless --authorization-config).
+    /// As given; empty means "default" (RBAC unless --authorization-config).
     pub modes: Vec<String>,
     pub config: Option<String>,
     pub policy_file: Option<String>,
@@ -108,14 +112,16 @@ pub(crate) fn authentication_specs() -> Vec<FlagSpec> {
             "Identifiers of this API. Service account tokens must be bound to at least one of \
              them. Defaults to the --service-account-issuer values."),
         FlagSpec::value(s, "authentication-config", "string", "",
-            "File with an AuthenticationConfiguration for the JWT and anonymous authenticators."),
+            "File with an AuthenticationConfiguration for the JWT and anonymous authenticators. \
+             Not supported yet: start-up fails when it is given."),
         FlagSpec::value(s, "client-ca-file", "string", "",
             "Requests presenting a client certificate signed by one of the CAs in this file are \
              authenticated as the certificate's CommonName (groups from Organization). Defaults to \
              the CA generated in --cert-dir."),
         FlagSpec::boolean(s, "enable-bootstrap-token-auth", false,
             "Allow secrets of type 'bootstrap.kubernetes.io/token' in the 'kube-system' namespace \
-             to be used for TLS bootstrapping authentication."),
+             to be used for TLS bootstrapping authentication. Not supported yet: start-up fails \
+             when it is true."),
         FlagSpec::value(s, "requestheader-allowed-names", "strings", "",
             "Client certificate common names allowed to supply the --requestheader-username-headers; \
              any name is allowed when empty."),
@@ -143,7 +149,8 @@ pub(crate) fn authentication_specs() -> Vec<FlagSpec> {
              /.well-known/openid-configuration; must be https."),
         FlagSpec::value(s, "service-account-key-file", "stringArray", "",
             "File with PEM-encoded public (or private) keys used to verify service account tokens. \
-             May be repeated. Defaults to the key of --service-account-signing-key-file."),
+             May be repeated. Not supported yet (service account tokens are not authenticated): \
+             start-up fails when it is given."),
         FlagSpec::boolean(s, "service-account-lookup", true,
             "Check that service accounts referenced by tokens still exist in storage."),
         FlagSpec::value(s, "service-account-max-token-expiration", "duration", "",
@@ -160,20 +167,26 @@ pub(crate) fn authorization_specs() -> Vec<FlagSpec> {
     vec![
         FlagSpec::value(s, "authorization-config", "string", "",
             "File with an AuthorizationConfiguration describing the authorizer chain; cannot be \
-             combined with --authorization-mode or the --authorization-webhook-* flags."),
-        FlagSpec::value(s, "authorization-mode", "strings", "",
-            "Ordered list of authorization plug-ins for the secure port; defaults to AlwaysAllow \
-             when --authorization-config is not used. Comma-delimited list of: \
-             AlwaysAllow,AlwaysDeny,ABAC,Webhook,RBAC,Node."),
+             combined with --authorization-mode or the --authorization-webhook-* flags. Not \
+             supported yet: start-up fails when it is given."),
+        FlagSpec::value(s, "authorization-mode", "strings", DEFAULT_AUTHORIZATION_MODE,
+            "Authorizers for the secure port, asked in order until one allows or denies the \
+             request. Comma-delimited list of: AlwaysAllow, AlwaysDeny, RBAC (the bootstrap \
+             policy), Node (node identities; nodes and pods are not served, so it grants only \
+             what the node role needs of the resources served); ABAC and Webhook are not \
+             supported yet and make start-up fail. Upstream defaults to AlwaysAllow, which here \
+             must be asked for; clusters usually run Node,RBAC. AlwaysAllow turns off \
+             --anonymous-auth, as upstream."),
         FlagSpec::value(s, "authorization-policy-file", "string", "",
-            "File with an authorization policy in JSON-lines format, for --authorization-mode=ABAC."),
+            "File with an authorization policy in JSON-lines format, for --authorization-mode=ABAC. \
+             Not supported yet: start-up fails when it is given."),
         FlagSpec::value(s, "authorization-webhook-cache-authorized-ttl", "duration", "5m0s",
             "How long to cache 'authorized' answers from the webhook authorizer."),
         FlagSpec::value(s, "authorization-webhook-cache-unauthorized-ttl", "duration", "30s",
             "How long to cache 'unauthorized' answers from the webhook authorizer."),
         FlagSpec::value(s, "authorization-webhook-config-file", "string", "",
             "kubeconfig-format file describing the webhook to query for authorization, for \
-             --authorization-mode=Webhook."),
+             --authorization-mode=Webhook. Not supported yet: start-up fails when it is given."),
         FlagSpec::value(s, "authorization-webhook-version", "string", "v1beta1",
             "authorization.k8s.io SubjectAccessReview version sent to and expected from the webhook."),
     ]

@@ -2,9 +2,53 @@
 //! manifests keep working, but does not act on (auditing, OIDC, webhook
 //! authentication, kubelet client, peer proxy, metrics, tracing, ...).
 //! They are listed in `--help` under upstream's sections, and the values
-//! given are reported in `ServerRunOptions::ignored_flags`.
+//! given are reported in `ServerRunOptions::ignored_flags` (with those of
+//! [`NOT_ACTED_ON`]), which the server logs once at start-up.
 
 use super::flags::{FlagSpec, Kind, Section};
+
+/// Flags with their own typed options that the server validates but does not act on yet
+/// (what they tune is not built: aggregation, profiling, HSTS/CORS headers, the kubernetes
+/// service, service account token issuing, ...). When given they are reported with the
+/// compatibility flags.
+pub(crate) const NOT_ACTED_ON: [&str; 36] = [
+    "aggregator-reject-forwarding-redirect",
+    "allow-privileged",
+    "api-audiences",
+    "apiserver-count",
+    "contention-profiling",
+    "cors-allowed-origins",
+    "debug-socket-path",
+    "delete-collection-workers",
+    "emulated-version",
+    "enable-aggregator-routing",
+    "enable-garbage-collector",
+    "enable-priority-and-fairness",
+    "endpoint-reconciler-type",
+    "etcd-count-metric-poll-period",
+    "etcd-db-metric-poll-interval",
+    "etcd-readycheck-timeout",
+    "etcd-servers-overrides",
+    "feature-gates",
+    "goaway-chance",
+    "http2-max-streams-per-connection",
+    "kubernetes-service-node-port",
+    "lease-reuse-duration-seconds",
+    "livez-grace-period",
+    "max-connection-bytes-per-sec",
+    "permit-address-sharing",
+    "permit-port-sharing",
+    "profiling",
+    "proxy-client-cert-file",
+    "proxy-client-key-file",
+    "service-account-extend-token-expiration",
+    "service-account-issuer",
+    "service-account-jwks-uri",
+    "service-account-lookup",
+    "service-account-max-token-expiration",
+    "service-account-signing-key-file",
+    "strict-transport-security-directives",
+];
 
 const NOTE: &str = "Accepted for compatibility with upstream kube-apiserver; currently ignored.";
 

@@ -1,7 +1,9 @@
 //! "Etcd flags": upstream's `genericoptions.EtcdOptions`
 //! (staging/src/k8s.io/apiserver/pkg/server/options/etcd.go) with the
-//! kube-apiserver defaults (`/registry` prefix, protobuf media type, 5m
-//! compaction interval from `storagebackend.NewDefaultConfig`).
+//! kube-apiserver defaults (`/registry` prefix, 5m compaction interval from
+//! `storagebackend.NewDefaultConfig`). Objects are stored as JSON, so the
+//! `--storage-media-type` default is `application/json` (upstream:
+//! protobuf) and other media types are refused.
 //!
 //! Without `--etcd-servers` this server uses its embedded store (see
 //! "Embedded store flags") instead of requiring etcd as upstream does.
@@ -12,6 +14,8 @@ use super::duration::GoDuration;
 use super::flags::{FlagSpec, RawArgs, Section};
 
 pub const DEFAULT_ETCD_PREFIX: &str = "/registry";
+/// The media type the store writes objects in.
+pub const STORED_MEDIA_TYPE: &str = "application/json";
 pub const STORAGE_MEDIA_TYPES: [&str; 3] = [
     "application/json",
     "application/yaml",
@@ -61,7 +65,7 @@ impl Default for EtcdFlags {
             readycheck_timeout: GoDuration::from_secs(2),
             lease_reuse_duration_seconds: 60,
             storage_backend: String::new(),
-            storage_media_type: "application/vnd.kubernetes.protobuf".to_string(),
+            storage_media_type: STORED_MEDIA_TYPE.to_string(),
             delete_collection_workers: 1,
             enable_garbage_collector: true,
             watch_cache: true,
@@ -86,7 +90,9 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "Enable the generic garbage collector; must match the same flag of \
              kube-controller-manager."),
         FlagSpec::value(s, "encryption-provider-config", "string", "",
-            "File with the configuration of the encryption providers used for storing secrets."),
+            "File with the configuration of the encryption providers used for storing secrets. Not \
+             supported yet (encryption at rest is not implemented): start-up fails when it is \
+             given, so that secrets are never stored in plain text unknowingly."),
         FlagSpec::boolean(s, "encryption-provider-config-automatic-reload", false,
             "Reload the file given by --encryption-provider-config automatically when it changes."),
         FlagSpec::value(s, "etcd-cafile", "string", "",
@@ -117,9 +123,9 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "How long, in seconds, each storage lease is reused."),
         FlagSpec::value(s, "storage-backend", "string", "",
             "Storage backend for persistence. Only 'etcd3' (the default) is supported."),
-        FlagSpec::value(s, "storage-media-type", "string", "application/vnd.kubernetes.protobuf",
-            "Media type used to store objects; one of application/json, application/yaml, \
-             application/vnd.kubernetes.protobuf. Some resources or backends may ignore it."),
+        FlagSpec::value(s, "storage-media-type", "string", STORED_MEDIA_TYPE,
+            "Media type used to store objects. Only application/json is supported yet \
+             (upstream's default is application/vnd.kubernetes.protobuf)."),
         FlagSpec::boolean(s, "watch-cache", true, "Enable the watch cache."),
         FlagSpec::value(s, "watch-cache-sizes", "strings", "",
             "Per-resource watch cache settings, comma separated, each as resource[.group]#size \
@@ -276,6 +282,14 @@ impl EtcdFlags {
                 "--storage-media-type {:?} invalid, allowed values: {}",
                 self.storage_media_type,
                 STORAGE_MEDIA_TYPES.join(", ")
+            ));
+        } else if !self.storage_media_type.is_empty()
+            && self.storage_media_type != STORED_MEDIA_TYPE
+        {
+            errs.push(format!(
+                "--storage-media-type {:?} is not supported yet: objects are stored as \
+                 {STORED_MEDIA_TYPE}",
+                self.storage_media_type
             ));
         }
         if self.delete_collection_workers <= 0 {

@@ -492,10 +492,10 @@ impl RawArgs {
 pub fn render_help(specs: &[FlagSpec]) -> String {
     let mut out = String::new();
     out.push_str(
-        "The Kubernetes API server validates and configures data\n\
-         for the api objects which include pods, services, replicationcontrollers, and\n\
-         others. The API Server services REST operations and provides the frontend to the\n\
-         cluster's shared state through which all other components interact.\n\n\
+        "kube-apiserver, in Rust: a Kubernetes API server that takes upstream's flags and\n\
+         serves the same REST API. It keeps its objects in an embedded store in --data-dir,\n\
+         or in etcd with --etcd-servers, and with no flags generates its own certificates and\n\
+         an admin kubeconfig. Flags it cannot honour yet stop start-up, naming them.\n\n\
          Usage:\n  kube-apiserver [flags]\n",
     );
     for section in Section::ALL {

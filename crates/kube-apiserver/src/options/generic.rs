@@ -94,9 +94,10 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "Default time a handler keeps a request open before timing it out; some request types \
              (see --min-request-timeout) use other limits."),
         FlagSpec::boolean(s, "shutdown-send-retry-after", false,
-            "When true, the server keeps listening during shutdown until in-flight non-long-running \
-             requests have drained, rejecting new requests with 429 and a Retry-After header and \
-             setting 'Connection: close'."),
+            "When true, once --shutdown-delay-duration has passed the server keeps listening \
+             until in-flight non-long-running requests have drained, answering new requests \
+             (but health probes and metrics) with 429, a Retry-After header and \
+             'Connection: close'."),
         FlagSpec::value(s, "shutdown-delay-duration", "duration", "",
             "How long to delay termination: requests are still served normally, /healthz and /livez \
              stay successful while /readyz fails, giving load balancers time to stop sending traffic."),

@@ -35,6 +35,7 @@ mod misc;
 mod net;
 mod pki;
 mod secure_serving;
+mod unsupported;
 mod validate;
 
 #[cfg(test)]
@@ -68,6 +69,10 @@ pub use net::IpNet;
 #[allow(unused_imports)]
 pub use secure_serving::SecureServingFlags;
 #[allow(unused_imports)]
+pub use unsupported::{
+    default_plugins_not_implemented, IMPLEMENTED_ADMISSION_PLUGINS, IMPLEMENTED_AUTHORIZATION_MODES,
+};
+#[allow(unused_imports)]
 pub use validate::validate;
 
 /// The Kubernetes version this server implements (what `--version` prints).
@@ -96,7 +101,7 @@ pub struct ServerRunOptions {
     pub parse_errors: Vec<String>,
     /// Deprecation notices for flags that were used (to log at startup).
     pub warnings: Vec<String>,
-    /// Compatibility-only flags that were given, as (name, value).
+    /// Flags given that the server accepts but does not act on, as (name, value).
     pub ignored_flags: Vec<(String, String)>,
 }
 
@@ -143,6 +148,11 @@ impl ServerRunOptions {
             ignored_flags: lexed.ignored.clone(),
             ..ServerRunOptions::default()
         };
+        for name in compat::NOT_ACTED_ON {
+            for value in raw.all(name) {
+                o.ignored_flags.push((name.to_string(), value.clone()));
+            }
+        }
         let errs = &mut o.parse_errors;
         o.generic.apply(raw, errs);
         o.etcd.apply(raw, errs);

@@ -7,6 +7,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use apiserver::server::tls::{cipher_suite, CipherSuiteName, MinTlsVersion, SniCertKey};
+
+use super::auth::check_file;
 use super::flags::{FlagSpec, RawArgs, Section};
 
 pub const DEFAULT_SECURE_PORT: i64 = 6443;
@@ -118,16 +121,20 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "tls-cipher-suites",
             "strings",
             "",
-            "Comma-separated list of cipher suites for the server; the library defaults are used \
-             when empty.",
+            "Comma-separated list of TLS 1.2 cipher suites for the server, by upstream's names \
+             (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, \
+             ..._CHACHA20_POLY1305_SHA256); the ECDHE AES-GCM and ChaCha20-Poly1305 suites are \
+             supported, others make start-up fail. TLS 1.3 suites are accepted but not \
+             configurable (all are offered), as upstream. Empty: all supported suites.",
         ),
         FlagSpec::value(
             s,
             "tls-min-version",
             "string",
             "",
-            "Minimum TLS version supported. Possible values: VersionTLS10, VersionTLS11, \
-             VersionTLS12, VersionTLS13.",
+            "Minimum TLS version supported: VersionTLS12 (the default) or VersionTLS13. \
+             VersionTLS10 and VersionTLS11 are upstream's values too, but this server serves \
+             TLS 1.2 and 1.3 only, so they make start-up fail.",
         ),
         FlagSpec::value(
             s,
@@ -143,7 +150,9 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "",
             "A certificate and key file pair, optionally followed by domain patterns, e.g. \
              \"example.crt,example.key\" or \"foo.crt,foo.key:*.foo.com,foo.com\". Repeat the flag \
-             for several pairs.",
+             for several pairs. Without patterns, the certificate's own names are used. A client \
+             asking (by SNI) for a matching name gets that certificate; others get \
+             --tls-cert-file's.",
         ),
     ]
 }
@@ -196,23 +205,41 @@ impl SecureServingFlags {
                 "--tls-cert-file and --tls-private-key-file must be specified together".into(),
             );
         }
-        if !self.tls_min_version.is_empty()
-            && !TLS_VERSIONS.contains(&self.tls_min_version.as_str())
-        {
+        let min = self.tls_min_version.as_str();
+        if !min.is_empty() && !TLS_VERSIONS.contains(&min) {
             errs.push(format!(
-                "--tls-min-version {:?} is not supported; possible values: {}",
-                self.tls_min_version,
+                "--tls-min-version {min:?} is not supported; possible values: {}",
                 TLS_VERSIONS.join(", ")
             ));
+        } else if !min.is_empty() && MinTlsVersion::from_name(min).is_none() {
+            errs.push(format!(
+                "--tls-min-version {min} is not supported yet: this server serves TLS 1.2 and \
+                 1.3 only (VersionTLS12, VersionTLS13)"
+            ));
+        }
+        for name in &self.tls_cipher_suites {
+            match cipher_suite(name) {
+                CipherSuiteName::Tls12(_) | CipherSuiteName::Tls13 => {}
+                CipherSuiteName::Unimplemented => errs.push(format!(
+                    "--tls-cipher-suites {name} is not supported yet: this server offers only \
+                     ECDHE suites with AES-GCM or ChaCha20-Poly1305"
+                )),
+                CipherSuiteName::Unknown => errs.push(format!(
+                    "--tls-cipher-suites: cipher suite {name} not supported or doesn't exist"
+                )),
+            }
         }
         for sni in &self.tls_sni_cert_key {
-            let files = sni.split_once(':').map_or(sni.as_str(), |(f, _)| f);
-            let parts: Vec<&str> = files.split(',').map(str::trim).collect();
-            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
-                errs.push(format!(
+            match SniCertKey::parse(sni) {
+                None => errs.push(format!(
                     "--tls-sni-cert-key {sni:?}: expected \"cert,key\" optionally followed by \
                      \":domain,domain\""
-                ));
+                )),
+                Some(entry) => {
+                    for f in [&entry.cert_file, &entry.key_file] {
+                        check_file(errs, "--tls-sni-cert-key", f.to_str());
+                    }
+                }
             }
         }
         if self.http2_max_streams_per_connection < 0 {

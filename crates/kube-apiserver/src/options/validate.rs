@@ -19,6 +19,7 @@ pub fn validate(opts: &ServerRunOptions) -> Vec<String> {
     opts.logs.validate(&mut errs);
     opts.misc.validate(&mut errs);
     validate_cross_cutting(opts, &mut errs);
+    super::unsupported::validate(opts, &mut errs);
     errs
 }
 
@@ -35,11 +36,6 @@ fn validate_cross_cutting(opts: &ServerRunOptions, errs: &mut Vec<String>) {
     check_file(errs, "--etcd-cafile", etcd.cafile.as_deref());
     check_file(errs, "--etcd-certfile", etcd.certfile.as_deref());
     check_file(errs, "--etcd-keyfile", etcd.keyfile.as_deref());
-    check_file(
-        errs,
-        "--encryption-provider-config",
-        etcd.encryption_provider_config.as_deref(),
-    );
     for (flag, dir) in [
         ("--cert-dir", ss.cert_dir.as_deref()),
         ("--data-dir", opts.embedded.data_dir.as_deref()),
