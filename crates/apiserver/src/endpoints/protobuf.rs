@@ -6,6 +6,8 @@
 
 use apimachinery::errors::ApiError;
 use apimachinery::protobuf::{self, ProtoError};
+use std::sync::Arc;
+
 use apimachinery::schema::{Message, MessageRef};
 use apimachinery::types::{delete_options, status};
 use bytes::Bytes;
@@ -15,6 +17,7 @@ use serde_json::{json, Map, Value};
 use super::negotiate::parse_accept;
 use super::render;
 use crate::body::{full, Body};
+use crate::registry::cacher::CachedObject;
 use crate::registry::ResourceDecl;
 
 /// The protobuf media type.
@@ -185,24 +188,47 @@ pub fn respond(status: StatusCode, decl: &ResourceDecl, value: &Value) -> Option
     encode_body(decl, value).map(|bytes| protobuf_response(status, bytes))
 }
 
-/// A protobuf list response from the items' stored JSON and the list metadata.
+/// A protobuf list response from the list's items and metadata. Items the watch cache
+/// served are written from their cached protobuf messages (each encoded once, then shared
+/// by every list); others are encoded from their JSON.
 pub fn list_response(
     decl: &ResourceDecl,
     items: &[Bytes],
+    cached: Option<&[Arc<CachedObject>]>,
     list_meta: &Map<String, Value>,
 ) -> Option<Response<Body>> {
-    let items = items
+    let schema = decl.schema.as_deref()?;
+    let Some(cached) = cached else {
+        let items = items
+            .iter()
+            .map(|i| serde_json::from_slice::<Value>(i))
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let list = json!({
+            "kind": decl.list_kind(),
+            "apiVersion": decl.api_version(),
+            "metadata": list_meta,
+            "items": items,
+        });
+        return respond(StatusCode::OK, decl, &list);
+    };
+    let messages: Vec<Bytes> = cached
         .iter()
-        .map(|i| serde_json::from_slice::<Value>(i))
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    let list = json!({
-        "kind": decl.list_kind(),
-        "apiVersion": decl.api_version(),
-        "metadata": list_meta,
-        "items": items,
-    });
-    respond(StatusCode::OK, decl, &list)
+        .map(|o| o.protobuf(schema))
+        .collect::<Option<_>>()?;
+    let meta = protobuf::encode_message(
+        apimachinery::types::list_meta(),
+        &Value::Object(list_meta.clone()),
+    )
+    .ok()?;
+    let size = meta.len() + messages.iter().map(|m| m.len() + 6).sum::<usize>() + 8;
+    let mut raw = Vec::with_capacity(size);
+    protobuf::put_bytes(&mut raw, 1, &meta);
+    for m in &messages {
+        protobuf::put_bytes(&mut raw, 2, m);
+    }
+    let bytes = protobuf::wrap(&decl.api_version(), &decl.list_kind(), &raw);
+    Some(protobuf_response(StatusCode::OK, bytes))
 }
 
 /// An error as a protobuf `Status` (client-go decodes error bodies by their content type);

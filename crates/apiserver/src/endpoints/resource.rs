@@ -159,9 +159,9 @@ async fn serve_inner(
             if let Some(r) = out.remaining {
                 list_meta.insert("remainingItemCount".into(), json!(r));
             }
-            if let Some(resp) =
-                proto.and_then(|_| protobuf::list_response(&decl, &out.items, &list_meta))
-            {
+            if let Some(resp) = proto.and_then(|_| {
+                protobuf::list_response(&decl, &out.items, out.cached.as_deref(), &list_meta)
+            }) {
                 return Ok(resp);
             }
             let (body, content_type) = render::render_list(

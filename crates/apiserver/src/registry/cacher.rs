@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use apimachinery::schema::Message;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -32,6 +33,9 @@ pub struct CachedObject {
     pub name: String,
     pub namespace: String,
     pub labels: Map<String, Value>,
+    /// The protobuf message of `wire`, encoded the first time a client asks for it and
+    /// shared by every later list (serialize once); `None` when it does not fit its type.
+    protobuf: OnceLock<Option<Bytes>>,
 }
 
 /// A change, shared by every watcher it goes to.
@@ -81,7 +85,21 @@ impl CachedObject {
             name: meta.name,
             namespace: meta.namespace,
             labels: meta.labels.unwrap_or_default(),
+            protobuf: OnceLock::new(),
         }
+    }
+
+    /// The object's protobuf message (without envelope) as `schema` declares it, encoded
+    /// once per cached version. A cache serves one resource, so `schema` is always the same.
+    pub fn protobuf(&self, schema: &Message) -> Option<Bytes> {
+        self.protobuf
+            .get_or_init(|| {
+                let value: Value = serde_json::from_slice(&self.wire).ok()?;
+                apimachinery::protobuf::encode_message(schema, &value)
+                    .ok()
+                    .map(Bytes::from)
+            })
+            .clone()
     }
 }
 

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use storage::{ListOptions, Revision, Storage, StorageError};
 
-use super::cacher::{CacheError, Cacher};
+use super::cacher::{CacheError, CachedObject, Cacher};
 use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
@@ -58,6 +58,9 @@ pub struct Store {
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
 pub struct ListOutput {
     pub items: Vec<Bytes>,
+    /// The cached objects `items` come from, in the same order, when the watch cache
+    /// served the list: their other encodings are kept there.
+    pub cached: Option<Vec<Arc<CachedObject>>>,
     pub revision: Revision,
     pub continue_token: Option<String>,
     pub remaining: Option<usize>,
@@ -933,15 +936,15 @@ impl Store {
             return Ok(None);
         };
         let filtered = params.label_selector.is_some() || params.field_selector.is_some();
-        let items = objects
-            .iter()
+        let cached: Vec<Arc<CachedObject>> = objects
+            .into_iter()
             .filter(|o| {
                 !filtered || self.matches_parts(&o.name, &o.namespace, &o.labels, &o.wire, params)
             })
-            .map(|o| o.wire.clone())
             .collect();
         Ok(Some(ListOutput {
-            items,
+            items: cached.iter().map(|o| o.wire.clone()).collect(),
+            cached: Some(cached),
             revision,
             continue_token: None,
             remaining: None,
@@ -1018,6 +1021,7 @@ impl Store {
                 };
                 return Ok(ListOutput {
                     items,
+                    cached: None,
                     revision: res.revision,
                     continue_token: Some(token.encode()),
                     remaining: (!filtered).then_some(res.remaining),
@@ -1026,6 +1030,7 @@ impl Store {
             if !res.more {
                 return Ok(ListOutput {
                     items,
+                    cached: None,
                     revision: res.revision,
                     continue_token: None,
                     remaining: None,
