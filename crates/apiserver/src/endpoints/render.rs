@@ -211,7 +211,8 @@ const LIST_CHUNK: usize = 64 * 1024;
 
 /// A list's body. For JSON the items' bytes are written as they are (serialized once, when
 /// stored), streamed in chunks made as the connection takes them, so a large LIST never
-/// holds a second copy of the whole list; other representations parse the items.
+/// holds a second copy of the whole list; pretty JSON is indented from the same bytes
+/// as it streams. Other representations parse the items.
 pub fn render_list(
     decl: &ResourceDecl,
     items: Vec<bytes::Bytes>,
@@ -221,14 +222,23 @@ pub fn render_list(
     pretty: bool,
 ) -> Result<(Body, &'static str), ApiError> {
     match target {
-        Target::Json if !pretty => {
+        Target::Json => {
             let head = json!({"kind": decl.list_kind(), "apiVersion": decl.api_version(), "metadata": list_meta});
-            let mut head = serde_json::to_vec(&head).unwrap_or_default();
-            // `{...,"metadata":{...}` then `,"items":[`, the items, `]}`.
-            head.pop();
-            head.extend_from_slice(b",\"items\":[");
+            let head = if pretty {
+                // `{\n  ...\n  "metadata": {...}` then `,\n  "items": [`.
+                let mut head = serde_json::to_vec_pretty(&head).unwrap_or_default();
+                head.truncate(head.len().saturating_sub(2));
+                head.extend_from_slice(b",\n  \"items\": [");
+                head
+            } else {
+                // `{...,"metadata":{...}` then `,"items":[`.
+                let mut head = serde_json::to_vec(&head).unwrap_or_default();
+                head.pop();
+                head.extend_from_slice(b",\"items\":[");
+                head
+            };
             Ok((
-                stream_list(head, items, decl.list_items_omit_type_meta),
+                stream_list(head, items, decl.list_items_omit_type_meta, pretty),
                 JSON,
             ))
         }
@@ -244,8 +254,14 @@ pub fn render_list(
     }
 }
 
-/// Streams `head`, the items separated by commas (without type meta when asked), and `]}`.
-fn stream_list(head: Vec<u8>, items: Vec<bytes::Bytes>, omit_type_meta: bool) -> Body {
+/// Streams `head`, the items separated by commas (without type meta when asked), and the
+/// list's end; `pretty` indents each item as the second level of the list.
+fn stream_list(
+    head: Vec<u8>,
+    items: Vec<bytes::Bytes>,
+    omit_type_meta: bool,
+    pretty: bool,
+) -> Body {
     struct State {
         head: Option<Vec<u8>>,
         items: std::vec::IntoIter<bytes::Bytes>,
@@ -262,13 +278,17 @@ fn stream_list(head: Vec<u8>, items: Vec<bytes::Bytes>, omit_type_meta: bool) ->
         if st.done {
             return None;
         }
-        let mut buf = bytes::BytesMut::with_capacity(LIST_CHUNK + 4096);
+        let mut buf: Vec<u8> = Vec::with_capacity(LIST_CHUNK + 4096);
         if let Some(h) = st.head.take() {
             buf.extend_from_slice(&h);
         }
         while buf.len() < LIST_CHUNK {
             let Some(item) = st.items.next() else {
-                buf.extend_from_slice(b"]}");
+                match (pretty, st.first) {
+                    (false, _) => buf.extend_from_slice(b"]}"),
+                    (true, true) => buf.extend_from_slice(b"]\n}"),
+                    (true, false) => buf.extend_from_slice(b"\n  ]\n}"),
+                }
                 st.done = true;
                 break;
             };
@@ -276,16 +296,31 @@ fn stream_list(head: Vec<u8>, items: Vec<bytes::Bytes>, omit_type_meta: bool) ->
                 buf.extend_from_slice(b",");
             }
             st.first = false;
-            match crate::registry::encoding::type_meta_end(&item) {
-                Some(start) if omit_type_meta => {
+            let start = crate::registry::encoding::type_meta_end(&item).filter(|_| omit_type_meta);
+            if pretty {
+                super::indent::newline(&mut buf, 2);
+                match start {
+                    Some(start) => {
+                        // `{` and the object's members from `metadata` on (its closing brace
+                        // ends the third level).
+                        buf.push(b'{');
+                        super::indent::newline(&mut buf, 3);
+                        super::indent::indent_into(&mut buf, &item[start..], 3);
+                    }
+                    None => super::indent::indent_into(&mut buf, &item, 2),
+                }
+                continue;
+            }
+            match start {
+                Some(start) => {
                     buf.extend_from_slice(b"{");
                     buf.extend_from_slice(&item[start..]);
                 }
-                _ => buf.extend_from_slice(&item),
+                None => buf.extend_from_slice(&item),
             }
         }
         Some((
-            Ok::<_, crate::body::BodyError>(http_body::Frame::data(buf.freeze())),
+            Ok::<_, crate::body::BodyError>(http_body::Frame::data(bytes::Bytes::from(buf))),
             st,
         ))
     });
@@ -312,8 +347,9 @@ pub fn render_list_value(
             if decl.list_items_omit_type_meta {
                 for item in &mut items {
                     if let Some(m) = item.as_object_mut() {
-                        m.remove("kind");
-                        m.remove("apiVersion");
+                        // Keeps the order of the other keys, as the streamed list does.
+                        m.shift_remove("kind");
+                        m.shift_remove("apiVersion");
                     }
                 }
             }
@@ -323,6 +359,75 @@ pub fn render_list_value(
                 "metadata": list_meta,
                 "items": items,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::registry::encoding::encode_canonical;
+    use crate::registry::{DefaultStrategy, Scope};
+
+    async fn body_bytes(body: Body) -> Vec<u8> {
+        body.collect().await.expect("body").to_bytes().to_vec()
+    }
+
+    #[tokio::test]
+    async fn streamed_lists_match_whole_list_encodings() {
+        let mut decl = ResourceDecl::new(
+            "",
+            "v1",
+            "ConfigMap",
+            "configmaps",
+            Scope::Namespaced,
+            Arc::new(DefaultStrategy),
+        );
+        // Enough items for several chunks, with nested, empty and tricky values.
+        let objects: Vec<Value> = (0..400)
+            .map(|i| {
+                json!({"kind": "ConfigMap", "apiVersion": "v1",
+                       "metadata": {"name": format!("cm-{i}"), "labels": {}, "resourceVersion": "7"},
+                       "data": {"k": "v{},[]:\"", "big": "x".repeat(300)},
+                       "list": [[], {}, [1, {"a": null}]]})
+            })
+            .collect();
+        let items: Vec<bytes::Bytes> = objects.iter().map(encode_canonical).collect();
+        let parsed: Vec<Value> = items.iter().map(|i| parse_wire(i).unwrap()).collect();
+        for omit in [false, true] {
+            decl.list_items_omit_type_meta = omit;
+            for count in [0, 1, parsed.len()] {
+                let meta = json!({"resourceVersion": "9"});
+                let want = render_list_value(
+                    &decl,
+                    parsed[..count].to_vec(),
+                    meta.clone(),
+                    Target::Json,
+                    IncludeObject::Metadata,
+                );
+                for pretty in [false, true] {
+                    let (body, _) = render_list(
+                        &decl,
+                        items[..count].to_vec(),
+                        meta.clone(),
+                        Target::Json,
+                        IncludeObject::Metadata,
+                        pretty,
+                    )
+                    .unwrap();
+                    let got = body_bytes(body).await;
+                    let (expected, _) = encode(&want, Target::Json, pretty);
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&expected),
+                        "omit {omit}, {count} items, pretty {pretty}"
+                    );
+                }
+            }
         }
     }
 }
