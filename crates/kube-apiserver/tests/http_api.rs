@@ -483,3 +483,55 @@ async fn protobuf_lists_from_the_cache_and_from_storage_agree() {
     assert_eq!(one["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(one["items"][0]["metadata"]["name"], "pb-1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_with_resource_version_reads_the_watch_cache() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let base = "/api/v1/namespaces/default/configmaps";
+    let (status, created) = send_json(
+        &c,
+        "POST",
+        base,
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "rv-get"},
+                "data": {"a": "1"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let rv: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("resourceVersion");
+    // Not older than the create: the cache is waited for, then answers.
+    let at = get_json(&c, &format!("{base}/rv-get?resourceVersion={rv}"), 200).await;
+    assert_eq!(at, created);
+    // Any version: what the cache holds.
+    let any = get_json(&c, &format!("{base}/rv-get?resourceVersion=0"), 200).await;
+    assert_eq!(any, created);
+    // Missing at that version: 404 from the cache, as from storage.
+    let v = get_json(&c, &format!("{base}/nope?resourceVersion={rv}"), 404).await;
+    assert_eq!(v["reason"], "NotFound");
+    // A version storage has not reached: upstream's 504 after a short wait.
+    let future = rv + 1_000_000;
+    let once = server.client_without_retries().await;
+    let v = get_json(
+        &once,
+        &format!("{base}/rv-get?resourceVersion={future}"),
+        504,
+    )
+    .await;
+    assert_eq!(v["reason"], "Timeout", "{v}");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!(
+            "Timeout: Too large resource version: {future}, current: "
+        )),
+        "{v}"
+    );
+    assert_eq!(
+        v["details"]["causes"],
+        json!([{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]),
+        "{v}"
+    );
+}

@@ -134,12 +134,14 @@ async fn serve_inner(
 
     match info.verb.as_str() {
         "get" => {
-            // GET reads the latest object whatever the resourceVersion, but one that is
-            // not a resource version at all is refused, as for lists.
-            if let Some(rv) = query_param(query, "resourceVersion").filter(|v| !v.is_empty()) {
-                list_options::parse_resource_version(&rv)?;
-            }
-            let obj = store.get(&namespace, &info.name).await?;
+            // No resourceVersion reads storage; one is served from the watch cache, not
+            // older than it asks (upstream's cacher); one that is not a resource version at
+            // all is refused, as for lists.
+            let rv = match query_param(query, "resourceVersion").filter(|v| !v.is_empty()) {
+                Some(rv) => Some(list_options::parse_resource_version(&rv)?),
+                None => None,
+            };
+            let obj = store.get_at(&namespace, &info.name, rv).await?;
             // GET of a subresource (`status`) shows the whole object, as upstream does.
             Ok(respond(
                 StatusCode::OK,

@@ -318,11 +318,16 @@ impl Cacher {
 
     /// The cached object at `key`, when the cache is ready and holds it.
     pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
+        self.lookup(key).ok().flatten()
+    }
+
+    /// The object at `key` as of the cache's revision (`None` when it does not exist then).
+    pub fn lookup(&self, key: &str) -> Result<Option<Arc<CachedObject>>, CacheError> {
         let st = self.lock();
         if !st.ready {
-            return None;
+            return Err(CacheError::NotReady);
         }
-        st.objects.get(key).cloned()
+        Ok(st.objects.get(key).cloned())
     }
 
     /// Counts the objects cached (all of this resource).

@@ -104,10 +104,9 @@ pub fn storage_error(decl: &ResourceDecl, name: &str, err: StorageError) -> ApiE
         } => ApiError::expired(&format!(
             "too old resource version: {requested} ({compacted})"
         )),
-        StorageError::FutureRevision { requested, current } => ApiError::timeout(
-            &format!("Too large resource version: {requested}, current: {current}"),
-            1,
-        ),
+        StorageError::FutureRevision { requested, current } => {
+            ApiError::too_large_resource_version(requested as u64, current as u64, 1)
+        }
         StorageError::TooLarge { .. } => {
             ApiError::request_entity_too_large("etcdserver: request is too large")
         }
@@ -288,6 +287,56 @@ impl Store {
             )),
             Err(e) => Err(self.err(name, e)),
         }
+    }
+
+    /// GET with a `resourceVersion`, as upstream's cacher serves it: none reads the latest
+    /// object from storage; `0` takes what the watch cache holds; `N` waits (a little) for
+    /// the cache to reach `N` and answers from it, and a revision storage has not reached
+    /// is 504 "Too large resource version". Without a ready cache, storage answers.
+    pub async fn get_at(
+        &self,
+        namespace: &str,
+        name: &str,
+        rv: Option<Revision>,
+    ) -> Result<Value, ApiError> {
+        let (Some(rv), Some(cacher)) = (rv, self.cacher.as_ref()) else {
+            return self.get(namespace, name).await;
+        };
+        let key = self.key(namespace, name);
+        let caught_up = rv == 0 || cacher.wait_for(rv, FUTURE_RV_WAIT).await;
+        if caught_up {
+            match cacher.lookup(&key) {
+                Ok(Some(obj)) => {
+                    return serde_json::from_slice(&obj.wire)
+                        .map_err(|e| ApiError::internal(&format!("decoding cached object: {e}")))
+                }
+                Ok(None) => {
+                    return Err(ApiError::not_found(
+                        &self.decl.group,
+                        &self.decl.plural,
+                        name,
+                    ))
+                }
+                Err(_) => {}
+            }
+        }
+        if rv > 0 {
+            let current = self
+                .storage
+                .current_revision()
+                .await
+                .map_err(|e| self.err(name, e))?;
+            if rv > current {
+                return Err(self.err(
+                    name,
+                    StorageError::FutureRevision {
+                        requested: rv,
+                        current,
+                    },
+                ));
+            }
+        }
+        self.get(namespace, name).await
     }
 
     /// GET that may be served from the watch cache (slightly stale at worst), falling back

@@ -107,6 +107,14 @@ impl Server {
         Client::try_from(config).expect("client")
     }
 
+    /// A client with the admin credential that does not retry 429, 503 and 504 answers
+    /// (kube-rs retries them by default, for as long as the server answers so).
+    pub async fn client_without_retries(&self) -> Client {
+        let mut config = self.config().await;
+        config.default_retry = false;
+        Client::try_from(config).expect("client")
+    }
+
     async fn config(&self) -> kube::Config {
         let kc = Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
         kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
