@@ -9,35 +9,34 @@
 /// lines are indented by `depth + 1` levels; its first line is not indented). Whitespace
 /// outside strings is dropped; strings are copied as they are.
 pub fn indent_into(out: &mut Vec<u8>, compact: &[u8], depth: usize) {
+    out.reserve(compact.len() + compact.len() / 4);
     let mut level = depth;
-    let mut in_string = false;
-    let mut escaped = false;
     let mut i = 0;
     while i < compact.len() {
         let b = compact[i];
-        i += 1;
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
         match b {
             b'"' => {
-                in_string = true;
-                out.push(b);
+                // Copy the string whole: up to its closing quote, past escapes.
+                let mut j = i + 1;
+                while j < compact.len() {
+                    match compact[j] {
+                        b'\\' => j += 2,
+                        b'"' => break,
+                        _ => j += 1,
+                    }
+                }
+                let end = (j + 1).min(compact.len());
+                out.extend_from_slice(&compact[i..end]);
+                i = end;
+                continue;
             }
             b'{' | b'[' => {
                 out.push(b);
                 let close = if b == b'{' { b'}' } else { b']' };
-                match next_significant(compact, i) {
+                match next_significant(compact, i + 1) {
                     Some(j) if compact[j] == close => {
                         out.push(close);
-                        i = j + 1;
+                        i = j;
                     }
                     _ => {
                         level += 1;
@@ -56,16 +55,46 @@ pub fn indent_into(out: &mut Vec<u8>, compact: &[u8], depth: usize) {
             }
             b':' => out.extend_from_slice(b": "),
             b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => out.push(b),
+            _ => {
+                // A number or a literal: copy up to the next structural byte.
+                let mut j = i + 1;
+                while j < compact.len()
+                    && !matches!(
+                        compact[j],
+                        b'"' | b'{'
+                            | b'}'
+                            | b'['
+                            | b']'
+                            | b','
+                            | b':'
+                            | b' '
+                            | b'\t'
+                            | b'\n'
+                            | b'\r'
+                    )
+                {
+                    j += 1;
+                }
+                out.extend_from_slice(&compact[i..j]);
+                i = j;
+                continue;
+            }
         }
+        i += 1;
     }
 }
+
+/// Spaces for the deepest indentation written in one step; deeper levels take several.
+const SPACES: &[u8; 64] = b"                                                                ";
 
 /// Writes a newline and `level` indentation steps.
 pub fn newline(out: &mut Vec<u8>, level: usize) {
     out.push(b'\n');
-    for _ in 0..level {
-        out.extend_from_slice(b"  ");
+    let mut spaces = level * 2;
+    while spaces > 0 {
+        let n = spaces.min(SPACES.len());
+        out.extend_from_slice(&SPACES[..n]);
+        spaces -= n;
     }
 }
 
@@ -95,6 +124,11 @@ mod tests {
             json!({"kind": "ConfigMap", "metadata": {"name": "x", "labels": {"a": "b"}},
                    "data": {"k": "v: {not json}", "q": "\\\"", "n": 1.5, "t": true}}),
             json!([{"a": [{"b": [{"c": {}}]}]}, -3, 1e300]),
+            json!({"a\\": "b\\", "c": ["\\\"", "\u{2028}"]}),
+            (0..40).fold(
+                json!({"deep": true}),
+                |v, i| json!({ format!("l{i}"): [v] }),
+            ),
         ];
         for v in values {
             assert_eq!(
