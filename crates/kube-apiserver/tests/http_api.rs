@@ -442,7 +442,7 @@ async fn get_protobuf(client: &kube::Client, path: &str) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn protobuf_lists_from_the_cache_and_from_storage_agree() {
+async fn protobuf_lists_from_the_cache_and_read_stored_agree() {
     let server = Server::start(&[]).await;
     let c = server.client().await;
     let base = "/api/v1/namespaces/default/configmaps";

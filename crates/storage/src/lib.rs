@@ -17,6 +17,7 @@ pub mod contract;
 pub mod embedded;
 mod error;
 pub mod etcd;
+pub mod transform;
 
 use std::pin::Pin;
 use std::time::Duration;

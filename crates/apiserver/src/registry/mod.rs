@@ -1,6 +1,7 @@
 //! The generic registry: resource declarations, strategies and the one Store serving them.
 
 pub mod cacher;
+pub mod codec;
 pub mod deletion;
 pub mod encoding;
 pub mod list_options;

@@ -128,6 +128,15 @@ impl Store {
             etcd_prefix.trim_end_matches('/'),
             decl.storage_path
         );
+        // Declared kinds read their objects through the storage codec (protobuf written by
+        // upstream as well as our JSON).
+        let storage: Arc<dyn Storage> = match &decl.schema {
+            Some(schema) => Arc::new(storage::transform::TransformedStorage::new(
+                storage,
+                Arc::new(super::codec::StorageCodec::new(schema.clone())),
+            )),
+            None => storage,
+        };
         Store {
             ttl: decl.ttl,
             decl,
@@ -949,7 +958,7 @@ impl Store {
         if let Some(out) = self.list_from_cache(namespace, params).await? {
             return Ok(out);
         }
-        self.list_from_storage(namespace, params).await
+        self.list_read_stored(namespace, params).await
     }
 
     /// Serves a list from the cache, or `None` when the cache cannot serve it.
@@ -1001,7 +1010,7 @@ impl Store {
     }
 
     /// Lists from storage, following `limit` and `continue` at a pinned revision.
-    async fn list_from_storage(
+    async fn list_read_stored(
         &self,
         namespace: &str,
         params: &ListParams,
