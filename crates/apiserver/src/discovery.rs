@@ -153,13 +153,19 @@ impl ResourceRegistry {
             }
             resources.push(r);
             for sub in &d.subresources {
-                resources.push(json!({
-                    "name": format!("{}/{}", d.plural, sub),
+                let mut r = json!({
+                    "name": format!("{}/{}", d.plural, sub.name),
                     "singularName": "",
                     "namespaced": d.namespaced(),
                     "kind": d.kind,
-                    "verbs": subresource_verbs(sub),
-                }));
+                    "verbs": sub.verbs,
+                });
+                if let Some((g, v, k)) = &sub.kind {
+                    r["group"] = json!(g);
+                    r["version"] = json!(v);
+                    r["kind"] = json!(k);
+                }
+                resources.push(r);
             }
         }
         let gv = if group.is_empty() {
@@ -209,14 +215,6 @@ impl ResourceRegistry {
     }
 }
 
-/// Verbs served on a subresource.
-fn subresource_verbs(sub: &str) -> Vec<&'static str> {
-    match sub {
-        "finalize" => vec!["update"],
-        _ => vec!["get", "patch", "update"],
-    }
-}
-
 fn aggregated_resource(d: &ResourceDecl) -> Value {
     let kind = json!({"group": d.group, "version": d.version, "kind": d.kind});
     let mut r = json!({
@@ -236,7 +234,13 @@ fn aggregated_resource(d: &ResourceDecl) -> Value {
         r["subresources"] = json!(d
             .subresources
             .iter()
-            .map(|s| json!({"subresource": s, "responseKind": kind, "verbs": subresource_verbs(s)}))
+            .map(|s| {
+                let kind = match &s.kind {
+                    Some((g, v, k)) => json!({"group": g, "version": v, "kind": k}),
+                    None => kind.clone(),
+                };
+                json!({"subresource": s.name, "responseKind": kind, "verbs": s.verbs})
+            })
             .collect::<Vec<_>>());
     }
     r

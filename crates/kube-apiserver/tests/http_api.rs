@@ -535,3 +535,40 @@ async fn get_with_resource_version_reads_the_watch_cache() {
         "{v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subresources_serve_their_declared_verbs() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    // Discovery publishes each subresource's own verbs.
+    let v = get_json(&c, "/api/v1", 200).await;
+    let verbs = |name: &str| {
+        v["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["name"] == name))
+            .map(|r| r["verbs"].clone())
+    };
+    assert_eq!(verbs("namespaces/finalize"), Some(json!(["update"])));
+    assert_eq!(
+        verbs("namespaces/status"),
+        Some(json!(["get", "patch", "update"]))
+    );
+    // Others are not routed: 405, as upstream's router answers.
+    let (status, _) = get_status(&c, "/api/v1/namespaces/default/finalize")
+        .await
+        .expect("request");
+    assert_eq!(status, 405);
+    let (status, _, _) = raw(
+        &c,
+        "DELETE",
+        "/api/v1/namespaces/default/status",
+        &[],
+        Vec::new(),
+    )
+    .await
+    .expect("request");
+    assert_eq!(status, 405);
+    // Served verbs still work.
+    let v = get_json(&c, "/api/v1/namespaces/default/status", 200).await;
+    assert_eq!(v["metadata"]["name"], "default");
+}

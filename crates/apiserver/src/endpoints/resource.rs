@@ -111,10 +111,18 @@ async fn serve_inner(
     let include = IncludeObject::from_query(query_param(query, "includeObject").as_deref())?;
 
     let namespace = scoped_namespace(&decl, info)?;
-    if !info.subresource.is_empty() && !decl.subresources.contains(&info.subresource) {
-        return Err(ApiError::not_found_message(
-            "the server could not find the requested resource",
-        ));
+    if !info.subresource.is_empty() {
+        let Some(sub) = decl.subresource(&info.subresource) else {
+            return Err(ApiError::not_found_message(
+                "the server could not find the requested resource",
+            ));
+        };
+        // A verb the subresource does not serve has no route upstream: go-restful's 405.
+        if !sub.verbs.contains(&info.verb) {
+            return Err(ApiError::generic_server_response(
+                405, "", "", "", "", "", 0, false,
+            ));
+        }
     }
     // A collection has no PUT or PATCH route upstream: go-restful's 405, as a Status.
     if collection && matches!(info.verb.as_str(), "update" | "patch") {

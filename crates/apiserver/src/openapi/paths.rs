@@ -288,14 +288,6 @@ fn article(kind: &str) -> &'static str {
     }
 }
 
-/// Verbs of a subresource (as discovery publishes them).
-fn subresource_verbs(sub: &str) -> &'static [&'static str] {
-    match sub {
-        "finalize" => &["update"],
-        _ => &["get", "patch", "update"],
-    }
-}
-
 fn capitalize(s: &str) -> String {
     to_operation_id(s, true)
 }
@@ -500,12 +492,14 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
         add(paths, item.clone(), o);
     }
 
-    // Subresources, served through the generic update path.
+    // Subresources, with the verbs their declarations give.
     for sub in &d.subresources {
-        let sub_path = format!("{item}/{sub}");
-        let rest = format!("{scope}{kind}{}", capitalize(sub));
-        for verb in subresource_verbs(sub) {
-            let o = match *verb {
+        let name = &sub.name;
+        let sub_path = format!("{item}/{name}");
+        let rest = format!("{scope}{kind}{}", capitalize(name));
+        for verb in &sub.verbs {
+            let sub = name;
+            let o = match verb.as_str() {
                 "get" => {
                     let mut o = op(
                         "get",
@@ -535,7 +529,7 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                     o.responses = kind_resp(&[200, 201]);
                     o
                 }
-                _ => {
+                "patch" => {
                     let mut o = op(
                         "patch",
                         "patch",
@@ -551,6 +545,9 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                     o.responses = kind_resp(&[200, 201]);
                     o
                 }
+                // Verbs of subresources with kinds of their own (binding, eviction) come
+                // with those subresources.
+                _ => continue,
             };
             add(paths, sub_path.clone(), o);
         }

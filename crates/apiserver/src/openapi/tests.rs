@@ -79,7 +79,8 @@ fn gadgets() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(DefaultStrategy),
     )
-    .with_subresources(&["finalize", "status"])
+    .with_subresource(crate::registry::Subresource::new("finalize", &["update"]))
+    .with_subresources(&["status"])
 }
 
 fn op<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {

@@ -12,6 +12,8 @@ pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
-pub use resource::{Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy};
+pub use resource::{
+    Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
+};
 pub use store::{DeleteOutcome, RequestContext, Store};
 pub use watch::WatchOut;

@@ -32,6 +32,34 @@ pub const ALL_VERBS: [&str; 8] = [
     "watch",
 ];
 
+/// A subresource of a resource (`pods/status`, `namespaces/finalize`): its name, the verbs
+/// it serves and, when it is not the resource's own kind, the kind it takes and answers
+/// (`autoscaling/v1` `Scale` for `*/scale`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subresource {
+    pub name: String,
+    pub verbs: Vec<String>,
+    /// `(group, version, kind)`; `None` for the resource's own kind.
+    pub kind: Option<(String, String, String)>,
+}
+
+impl Subresource {
+    /// A subresource of the resource's own kind.
+    pub fn new(name: &str, verbs: &[&str]) -> Subresource {
+        Subresource {
+            name: name.to_string(),
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            kind: None,
+        }
+    }
+
+    /// The kind the subresource takes and answers, when not the resource's own.
+    pub fn of_kind(mut self, group: &str, version: &str, kind: &str) -> Subresource {
+        self.kind = Some((group.to_string(), version.to_string(), kind.to_string()));
+        self
+    }
+}
+
 /// Everything the server needs to know to serve one resource.
 #[derive(Clone)]
 pub struct ResourceDecl {
@@ -45,8 +73,9 @@ pub struct ResourceDecl {
     pub short_names: Vec<String>,
     pub categories: Vec<String>,
     pub scope: Scope,
-    /// Subresources served through the generic update path (`status`, `finalize`).
-    pub subresources: Vec<String>,
+    /// Subresources, each with the verbs it serves (today through the generic update path:
+    /// `status`, `finalize`). Discovery and OpenAPI publish them from here.
+    pub subresources: Vec<Subresource>,
     /// The verbs served.
     pub verbs: Vec<String>,
     /// The path segment under the etcd prefix (upstream's resource prefix, usually `plural`).
@@ -134,9 +163,26 @@ impl ResourceDecl {
         self
     }
 
+    /// Adds subresources that serve get, patch and update of the whole object, as `status`
+    /// does.
     pub fn with_subresources(mut self, names: &[&str]) -> Self {
-        self.subresources = names.iter().map(|s| s.to_string()).collect();
+        self.subresources.extend(
+            names
+                .iter()
+                .map(|n| Subresource::new(n, &["get", "patch", "update"])),
+        );
         self
+    }
+
+    /// Adds a subresource with its own verbs.
+    pub fn with_subresource(mut self, sub: Subresource) -> Self {
+        self.subresources.push(sub);
+        self
+    }
+
+    /// The declared subresource `name`.
+    pub fn subresource(&self, name: &str) -> Option<&Subresource> {
+        self.subresources.iter().find(|s| s.name == name)
     }
 
     /// `v1` for the core group, `group/version` otherwise.

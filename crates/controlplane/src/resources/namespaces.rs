@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
-use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
+use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy, Subresource};
 use serde_json::{json, Value};
 
 /// The finalizer the namespace controller removes once the namespace is empty.
@@ -158,5 +158,6 @@ pub fn decl() -> ResourceDecl {
     .with_verbs(&[
         "create", "delete", "get", "list", "patch", "update", "watch",
     ])
-    .with_subresources(&["finalize", "status"])
+    .with_subresource(Subresource::new("finalize", &["update"]))
+    .with_subresources(&["status"])
 }
