@@ -40,6 +40,8 @@ pub struct StorageConfig<'a> {
     pub cache_size: CacheSizeFn<'a>,
     /// How long events are kept after their last write (`--event-ttl`).
     pub event_ttl: Duration,
+    /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
+    pub coordinated_leader_election: bool,
 }
 
 /// Builds the stores of every enabled built-in resource and installs them in `server`.

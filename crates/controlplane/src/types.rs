@@ -23,6 +23,7 @@ mod tests {
             resources::namespaces::decl(),
             resources::events::decl(),
             resources::priorityclasses::decl(),
+            resources::leases::decl(false),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -241,6 +241,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         &controlplane::StorageConfig {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
+            coordinated_leader_election: opts
+                .feature_gates
+                .get("CoordinatedLeaderElection")
+                .copied()
+                .unwrap_or(false),
         },
         authorizer.clone(),
     );

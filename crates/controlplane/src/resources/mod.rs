@@ -2,6 +2,7 @@
 
 pub mod configmaps;
 pub mod events;
+pub mod leases;
 pub mod namespaces;
 pub mod priorityclasses;
 pub mod reviews;
@@ -24,6 +25,7 @@ pub fn all(
         namespaces::decl(),
         secrets::decl(),
         priorityclasses::decl(),
+        leases::decl(config.coordinated_leader_election),
     ];
     all.extend(reviews::decls(authorizer));
     all
