@@ -24,6 +24,7 @@ mod tests {
             resources::events::decl(),
             resources::priorityclasses::decl(),
             resources::leases::decl(false),
+            resources::serviceaccounts::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

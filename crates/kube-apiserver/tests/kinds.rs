@@ -171,3 +171,87 @@ async fn leases_end_to_end() {
         .expect("delete");
     assert!(leases.get_opt("a").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serviceaccounts_end_to_end() {
+    use k8s_openapi::api::core::v1::{ObjectReference, ServiceAccount};
+    let server = Server::start(&[]).await;
+    let sas: Api<ServiceAccount> = Api::namespaced(server.client().await, "default");
+    let sa = |name: &str, app: &str, secrets: &[&str]| ServiceAccount {
+        metadata: meta(name, &[("app", app)]),
+        secrets: Some(
+            secrets
+                .iter()
+                .map(|s| ObjectReference {
+                    name: Some(s.to_string()),
+                    namespace: Some("elsewhere".into()),
+                    kind: Some("Secret".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let created = sas
+        .create(
+            &PostParams::default(),
+            &sa("builder", "ci", &["token-a", "token-b"]),
+        )
+        .await
+        .expect("create");
+    // Secret references keep only their names, as upstream's strategy leaves them.
+    let refs = created.secrets.unwrap_or_default();
+    assert_eq!(refs.len(), 2);
+    assert!(refs
+        .iter()
+        .all(|r| r.namespace.is_none() && r.kind.is_none()));
+    sas.create(&PostParams::default(), &sa("deployer", "cd", &[]))
+        .await
+        .expect("create deployer");
+
+    let got = sas.get("builder").await.expect("get");
+    let selected = sas
+        .list(&ListParams::default().labels("app=cd"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["deployer"]);
+
+    let mut next = got.clone();
+    next.secrets = Some(vec![ObjectReference {
+        name: Some("token-c".into()),
+        ..Default::default()
+    }]);
+    next.automount_service_account_token = Some(false);
+    let updated = sas
+        .replace("builder", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(updated.automount_service_account_token, Some(false));
+
+    let e = api_err(
+        sas.create(&PostParams::default(), &sa("Not_A_Name", "x", &[]))
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert!(
+        c.len() == 1 && c[0].starts_with("metadata.name: Invalid value: \"Not_A_Name\""),
+        "{c:?}"
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "sa", "-n", "default"])));
+    assert_eq!(header, ["NAME", "SECRETS", "AGE"]);
+    let cells: Vec<&[String]> = rows.iter().map(|r| &r[..2]).collect();
+    assert_eq!(
+        cells,
+        [
+            &["builder".to_string(), "1".to_string()][..],
+            &["deployer".to_string(), "0".to_string()][..]
+        ]
+    );
+
+    sas.delete("builder", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(sas.get_opt("builder").await.expect("get").is_none());
+}

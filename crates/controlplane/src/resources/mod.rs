@@ -7,6 +7,7 @@ pub mod namespaces;
 pub mod priorityclasses;
 pub mod reviews;
 pub mod secrets;
+pub mod serviceaccounts;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub fn all(
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         secrets::decl(),
+        serviceaccounts::decl(),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
     ];
