@@ -25,6 +25,7 @@ mod tests {
             resources::priorityclasses::decl(),
             resources::leases::decl(false),
             resources::serviceaccounts::decl(),
+            resources::endpoints::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -255,3 +255,103 @@ async fn serviceaccounts_end_to_end() {
         .expect("delete");
     assert!(sas.get_opt("builder").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_end_to_end() {
+    use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints};
+    let server = Server::start(&[]).await;
+    let eps: Api<Endpoints> = Api::namespaced(server.client().await, "default");
+    let addr = |ip: &str| EndpointAddress {
+        ip: ip.to_string(),
+        ..Default::default()
+    };
+    let port = |name: Option<&str>, number: i32| EndpointPort {
+        name: name.map(str::to_string),
+        port: number,
+        ..Default::default()
+    };
+    let web = Endpoints {
+        metadata: meta("web", &[("app", "web")]),
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(vec![addr("10.0.0.1"), addr("10.0.0.2")]),
+            ports: Some(vec![port(None, 8080)]),
+            ..Default::default()
+        }]),
+    };
+    let created = eps
+        .create(&PostParams::default(), &web)
+        .await
+        .expect("create");
+    // The protocol defaults to TCP.
+    let ports = created.subsets.unwrap_or_default()[0]
+        .ports
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+    eps.create(
+        &PostParams::default(),
+        &Endpoints {
+            metadata: meta("empty", &[("app", "none")]),
+            subsets: None,
+        },
+    )
+    .await
+    .expect("create empty");
+
+    let got = eps.get("web").await.expect("get");
+    let selected = eps
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["web"]);
+
+    let mut next = got.clone();
+    if let Some(s) = next.subsets.as_mut() {
+        s[0].addresses = Some(vec![
+            addr("10.0.0.1"),
+            addr("10.0.0.2"),
+            addr("10.0.0.3"),
+            addr("10.0.0.4"),
+        ]);
+    }
+    eps.replace("web", &PostParams::default(), &next)
+        .await
+        .expect("update");
+
+    let mut bad = next.clone();
+    bad.metadata.resource_version = None;
+    bad.subsets = Some(vec![EndpointSubset {
+        addresses: Some(vec![addr("127.0.0.1")]),
+        ports: Some(vec![port(Some("a"), 80), port(None, 0)]),
+        ..Default::default()
+    }]);
+    let e = api_err(
+        eps.replace("web", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "subsets[0].addresses[0].ip: Invalid value: \"127.0.0.1\": may not be in the loopback range (127.0.0.0/8, ::1/128)",
+            "subsets[0].ports[1].name: Required value",
+            "subsets[0].ports[1].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "ep", "-n", "default"])));
+    assert_eq!(header, ["NAME", "ENDPOINTS", "AGE"]);
+    assert_eq!(rows[0][..2], ["empty".to_string(), "<none>".to_string()]);
+    assert_eq!(
+        rows[1][..2],
+        [
+            "web".to_string(),
+            "10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080 + 1 more...".to_string()
+        ]
+    );
+
+    eps.delete("web", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(eps.get_opt("web").await.expect("get").is_none());
+}

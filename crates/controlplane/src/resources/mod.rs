@@ -1,9 +1,11 @@
 //! The built-in resources: each a declaration plus a strategy.
 
 pub mod configmaps;
+pub mod endpoints;
 pub mod events;
 pub mod leases;
 pub mod namespaces;
+pub mod netcheck;
 pub mod priorityclasses;
 pub mod reviews;
 pub mod secrets;
@@ -22,6 +24,7 @@ pub fn all(
 ) -> Vec<ResourceDecl> {
     let mut all = vec![
         configmaps::decl(),
+        endpoints::decl(),
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         secrets::decl(),
