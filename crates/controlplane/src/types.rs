@@ -26,6 +26,7 @@ mod tests {
             resources::leases::decl(false),
             resources::serviceaccounts::decl(),
             resources::endpoints::decl(),
+            resources::endpointslices::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -355,3 +355,109 @@ async fn endpoints_end_to_end() {
         .expect("delete");
     assert!(eps.get_opt("web").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpointslices_end_to_end() {
+    use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
+    let server = Server::start(&[]).await;
+    let slices: Api<EndpointSlice> = Api::namespaced(server.client().await, "default");
+    let slice = |name: &str, service: &str, addresses: &[&str]| EndpointSlice {
+        metadata: meta(name, &[("kubernetes.io/service-name", service)]),
+        address_type: "IPv4".into(),
+        endpoints: Some(vec![Endpoint {
+            addresses: addresses.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        }]),
+        ports: Some(vec![EndpointPort {
+            name: Some("http".into()),
+            port: Some(8080),
+            ..Default::default()
+        }]),
+    };
+    let created = slices
+        .create(
+            &PostParams::default(),
+            &slice("web-abc", "web", &["10.0.0.1", "10.0.0.2"]),
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.metadata.generation, Some(1));
+    let ports = created.ports.clone().unwrap_or_default();
+    assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+    slices
+        .create(
+            &PostParams::default(),
+            &slice("db-xyz", "db", &["10.0.1.1"]),
+        )
+        .await
+        .expect("create db");
+
+    let selected = slices
+        .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["web-abc"]);
+
+    let mut next = slices.get("web-abc").await.expect("get");
+    if let Some(e) = next.endpoints.as_mut() {
+        e[0].addresses.push("10.0.0.3".into());
+        e[0].addresses.push("10.0.0.4".into());
+    }
+    let updated = slices
+        .replace("web-abc", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(updated.metadata.generation, Some(2));
+
+    // addressType is immutable; an endpoint needs an address.
+    let mut bad = updated.clone();
+    bad.address_type = "IPv6".into();
+    if let Some(e) = bad.endpoints.as_mut() {
+        e.push(Endpoint::default());
+    }
+    let e = api_err(
+        slices
+            .replace("web-abc", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert!(
+        c.contains(
+            &"endpoints[1].addresses: Required value: must contain at least 1 address".to_string()
+        ) && c.contains(&"addressType: Invalid value: \"IPv6\": field is immutable".to_string()),
+        "{c:?}"
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&[
+        "get",
+        "endpointslices",
+        "-n",
+        "default",
+    ])));
+    assert_eq!(header, ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]);
+    assert_eq!(
+        rows[1][..4],
+        [
+            "web-abc".to_string(),
+            "IPv4".to_string(),
+            "8080".to_string(),
+            "10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...".to_string()
+        ]
+    );
+    let out = ok(server.kubectl(&[
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=db",
+        "-o",
+        "name",
+    ]));
+    assert_eq!(out.trim(), "endpointslice.discovery.k8s.io/db-xyz");
+
+    slices
+        .delete("web-abc", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(slices.get_opt("web-abc").await.expect("get").is_none());
+}

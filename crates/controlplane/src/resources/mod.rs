@@ -2,6 +2,7 @@
 
 pub mod configmaps;
 pub mod endpoints;
+pub mod endpointslices;
 pub mod events;
 pub mod leases;
 pub mod namespaces;
@@ -31,6 +32,7 @@ pub fn all(
         serviceaccounts::decl(),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
+        endpointslices::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all
