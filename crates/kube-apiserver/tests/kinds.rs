@@ -339,7 +339,14 @@ async fn endpoints_end_to_end() {
         ]
     );
 
-    let (header, rows) = table(&ok(server.kubectl(&["get", "ep", "-n", "default"])));
+    let out = server.kubectl(&["get", "ep", "-n", "default"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+        ),
+        "{out:?}"
+    );
+    let (header, rows) = table(&ok(out));
     assert_eq!(header, ["NAME", "ENDPOINTS", "AGE"]);
     assert_eq!(rows[0][..2], ["empty".to_string(), "<none>".to_string()]);
     assert_eq!(

@@ -49,6 +49,9 @@ pub async fn serve(
     // Warnings go out with the response, an error response included (as upstream's
     // recorder writes them as they come).
     let mut warnings = Warnings::default();
+    if let Some(w) = &store.decl.warning {
+        warnings.add(w);
+    }
     let mut resp = match serve_inner(store, info, ctx, req, cfg, &mut warnings).await {
         Ok(resp) => resp,
         Err(e) if protobuf_errors => protobuf::error_response(&e),

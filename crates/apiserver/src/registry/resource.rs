@@ -59,6 +59,8 @@ pub struct ResourceDecl {
     pub ttl: Option<Duration>,
     /// For a resource computed rather than stored: what answers its creates.
     pub review: Option<Arc<dyn Review>>,
+    /// A warning every request for the resource answers with (a deprecated API's).
+    pub warning: Option<String>,
     pub strategy: Arc<dyn Strategy>,
 }
 
@@ -96,6 +98,7 @@ impl ResourceDecl {
             schema: None,
             ttl: None,
             review: None,
+            warning: None,
             strategy,
         }
     }
@@ -110,6 +113,12 @@ impl ResourceDecl {
     /// Objects expire `ttl` after their last write (none when zero).
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = (!ttl.is_zero()).then_some(ttl);
+        self
+    }
+
+    /// Every request for the resource answers with this `Warning`.
+    pub fn with_warning(mut self, text: &str) -> Self {
+        self.warning = Some(text.to_string());
         self
     }
 

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 
 use super::netcheck;
 
+/// What every request for v1 Endpoints answers with, as upstream since v1.33.
+pub const DEPRECATION_WARNING: &str =
+    "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";
 /// Most addresses the ENDPOINTS column lists before `+ N more...`.
 const MAX_LISTED: usize = 3;
 
@@ -219,7 +222,8 @@ pub fn decl() -> ResourceDecl {
         Arc::new(EndpointsStrategy),
     )
     .with_schema(crate::types::of("", "v1", "Endpoints"))
-    .with_short_names(&["ep"]);
+    .with_short_names(&["ep"])
+    .with_warning(DEPRECATION_WARNING);
     // Upstream's singular is the plural: there is no `endpoint` resource.
     decl.singular = "endpoints".to_string();
     decl
