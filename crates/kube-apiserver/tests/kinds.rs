@@ -415,6 +415,18 @@ async fn endpointslices_end_to_end() {
         .await
         .expect("update");
     assert_eq!(updated.metadata.generation, Some(2));
+    // A change of labels moves the generation on too, as upstream.
+    let mut relabelled = updated.clone();
+    relabelled
+        .metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("tier".into(), "front".into());
+    let updated = slices
+        .replace("web-abc", &PostParams::default(), &relabelled)
+        .await
+        .expect("relabel");
+    assert_eq!(updated.metadata.generation, Some(3));
 
     // addressType is immutable; an endpoint needs an address.
     let mut bad = updated.clone();

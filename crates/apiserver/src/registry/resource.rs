@@ -276,6 +276,12 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// Whether an update moves a tracked generation on; by default, when anything but
+    /// `metadata` and `status` changed.
+    fn generation_changed(&self, new: &Value, old: &Value) -> bool {
+        meta::spec_part(new) != meta::spec_part(old)
+    }
+
     /// Whether a PUT to a missing object creates it.
     fn allow_create_on_update(&self) -> bool {
         false

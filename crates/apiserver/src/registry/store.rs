@@ -601,7 +601,7 @@ impl Store {
                 meta::set_meta(&mut new, field, old_value);
             }
         }
-        if strategy.tracks_generation() && meta::spec_part(&new) != meta::spec_part(&old) {
+        if strategy.tracks_generation() && strategy.generation_changed(&new, &old) {
             let generation = meta::meta(&old)
                 .and_then(|m| m.get("generation"))
                 .and_then(Value::as_i64)

@@ -297,13 +297,34 @@ fn format_endpoints(obj: &Value) -> String {
     list_with_more(list, addresses.len())
 }
 
+/// Upstream's `dropTopologyOnV1`: v1 requests clear `deprecatedTopology` of every endpoint
+/// (on update only when the endpoints changed).
+fn drop_deprecated_topology(obj: &mut Value) {
+    let Some(endpoints) = obj.get_mut("endpoints").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for endpoint in endpoints.iter_mut().filter_map(Value::as_object_mut) {
+        endpoint.remove("deprecatedTopology");
+    }
+}
+
 impl Strategy for EndpointSliceStrategy {
     fn prepare_for_create(&self, obj: &mut Value) {
         default_ports(obj);
+        drop_deprecated_topology(obj);
     }
 
-    fn prepare_for_update(&self, new: &mut Value, _old: &Value) {
+    fn prepare_for_update(&self, new: &mut Value, old: &Value) {
         default_ports(new);
+        if new.get("endpoints") != old.get("endpoints") {
+            drop_deprecated_topology(new);
+        }
+    }
+
+    /// As upstream: a change of labels moves the generation on too.
+    fn generation_changed(&self, new: &Value, old: &Value) -> bool {
+        let labels = |o: &Value| meta::meta(o).and_then(|m| m.get("labels")).cloned();
+        meta::spec_part(new) != meta::spec_part(old) || labels(new) != labels(old)
     }
 
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
@@ -466,6 +487,31 @@ mod tests {
             "{m:?}"
         );
         assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn deprecated_topology_is_dropped_and_labels_move_the_generation() {
+        let s = EndpointSliceStrategy;
+        let mut new = slice(
+            "IPv4",
+            json!([{"addresses": ["10.0.0.1"], "deprecatedTopology": {"a": "b"}}]),
+            json!([]),
+        );
+        s.prepare_for_create(&mut new);
+        assert_eq!(new["endpoints"][0], json!({"addresses": ["10.0.0.1"]}));
+        // Unchanged endpoints keep what the stored slice has.
+        let old = slice(
+            "IPv4",
+            json!([{"addresses": ["10.0.0.1"], "deprecatedTopology": {"a": "b"}}]),
+            json!([]),
+        );
+        let mut same = old.clone();
+        s.prepare_for_update(&mut same, &old);
+        assert_eq!(same["endpoints"], old["endpoints"]);
+        let mut labelled = old.clone();
+        labelled["metadata"]["labels"] = json!({"x": "y"});
+        assert!(s.generation_changed(&labelled, &old));
+        assert!(!s.generation_changed(&old.clone(), &old));
     }
 
     #[test]
