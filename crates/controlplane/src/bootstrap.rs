@@ -21,6 +21,7 @@ fn system_context() -> RequestContext {
             groups: vec!["system:masters".to_string()],
         },
         dry_run: false,
+        ..Default::default()
     }
 }
 

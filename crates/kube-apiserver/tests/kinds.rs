@@ -239,6 +239,20 @@ async fn serviceaccounts_end_to_end() {
         "{c:?}"
     );
 
+    // The deprecated mountable-secrets annotation draws upstream's warning.
+    let out = server.kubectl_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: legacy\n  namespace: default\n  annotations:\n    kubernetes.io/enforce-mountable-secrets: \"true\"\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Warning: metadata.annotations[kubernetes.io/enforce-mountable-secrets]: deprecated in v1.32+; prefer separate namespaces to isolate access to mounted secrets"),
+        "{out:?}"
+    );
+    ok(out);
+    sas.delete("legacy", &DeleteParams::default())
+        .await
+        .expect("delete legacy");
+
     let (header, rows) = table(&ok(server.kubectl(&["get", "sa", "-n", "default"])));
     assert_eq!(header, ["NAME", "SECRETS", "AGE"]);
     let cells: Vec<&[String]> = rows.iter().map(|r| &r[..2]).collect();

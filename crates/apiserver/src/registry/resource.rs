@@ -266,6 +266,16 @@ pub trait Strategy: Send + Sync + 'static {
         self.validate(new)
     }
 
+    /// Warnings for a valid new object (upstream's `WarningsOnCreate`).
+    fn warnings_on_create(&self, _obj: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Warnings for a valid update (upstream's `WarningsOnUpdate`).
+    fn warnings_on_update(&self, _new: &Value, _old: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Validates a name (`prefix` is true for a `generateName`), returning messages.
     fn validate_name(&self, name: &str, prefix: bool) -> Vec<String> {
         validation::name_is_dns_subdomain(name, prefix)

@@ -21,10 +21,32 @@ use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
 
 /// Who asks, and how: passed to every Store operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub user: UserInfo,
     pub dry_run: bool,
+    /// Warnings the strategy has for the request's object, for the response's headers.
+    pub warnings: WarningSink,
+}
+
+/// Where a Store operation leaves warnings for the client (shared by a context's clones).
+#[derive(Debug, Clone, Default)]
+pub struct WarningSink(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl WarningSink {
+    pub fn add(&self, texts: Vec<String>) {
+        if texts.is_empty() {
+            return;
+        }
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.extend(texts);
+    }
+
+    /// The warnings left so far, emptying the sink.
+    pub fn take(&self) -> Vec<String> {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *w)
+    }
 }
 
 /// Conflicts retried by a patch or an unconditional update before giving up.
@@ -351,6 +373,8 @@ impl Store {
         if !errs.is_empty() {
             return Err(self.invalid(&name, errs));
         }
+        ctx.warnings
+            .add(self.decl.strategy.warnings_on_create(&obj));
         let ns = meta::namespace(&obj).to_string();
         self.admission
             .admit(
@@ -625,6 +649,9 @@ impl Store {
         }
         if !errs.is_empty() {
             return Err(UpdateError::Api(self.invalid(name, errs)));
+        }
+        if subresource.is_empty() {
+            ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
         let ns = meta::namespace(&new).to_string();
         self.admission

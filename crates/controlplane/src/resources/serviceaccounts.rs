@@ -8,6 +8,23 @@ use serde_json::{json, Map, Value};
 
 pub struct ServiceAccountStrategy;
 
+/// The annotation that limits pods to the secrets listed (deprecated since v1.32).
+pub const ENFORCE_MOUNTABLE_SECRETS: &str = "kubernetes.io/enforce-mountable-secrets";
+
+/// Upstream's warning for a service account still carrying the deprecated annotation.
+fn deprecation_warnings(obj: &Value) -> Vec<String> {
+    let annotated = meta::meta(obj)
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object)
+        .is_some_and(|a| a.contains_key(ENFORCE_MOUNTABLE_SECRETS));
+    if !annotated {
+        return Vec::new();
+    }
+    vec![format!(
+        "metadata.annotations[{ENFORCE_MOUNTABLE_SECRETS}]: deprecated in v1.32+; prefer separate namespaces to isolate access to mounted secrets"
+    )]
+}
+
 /// Upstream's `cleanSecretReferences`: each entry of `secrets` keeps only its `name`.
 fn clean_secret_references(obj: &mut Value) {
     let Some(secrets) = obj.get_mut("secrets").and_then(Value::as_array_mut) else {
@@ -32,6 +49,14 @@ impl Strategy for ServiceAccountStrategy {
 
     fn prepare_for_update(&self, new: &mut Value, _old: &Value) {
         clean_secret_references(new);
+    }
+
+    fn warnings_on_create(&self, obj: &Value) -> Vec<String> {
+        deprecation_warnings(obj)
+    }
+
+    fn warnings_on_update(&self, new: &Value, _old: &Value) -> Vec<String> {
+        deprecation_warnings(new)
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
@@ -99,6 +124,20 @@ mod tests {
         assert_eq!(
             s.table_cells(&json!({"metadata": {"name": "a"}}))[0],
             Cell::Value(json!(0))
+        );
+    }
+
+    #[test]
+    fn the_mountable_secrets_annotation_is_warned_about() {
+        let s = ServiceAccountStrategy;
+        assert!(s
+            .warnings_on_create(&json!({"metadata": {"name": "a"}}))
+            .is_empty());
+        let sa =
+            json!({"metadata": {"name": "a", "annotations": {ENFORCE_MOUNTABLE_SECRETS: "true"}}});
+        assert_eq!(
+            s.warnings_on_update(&sa, &sa),
+            ["metadata.annotations[kubernetes.io/enforce-mountable-secrets]: deprecated in v1.32+; prefer separate namespaces to isolate access to mounted secrets"]
         );
     }
 
