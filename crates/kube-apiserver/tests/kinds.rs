@@ -353,6 +353,20 @@ async fn endpoints_end_to_end() {
         ]
     );
 
+    // Addresses in a non-standard form draw upstream's warning.
+    let out = server.kubectl_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: zeros\n  namespace: default\nsubsets:\n- addresses:\n  - ip: 010.0.0.5\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Warning: subsets[0].addresses[0].ip: non-standard IP address \"010.0.0.5\" will be considered invalid in a future Kubernetes release: use \"10.0.0.5\""),
+        "{out:?}"
+    );
+    ok(out);
+    eps.delete("zeros", &DeleteParams::default())
+        .await
+        .expect("delete zeros");
+
     let out = server.kubectl(&["get", "ep", "-n", "default"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(

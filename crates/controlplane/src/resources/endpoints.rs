@@ -13,6 +13,9 @@ use super::netcheck;
 /// What every request for v1 Endpoints answers with, as upstream since v1.33.
 pub const DEPRECATION_WARNING: &str =
     "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";
+/// The label the endpoints controller marks its objects with, and its value there.
+const MANAGED_BY_LABEL: &str = "endpoints.kubernetes.io/managed-by";
+const CONTROLLER_NAME: &str = "endpoint-controller";
 /// Most addresses the ENDPOINTS column lists before `+ N more...`.
 const MAX_LISTED: usize = 3;
 
@@ -176,7 +179,42 @@ fn format_endpoints(obj: &Value) -> String {
     }
 }
 
+/// Upstream's `endpointsWarnings`: addresses in a non-standard form, except in objects
+/// the endpoints controller wrote (it writes them canonical).
+fn ip_warnings(obj: &Value) -> Vec<String> {
+    let managed = meta::meta(obj)
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get(MANAGED_BY_LABEL))
+        .and_then(Value::as_str)
+        == Some(CONTROLLER_NAME);
+    if managed {
+        return Vec::new();
+    }
+    let mut warnings = Vec::new();
+    for (i, subset) in array(obj, "subsets").iter().enumerate() {
+        for field in ["addresses", "notReadyAddresses"] {
+            for (j, addr) in array(subset, field).iter().enumerate() {
+                let path = FieldPath::new("subsets")
+                    .index(i)
+                    .child(field)
+                    .index(j)
+                    .child("ip");
+                warnings.extend(netcheck::ip_warnings(&path, str_of(addr, "ip")));
+            }
+        }
+    }
+    warnings
+}
+
 impl Strategy for EndpointsStrategy {
+    fn warnings_on_create(&self, obj: &Value) -> Vec<String> {
+        ip_warnings(obj)
+    }
+
+    fn warnings_on_update(&self, new: &Value, _old: &Value) -> Vec<String> {
+        ip_warnings(new)
+    }
+
     fn prepare_for_create(&self, obj: &mut Value) {
         default_ports(obj);
     }
@@ -301,6 +339,18 @@ mod tests {
                 "subsets[0].notReadyAddresses[0].ip: Invalid value: \"169.254.1.1\": may not be in the link-local range (169.254.0.0/16, fe80::/10)",
             ]
         );
+    }
+
+    #[test]
+    fn non_standard_ips_are_warned_about_unless_the_controller_wrote_them() {
+        let mut e = eps(json!([{"addresses": [{"ip": "10.0.0.1"}],
+                                "notReadyAddresses": [{"ip": "010.0.0.2"}]}]));
+        assert_eq!(
+            EndpointsStrategy.warnings_on_create(&e),
+            ["subsets[0].notReadyAddresses[0].ip: non-standard IP address \"010.0.0.2\" will be considered invalid in a future Kubernetes release: use \"10.0.0.2\""]
+        );
+        e["metadata"]["labels"] = json!({MANAGED_BY_LABEL: CONTROLLER_NAME});
+        assert!(EndpointsStrategy.warnings_on_update(&e, &e).is_empty());
     }
 
     #[test]

@@ -93,6 +93,45 @@ pub fn validate_non_special_ip(path: &FieldPath, ip: &str) -> Vec<FieldError> {
     errs
 }
 
+/// Whether `s` parses as Go's strict `netip.ParseAddr` does: IPv4 parts without leading
+/// zeros.
+fn parses_strictly(s: &str) -> bool {
+    if s.contains(':') {
+        return s.parse::<Ipv6Addr>().is_ok();
+    }
+    s.parse::<Ipv4Addr>().is_ok()
+}
+
+/// `GetWarningsForIP`: warnings for a valid IP written in a non-standard form (IPv4
+/// with leading zeros, IPv4-mapped IPv6) or IPv6 not in RFC 5952's canonical form.
+pub fn ip_warnings(path: &FieldPath, ip: &str) -> Vec<String> {
+    let Some(parsed) = parse_ip_sloppy(ip) else {
+        return Vec::new();
+    };
+    // Go's %q: an address that parses has only digits, letters, dots and colons.
+    let go_quote = |s: &str| format!("\"{s}\"");
+    let mapped = match parsed {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+        IpAddr::V4(_) => None,
+    };
+    if !parses_strictly(ip) || mapped.is_some() {
+        let preferred = mapped.map_or_else(|| parsed.to_string(), |v4| v4.to_string());
+        return vec![format!(
+            "{path}: non-standard IP address {} will be considered invalid in a future Kubernetes release: use {}",
+            go_quote(ip),
+            go_quote(&preferred)
+        )];
+    }
+    match parsed {
+        IpAddr::V6(v6) if v6.to_string() != ip => vec![format!(
+            "{path}: IPv6 address {} should be in RFC 5952 canonical format ({})",
+            go_quote(ip),
+            go_quote(&v6.to_string())
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// `IsValidPortNum`: 1 to 65535.
 pub fn port_num_errors(port: i64) -> Vec<String> {
     if (1..=65535).contains(&port) {
@@ -132,6 +171,26 @@ mod tests {
         assert!(parse_ip_sloppy("1.2.3.256").is_none());
         assert!(parse_ip_sloppy("fe80::1%eth0").is_none());
         assert!(parse_ip_sloppy("2001:db8::1").is_some());
+    }
+
+    #[test]
+    fn non_standard_forms_are_warned_about() {
+        let p = FieldPath::new("ip");
+        assert!(ip_warnings(&p, "10.0.0.1").is_empty());
+        assert!(ip_warnings(&p, "2001:db8::1").is_empty());
+        assert!(ip_warnings(&p, "bogus").is_empty());
+        assert_eq!(
+            ip_warnings(&p, "010.000.000.001"),
+            ["ip: non-standard IP address \"010.000.000.001\" will be considered invalid in a future Kubernetes release: use \"10.0.0.1\""]
+        );
+        assert_eq!(
+            ip_warnings(&p, "::ffff:10.0.0.1"),
+            ["ip: non-standard IP address \"::ffff:10.0.0.1\" will be considered invalid in a future Kubernetes release: use \"10.0.0.1\""]
+        );
+        assert_eq!(
+            ip_warnings(&p, "2001:DB8:0:0::1"),
+            ["ip: IPv6 address \"2001:DB8:0:0::1\" should be in RFC 5952 canonical format (\"2001:db8::1\")"]
+        );
     }
 
     #[test]
