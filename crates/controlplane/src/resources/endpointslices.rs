@@ -297,28 +297,97 @@ fn format_endpoints(obj: &Value) -> String {
     list_with_more(list, addresses.len())
 }
 
-/// Upstream's `dropTopologyOnV1`: v1 requests clear `deprecatedTopology` of every endpoint
-/// (on update only when the endpoints changed).
-fn drop_deprecated_topology(obj: &mut Value) {
+/// The label naming the controller that manages a slice, and the two controllers whose
+/// slices are written canonical (no address warnings for them).
+const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
+const CONTROLLERS: [&str; 2] = [
+    "endpointslice-controller.k8s.io",
+    "endpointslicemirroring-controller.k8s.io",
+];
+/// The topology key older clients stored an endpoint's node in.
+const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+
+/// Node names in the `deprecatedTopology` of a slice's endpoints.
+fn topology_node_names(obj: &Value) -> Vec<String> {
+    array(obj, "endpoints")
+        .iter()
+        .filter_map(|e| e.pointer("/deprecatedTopology/kubernetes.io~1hostname"))
+        .filter_map(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Upstream's `dropTopologyOnV1`: v1 writes clear `deprecatedTopology` of every endpoint
+/// (on update only when the endpoints changed); a node name the stored slice kept there
+/// moves to `nodeName` when that is unset.
+fn drop_deprecated_topology(obj: &mut Value, old: Option<&Value>) {
+    let previous = old.map(topology_node_names).unwrap_or_default();
     let Some(endpoints) = obj.get_mut("endpoints").and_then(Value::as_array_mut) else {
         return;
     };
     for endpoint in endpoints.iter_mut().filter_map(Value::as_object_mut) {
-        endpoint.remove("deprecatedTopology");
+        let Some(topology) = endpoint.remove("deprecatedTopology") else {
+            continue;
+        };
+        let node = topology.get(HOSTNAME_LABEL).and_then(Value::as_str);
+        let unset = endpoint.get("nodeName").is_none_or(Value::is_null);
+        if let Some(node) = node.filter(|n| unset && previous.iter().any(|p| p == n)) {
+            if validation::is_dns1123_subdomain(node).is_empty() {
+                endpoint.insert("nodeName".to_string(), json!(node));
+            }
+        }
     }
+}
+
+/// Upstream's `warnOnBadIPs`: addresses in a non-standard form, except in slices the
+/// endpoint slice controllers manage.
+fn ip_warnings(obj: &Value) -> Vec<String> {
+    let managed_by = meta::meta(obj)
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get(MANAGED_BY_LABEL))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if CONTROLLERS.contains(&managed_by) {
+        return Vec::new();
+    }
+    let mut warnings = Vec::new();
+    for (i, endpoint) in array(obj, "endpoints").iter().enumerate() {
+        for (j, address) in array(endpoint, "addresses").iter().enumerate() {
+            let path = FieldPath::new("endpoints")
+                .index(i)
+                .child("addresses")
+                .index(j);
+            warnings.extend(netcheck::ip_warnings(&path, address.as_str().unwrap_or("")));
+        }
+    }
+    warnings
 }
 
 impl Strategy for EndpointSliceStrategy {
     fn prepare_for_create(&self, obj: &mut Value) {
         default_ports(obj);
-        drop_deprecated_topology(obj);
+        drop_deprecated_topology(obj, None);
     }
 
     fn prepare_for_update(&self, new: &mut Value, old: &Value) {
         default_ports(new);
         if new.get("endpoints") != old.get("endpoints") {
-            drop_deprecated_topology(new);
+            drop_deprecated_topology(new, Some(old));
         }
+    }
+
+    fn warnings_on_create(&self, obj: &Value) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if str_of(obj, "addressType") == "FQDN" {
+            warnings.push("spec.addressType: FQDN endpoints are deprecated".to_string());
+        }
+        warnings.extend(ip_warnings(obj));
+        warnings
+    }
+
+    fn warnings_on_update(&self, new: &Value, _old: &Value) -> Vec<String> {
+        ip_warnings(new)
     }
 
     /// As upstream: a change of labels moves the generation on too.
@@ -512,6 +581,48 @@ mod tests {
         labelled["metadata"]["labels"] = json!({"x": "y"});
         assert!(s.generation_changed(&labelled, &old));
         assert!(!s.generation_changed(&old.clone(), &old));
+    }
+
+    #[test]
+    fn a_kept_topology_node_moves_to_node_name() {
+        let old = slice(
+            "IPv4",
+            json!([{"addresses": ["10.0.0.1"], "deprecatedTopology": {"kubernetes.io/hostname": "node-1"}}]),
+            json!([]),
+        );
+        let mut new = slice(
+            "IPv4",
+            json!([{"addresses": ["10.0.0.2"], "deprecatedTopology": {"kubernetes.io/hostname": "node-1"}},
+                   {"addresses": ["10.0.0.3"], "deprecatedTopology": {"kubernetes.io/hostname": "node-2"}}]),
+            json!([]),
+        );
+        EndpointSliceStrategy.prepare_for_update(&mut new, &old);
+        assert_eq!(
+            new["endpoints"],
+            json!([{"addresses": ["10.0.0.2"], "nodeName": "node-1"}, {"addresses": ["10.0.0.3"]}])
+        );
+    }
+
+    #[test]
+    fn warnings_for_fqdn_and_non_standard_ips() {
+        let s = EndpointSliceStrategy;
+        let fqdn = slice(
+            "FQDN",
+            json!([{"addresses": ["db.example.com"]}]),
+            json!([]),
+        );
+        assert_eq!(
+            s.warnings_on_create(&fqdn),
+            ["spec.addressType: FQDN endpoints are deprecated"]
+        );
+        assert!(s.warnings_on_update(&fqdn, &fqdn).is_empty());
+        let mut zeros = slice("IPv4", json!([{"addresses": ["010.0.0.1"]}]), json!([]));
+        assert_eq!(
+            s.warnings_on_update(&zeros, &zeros),
+            ["endpoints[0].addresses[0]: non-standard IP address \"010.0.0.1\" will be considered invalid in a future Kubernetes release: use \"10.0.0.1\""]
+        );
+        zeros["metadata"]["labels"] = json!({MANAGED_BY_LABEL: CONTROLLERS[0]});
+        assert!(s.warnings_on_create(&zeros).is_empty());
     }
 
     #[test]
