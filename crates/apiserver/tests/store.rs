@@ -27,6 +27,7 @@ fn ctx() -> RequestContext {
     RequestContext {
         user: UserInfo::default(),
         dry_run: false,
+        ..Default::default()
     }
 }
 

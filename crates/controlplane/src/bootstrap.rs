@@ -22,6 +22,7 @@ fn system_context() -> RequestContext {
             extra: Default::default(),
         },
         dry_run: false,
+        ..Default::default()
     }
 }
 

@@ -44,6 +44,8 @@ pub struct StorageConfig<'a> {
     /// The enabled admission plugins, in the order they run (upstream's names; names this
     /// crate does not implement are skipped: the options refuse enabling them).
     pub admission_plugins: &'a [String],
+    /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
+    pub coordinated_leader_election: bool,
 }
 
 /// Admission plugins this crate implements.

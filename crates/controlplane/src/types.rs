@@ -23,6 +23,10 @@ mod tests {
             resources::namespaces::decl(),
             resources::events::decl(),
             resources::priorityclasses::decl(),
+            resources::leases::decl(false),
+            resources::serviceaccounts::decl(),
+            resources::endpoints::decl(),
+            resources::endpointslices::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -353,6 +353,11 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
+            coordinated_leader_election: opts
+                .feature_gates
+                .get("CoordinatedLeaderElection")
+                .copied()
+                .unwrap_or(false),
         },
         authorizer.clone(),
     );

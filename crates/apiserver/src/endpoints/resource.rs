@@ -49,11 +49,18 @@ pub async fn serve(
     // Warnings go out with the response, an error response included (as upstream's
     // recorder writes them as they come).
     let mut warnings = Warnings::default();
+    if let Some(w) = &store.decl.warning {
+        warnings.add(w);
+    }
+    let sink = ctx.warnings.clone();
     let mut resp = match serve_inner(store, info, ctx, req, cfg, &mut warnings).await {
         Ok(resp) => resp,
         Err(e) if protobuf_errors => protobuf::error_response(&e),
         Err(e) => error_response(&e),
     };
+    for w in sink.take() {
+        warnings.add(&w);
+    }
     warnings.write_to(resp.headers_mut());
     resp
 }

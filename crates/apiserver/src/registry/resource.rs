@@ -88,6 +88,8 @@ pub struct ResourceDecl {
     pub ttl: Option<Duration>,
     /// For a resource computed rather than stored: what answers its creates.
     pub review: Option<Arc<dyn Review>>,
+    /// A warning every request for the resource answers with (a deprecated API's).
+    pub warning: Option<String>,
     pub strategy: Arc<dyn Strategy>,
 }
 
@@ -125,6 +127,7 @@ impl ResourceDecl {
             schema: None,
             ttl: None,
             review: None,
+            warning: None,
             strategy,
         }
     }
@@ -139,6 +142,12 @@ impl ResourceDecl {
     /// Objects expire `ttl` after their last write (none when zero).
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = (!ttl.is_zero()).then_some(ttl);
+        self
+    }
+
+    /// Every request for the resource answers with this `Warning`.
+    pub fn with_warning(mut self, text: &str) -> Self {
+        self.warning = Some(text.to_string());
         self
     }
 
@@ -303,6 +312,16 @@ pub trait Strategy: Send + Sync + 'static {
         self.validate(new)
     }
 
+    /// Warnings for a valid new object (upstream's `WarningsOnCreate`).
+    fn warnings_on_create(&self, _obj: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Warnings for a valid update (upstream's `WarningsOnUpdate`).
+    fn warnings_on_update(&self, _new: &Value, _old: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Validates a name (`prefix` is true for a `generateName`), returning messages.
     fn validate_name(&self, name: &str, prefix: bool) -> Vec<String> {
         validation::name_is_dns_subdomain(name, prefix)
@@ -311,6 +330,12 @@ pub trait Strategy: Send + Sync + 'static {
     /// Whether `metadata.generation` is kept (1 on create, +1 on every spec change).
     fn tracks_generation(&self) -> bool {
         false
+    }
+
+    /// Whether an update moves a tracked generation on; by default, when anything but
+    /// `metadata` and `status` changed.
+    fn generation_changed(&self, new: &Value, old: &Value) -> bool {
+        meta::spec_part(new) != meta::spec_part(old)
     }
 
     /// Whether a PUT to a missing object creates it.

@@ -21,10 +21,32 @@ use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
 
 /// Who asks, and how: passed to every Store operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub user: UserInfo,
     pub dry_run: bool,
+    /// Warnings the strategy has for the request's object, for the response's headers.
+    pub warnings: WarningSink,
+}
+
+/// Where a Store operation leaves warnings for the client (shared by a context's clones).
+#[derive(Debug, Clone, Default)]
+pub struct WarningSink(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl WarningSink {
+    pub fn add(&self, texts: Vec<String>) {
+        if texts.is_empty() {
+            return;
+        }
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.extend(texts);
+    }
+
+    /// The warnings left so far, emptying the sink.
+    pub fn take(&self) -> Vec<String> {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *w)
+    }
 }
 
 /// Conflicts retried by a patch or an unconditional update before giving up.
@@ -412,6 +434,8 @@ impl Store {
         if !errs.is_empty() {
             return Err(self.invalid(&name, errs));
         }
+        ctx.warnings
+            .add(self.decl.strategy.warnings_on_create(&obj));
         let ns = meta::namespace(&obj).to_string();
         self.admission
             .admit(
@@ -662,7 +686,7 @@ impl Store {
                 meta::set_meta(&mut new, field, old_value);
             }
         }
-        if strategy.tracks_generation() && meta::spec_part(&new) != meta::spec_part(&old) {
+        if strategy.tracks_generation() && strategy.generation_changed(&new, &old) {
             let generation = meta::meta(&old)
                 .and_then(|m| m.get("generation"))
                 .and_then(Value::as_i64)
@@ -686,6 +710,9 @@ impl Store {
         }
         if !errs.is_empty() {
             return Err(UpdateError::Api(self.invalid(name, errs)));
+        }
+        if subresource.is_empty() {
+            ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
         let ns = meta::namespace(&new).to_string();
         self.admission

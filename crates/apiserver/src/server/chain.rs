@@ -106,7 +106,7 @@ impl DelegateTarget for GenericApiServer {
         };
         let ctx = RequestContext {
             user: user(&req),
-            dry_run: false,
+            ..Default::default()
         };
         Ok(resource::serve(store, &info, ctx, req, &self.endpoint_cfg).await)
     }

@@ -1,11 +1,16 @@
 //! The built-in resources: each a declaration plus a strategy.
 
 pub mod configmaps;
+pub mod endpoints;
+pub mod endpointslices;
 pub mod events;
+pub mod leases;
 pub mod namespaces;
+pub mod netcheck;
 pub mod priorityclasses;
 pub mod reviews;
 pub mod secrets;
+pub mod serviceaccounts;
 
 use std::sync::Arc;
 
@@ -20,10 +25,14 @@ pub fn all(
 ) -> Vec<ResourceDecl> {
     let mut all = vec![
         configmaps::decl(),
+        endpoints::decl(),
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         secrets::decl(),
+        serviceaccounts::decl(),
         priorityclasses::decl(),
+        leases::decl(config.coordinated_leader_election),
+        endpointslices::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all

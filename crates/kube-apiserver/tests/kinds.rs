@@ -1,0 +1,510 @@
+//! One test per built-in kind beyond the first ones: kube-rs typed clients drive it end to
+//! end (create, get, list with a selector, update, delete, a 422 with its causes) and
+//! `kubectl get` shows upstream's columns.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{ok, Server};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::core::ObjectMeta;
+
+fn meta(name: &str, labels: &[(&str, &str)]) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        labels: Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+        ..Default::default()
+    }
+}
+
+fn api_err(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// `field: message` of each cause of a 422.
+fn causes(s: &kube::core::Status) -> Vec<String> {
+    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
+    s.details
+        .as_ref()
+        .map(|d| {
+            d.causes
+                .iter()
+                .map(|c| format!("{}: {}", c.field, c.message))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The header of `kubectl get` and each row's cells, split on runs of spaces.
+fn table(out: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let split = |l: &str| -> Vec<String> {
+        l.split("   ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut lines = out.lines();
+    let header = lines.next().map(split).unwrap_or_default();
+    (header, lines.map(split).collect())
+}
+
+/// Names in a list.
+fn names<K: kube::Resource>(items: &[K]) -> Vec<String> {
+    items.iter().filter_map(|i| i.meta().name.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_end_to_end() {
+    use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+    let server = Server::start(&[]).await;
+    let leases: Api<Lease> = Api::namespaced(server.client().await, "default");
+    let lease = |name: &str, holder: &str, app: &str| Lease {
+        metadata: meta(name, &[("app", app)]),
+        spec: Some(LeaseSpec {
+            holder_identity: Some(holder.to_string()),
+            lease_duration_seconds: Some(15),
+            lease_transitions: Some(0),
+            ..Default::default()
+        }),
+    };
+    let created = leases
+        .create(&PostParams::default(), &lease("a", "node-1", "x"))
+        .await
+        .expect("create");
+    assert_eq!(
+        created
+            .spec
+            .as_ref()
+            .and_then(|s| s.holder_identity.as_deref()),
+        Some("node-1")
+    );
+    leases
+        .create(&PostParams::default(), &lease("b", "node-2", "y"))
+        .await
+        .expect("create b");
+
+    // Without the CoordinatedLeaderElection gate, strategy and preferred holder are dropped.
+    let mut gated = lease("c", "node-3", "y");
+    if let Some(s) = gated.spec.as_mut() {
+        s.strategy = Some("OldestEmulationVersion".into());
+        s.preferred_holder = Some("node-9".into());
+    }
+    let c = leases
+        .create(&PostParams::default(), &gated)
+        .await
+        .expect("create c");
+    let spec = c.spec.unwrap_or_default();
+    assert_eq!((spec.strategy, spec.preferred_holder), (None, None));
+
+    let got = leases.get("a").await.expect("get");
+    let selected = leases
+        .list(&ListParams::default().labels("app=y"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["b", "c"]);
+    let by_name = leases
+        .list(&ListParams::default().fields("metadata.name=a"))
+        .await
+        .expect("list by name");
+    assert_eq!(names(&by_name.items), ["a"]);
+
+    // Update: a new holder; an invalid duration is a 422 naming the field.
+    let mut next = got.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.holder_identity = Some("node-2".into());
+        s.lease_transitions = Some(1);
+    }
+    let updated = leases
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.spec.as_ref().and_then(|s| s.lease_transitions),
+        Some(1)
+    );
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.lease_duration_seconds = Some(0);
+        s.lease_transitions = Some(-1);
+    }
+    let e = api_err(
+        leases
+            .replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0",
+            "spec.leaseTransitions: Invalid value: -1: must be greater than or equal to 0",
+        ]
+    );
+    // Leases need a resourceVersion on update, as upstream.
+    let mut unconditional = updated.clone();
+    unconditional.metadata.resource_version = None;
+    let e = api_err(
+        leases
+            .replace("a", &PostParams::default(), &unconditional)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, 422, "{e:?}");
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "leases", "-n", "default"])));
+    assert_eq!(header, ["NAME", "HOLDER", "AGE"]);
+    assert_eq!(rows[0][..2], ["a".to_string(), "node-2".to_string()]);
+
+    leases
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(leases.get_opt("a").await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serviceaccounts_end_to_end() {
+    use k8s_openapi::api::core::v1::{ObjectReference, ServiceAccount};
+    let server = Server::start(&[]).await;
+    let sas: Api<ServiceAccount> = Api::namespaced(server.client().await, "default");
+    let sa = |name: &str, app: &str, secrets: &[&str]| ServiceAccount {
+        metadata: meta(name, &[("app", app)]),
+        secrets: Some(
+            secrets
+                .iter()
+                .map(|s| ObjectReference {
+                    name: Some(s.to_string()),
+                    namespace: Some("elsewhere".into()),
+                    kind: Some("Secret".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let created = sas
+        .create(
+            &PostParams::default(),
+            &sa("builder", "ci", &["token-a", "token-b"]),
+        )
+        .await
+        .expect("create");
+    // Secret references keep only their names, as upstream's strategy leaves them.
+    let refs = created.secrets.unwrap_or_default();
+    assert_eq!(refs.len(), 2);
+    assert!(refs
+        .iter()
+        .all(|r| r.namespace.is_none() && r.kind.is_none()));
+    sas.create(&PostParams::default(), &sa("deployer", "cd", &[]))
+        .await
+        .expect("create deployer");
+
+    let got = sas.get("builder").await.expect("get");
+    let selected = sas
+        .list(&ListParams::default().labels("app=cd"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["deployer"]);
+
+    let mut next = got.clone();
+    next.secrets = Some(vec![ObjectReference {
+        name: Some("token-c".into()),
+        ..Default::default()
+    }]);
+    next.automount_service_account_token = Some(false);
+    let updated = sas
+        .replace("builder", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(updated.automount_service_account_token, Some(false));
+
+    let e = api_err(
+        sas.create(&PostParams::default(), &sa("Not_A_Name", "x", &[]))
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert!(
+        c.len() == 1 && c[0].starts_with("metadata.name: Invalid value: \"Not_A_Name\""),
+        "{c:?}"
+    );
+
+    // The deprecated mountable-secrets annotation draws upstream's warning.
+    let out = server.kubectl_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: legacy\n  namespace: default\n  annotations:\n    kubernetes.io/enforce-mountable-secrets: \"true\"\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Warning: metadata.annotations[kubernetes.io/enforce-mountable-secrets]: deprecated in v1.32+; prefer separate namespaces to isolate access to mounted secrets"),
+        "{out:?}"
+    );
+    ok(out);
+    sas.delete("legacy", &DeleteParams::default())
+        .await
+        .expect("delete legacy");
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "sa", "-n", "default"])));
+    assert_eq!(header, ["NAME", "SECRETS", "AGE"]);
+    let cells: Vec<&[String]> = rows.iter().map(|r| &r[..2]).collect();
+    assert_eq!(
+        cells,
+        [
+            &["builder".to_string(), "1".to_string()][..],
+            &["deployer".to_string(), "0".to_string()][..]
+        ]
+    );
+
+    sas.delete("builder", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(sas.get_opt("builder").await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_end_to_end() {
+    use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints};
+    let server = Server::start(&[]).await;
+    let eps: Api<Endpoints> = Api::namespaced(server.client().await, "default");
+    let addr = |ip: &str| EndpointAddress {
+        ip: ip.to_string(),
+        ..Default::default()
+    };
+    let port = |name: Option<&str>, number: i32| EndpointPort {
+        name: name.map(str::to_string),
+        port: number,
+        ..Default::default()
+    };
+    let web = Endpoints {
+        metadata: meta("web", &[("app", "web")]),
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(vec![addr("10.0.0.1"), addr("10.0.0.2")]),
+            ports: Some(vec![port(None, 8080)]),
+            ..Default::default()
+        }]),
+    };
+    let created = eps
+        .create(&PostParams::default(), &web)
+        .await
+        .expect("create");
+    // The protocol defaults to TCP.
+    let ports = created.subsets.unwrap_or_default()[0]
+        .ports
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+    eps.create(
+        &PostParams::default(),
+        &Endpoints {
+            metadata: meta("empty", &[("app", "none")]),
+            subsets: None,
+        },
+    )
+    .await
+    .expect("create empty");
+
+    let got = eps.get("web").await.expect("get");
+    let selected = eps
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["web"]);
+
+    let mut next = got.clone();
+    if let Some(s) = next.subsets.as_mut() {
+        s[0].addresses = Some(vec![
+            addr("10.0.0.1"),
+            addr("10.0.0.2"),
+            addr("10.0.0.3"),
+            addr("10.0.0.4"),
+        ]);
+    }
+    eps.replace("web", &PostParams::default(), &next)
+        .await
+        .expect("update");
+
+    let mut bad = next.clone();
+    bad.metadata.resource_version = None;
+    bad.subsets = Some(vec![EndpointSubset {
+        addresses: Some(vec![addr("127.0.0.1")]),
+        ports: Some(vec![port(Some("a"), 80), port(None, 0)]),
+        ..Default::default()
+    }]);
+    let e = api_err(
+        eps.replace("web", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "subsets[0].addresses[0].ip: Invalid value: \"127.0.0.1\": may not be in the loopback range (127.0.0.0/8, ::1/128)",
+            "subsets[0].ports[1].name: Required value",
+            "subsets[0].ports[1].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+        ]
+    );
+
+    // Addresses in a non-standard form draw upstream's warning.
+    let out = server.kubectl_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: zeros\n  namespace: default\nsubsets:\n- addresses:\n  - ip: 010.0.0.5\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Warning: subsets[0].addresses[0].ip: non-standard IP address \"010.0.0.5\" will be considered invalid in a future Kubernetes release: use \"10.0.0.5\""),
+        "{out:?}"
+    );
+    ok(out);
+    eps.delete("zeros", &DeleteParams::default())
+        .await
+        .expect("delete zeros");
+
+    let out = server.kubectl(&["get", "ep", "-n", "default"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+        ),
+        "{out:?}"
+    );
+    let (header, rows) = table(&ok(out));
+    assert_eq!(header, ["NAME", "ENDPOINTS", "AGE"]);
+    assert_eq!(rows[0][..2], ["empty".to_string(), "<none>".to_string()]);
+    assert_eq!(
+        rows[1][..2],
+        [
+            "web".to_string(),
+            "10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080 + 1 more...".to_string()
+        ]
+    );
+
+    eps.delete("web", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(eps.get_opt("web").await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpointslices_end_to_end() {
+    use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
+    let server = Server::start(&[]).await;
+    let slices: Api<EndpointSlice> = Api::namespaced(server.client().await, "default");
+    let slice = |name: &str, service: &str, addresses: &[&str]| EndpointSlice {
+        metadata: meta(name, &[("kubernetes.io/service-name", service)]),
+        address_type: "IPv4".into(),
+        endpoints: Some(vec![Endpoint {
+            addresses: addresses.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        }]),
+        ports: Some(vec![EndpointPort {
+            name: Some("http".into()),
+            port: Some(8080),
+            ..Default::default()
+        }]),
+    };
+    let created = slices
+        .create(
+            &PostParams::default(),
+            &slice("web-abc", "web", &["10.0.0.1", "10.0.0.2"]),
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.metadata.generation, Some(1));
+    let ports = created.ports.clone().unwrap_or_default();
+    assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+    slices
+        .create(
+            &PostParams::default(),
+            &slice("db-xyz", "db", &["10.0.1.1"]),
+        )
+        .await
+        .expect("create db");
+
+    let selected = slices
+        .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
+        .await
+        .expect("list");
+    assert_eq!(names(&selected.items), ["web-abc"]);
+
+    let mut next = slices.get("web-abc").await.expect("get");
+    if let Some(e) = next.endpoints.as_mut() {
+        e[0].addresses.push("10.0.0.3".into());
+        e[0].addresses.push("10.0.0.4".into());
+    }
+    let updated = slices
+        .replace("web-abc", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(updated.metadata.generation, Some(2));
+    // A change of labels moves the generation on too, as upstream.
+    let mut relabelled = updated.clone();
+    relabelled
+        .metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("tier".into(), "front".into());
+    let updated = slices
+        .replace("web-abc", &PostParams::default(), &relabelled)
+        .await
+        .expect("relabel");
+    assert_eq!(updated.metadata.generation, Some(3));
+
+    // addressType is immutable; an endpoint needs an address.
+    let mut bad = updated.clone();
+    bad.address_type = "IPv6".into();
+    if let Some(e) = bad.endpoints.as_mut() {
+        e.push(Endpoint::default());
+    }
+    let e = api_err(
+        slices
+            .replace("web-abc", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert!(
+        c.contains(
+            &"endpoints[1].addresses: Required value: must contain at least 1 address".to_string()
+        ) && c.contains(&"addressType: Invalid value: \"IPv6\": field is immutable".to_string()),
+        "{c:?}"
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&[
+        "get",
+        "endpointslices",
+        "-n",
+        "default",
+    ])));
+    assert_eq!(header, ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]);
+    assert_eq!(
+        rows[1][..4],
+        [
+            "web-abc".to_string(),
+            "IPv4".to_string(),
+            "8080".to_string(),
+            "10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...".to_string()
+        ]
+    );
+    let out = ok(server.kubectl(&[
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=db",
+        "-o",
+        "name",
+    ]));
+    assert_eq!(out.trim(), "endpointslice.discovery.k8s.io/db-xyz");
+
+    slices
+        .delete("web-abc", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(slices.get_opt("web-abc").await.expect("get").is_none());
+}
