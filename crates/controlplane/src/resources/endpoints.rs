@@ -8,6 +8,7 @@ use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Value};
 
+use super::fields::{array, str_of};
 use super::netcheck;
 
 /// What every request for v1 Endpoints answers with, as upstream since v1.33.
@@ -20,16 +21,6 @@ const CONTROLLER_NAME: &str = "endpoint-controller";
 const MAX_LISTED: usize = 3;
 
 pub struct EndpointsStrategy;
-
-fn array<'a>(obj: &'a Value, field: &str) -> &'a [Value] {
-    obj.get(field)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
-fn str_of<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get(field).and_then(Value::as_str).unwrap_or("")
-}
 
 /// v1 defaulting: a port without a protocol is TCP.
 fn default_ports(obj: &mut Value) {

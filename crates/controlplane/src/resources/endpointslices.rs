@@ -9,6 +9,7 @@ use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Value};
 
+use super::fields::{array, str_of};
 use super::netcheck;
 
 /// The label naming the service a slice belongs to.
@@ -23,16 +24,6 @@ const MAX_ZONE_HINTS: usize = 8;
 const MAX_LISTED: usize = 3;
 
 pub struct EndpointSliceStrategy;
-
-fn array<'a>(obj: &'a Value, field: &str) -> &'a [Value] {
-    obj.get(field)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
-fn str_of<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get(field).and_then(Value::as_str).unwrap_or("")
-}
 
 fn too_many(path: &FieldPath, actual: usize, max: usize) -> FieldError {
     FieldError::too_many(

@@ -4,6 +4,7 @@ pub mod configmaps;
 pub mod endpoints;
 pub mod endpointslices;
 pub mod events;
+mod fields;
 pub mod leases;
 pub mod namespaces;
 pub mod netcheck;
