@@ -468,11 +468,11 @@ mod go {
                 Micros => (value.len() >= 7 && matches!(value[0], b'.' | b','))
                     .then(|| atoi(&value[1..7]))
                     .flatten()
-                    .and_then(|ns| {
+                    .map(|ns| {
                         if ns < 0 {
                             range = Some("fractional second");
                         }
-                        Some(&value[7..])
+                        &value[7..]
                     }),
                 Zone => zone(value, &mut range),
             };
