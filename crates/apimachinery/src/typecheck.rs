@@ -46,7 +46,16 @@ pub fn type_error(msg: &Message, value: &Value) -> Option<TypeError> {
 /// `apiVersion` and `kind` read into an anonymous struct of two strings, as the
 /// universal deserializer does first (`encoding/json`: keys match case-insensitively).
 fn type_meta_error(value: &Value) -> Option<String> {
-    let obj = value.as_object()?;
+    let obj = match value {
+        Value::Object(obj) => obj,
+        Value::Null => return None,
+        other => {
+            return Some(format!(
+                r#"json: cannot unmarshal {} into Go value of type struct {{ APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }}"#,
+                json_kind(other)
+            ))
+        }
+    };
     obj.iter().find_map(|(key, v)| {
         let name = ["apiVersion", "kind"]
             .into_iter()
@@ -828,5 +837,11 @@ mod tests {
             Some("couldn't get version/kind; json parse error: json: cannot unmarshal number into Go struct field .apiVersion of type string")
         );
         assert_eq!(err(json!({"kind": null, "apiVersion": "v1"})), None);
+        assert_eq!(
+            err(json!([1])).map(|e| e.to_string()).as_deref(),
+            Some(
+                r#"couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#
+            )
+        );
     }
 }

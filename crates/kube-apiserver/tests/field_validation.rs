@@ -605,7 +605,30 @@ async fn invalid_values_are_bad_requests() {
             assert_eq!(v["message"], message.as_str());
         }
     }
-    for name in ["b1", "c1", "c2", "k1"] {
+    // A body that is no object, and YAML, are summarized in hex, as upstream does.
+    let meta = r#"json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#;
+    let yaml = "apiVersion: v1\nkind: [ConfigMap]\nmetadata:\n  name: k2\n";
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    for (content_type, body, message) in [
+        (
+            "application/json",
+            "[1]",
+            format!("the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: {meta} (5b315d)"),
+        ),
+        (
+            "application/yaml",
+            yaml,
+            format!(
+                "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: json: cannot unmarshal array into Go struct field .kind of type string ({} ...)",
+                hex(&yaml.as_bytes()[..30])
+            ),
+        ),
+    ] {
+        let (status, _, v) = send(&c, "POST", CM, content_type, body).await;
+        assert_eq!(status, 400, "{body}: {v}");
+        assert_eq!(v["message"], message.as_str());
+    }
+    for name in ["b1", "c1", "c2", "k1", "k2"] {
         let (status, _, v) = send(&c, "GET", &format!("{CM}/{name}"), "application/json", "").await;
         assert_eq!(status, 404, "{v}");
     }

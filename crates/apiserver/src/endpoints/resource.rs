@@ -426,6 +426,7 @@ async fn read_object(
     let value = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
         // YAML is turned into JSON first, then decoded (and field-validated) as JSON is.
         let json;
+        let raw: &[u8] = &body;
         let body: &[u8] = if yaml {
             let value = apimachinery::yaml::from_yaml(&body)
                 .map_err(|e| ApiError::bad_request(&e.to_string()))?;
@@ -435,16 +436,19 @@ async fn read_object(
         } else {
             &body
         };
-        decode_object(decl, proto_schema, body, directive, warnings)
+        decode_object(decl, proto_schema, body, raw, directive, warnings)
     })?;
     Ok((value, opts))
 }
 
-/// Decodes a create or update body (see [`read_object`]).
+/// Decodes a create or update body (see [`read_object`]): `body` is JSON, `raw` the
+/// request's own bytes (YAML, say), which a "the object provided is unrecognized" error
+/// quotes.
 fn decode_object(
     decl: &ResourceDecl,
     proto_schema: Option<&apimachinery::schema::Message>,
     body: &[u8],
+    raw: &[u8],
     directive: Directive,
     warnings: &mut Warnings,
 ) -> Result<Value, ApiError> {
@@ -457,7 +461,7 @@ fn decode_object(
         Some(schema) => {
             let decoded = fv::decode_typed(schema, body).map_err(decode_error)?;
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
-                return Err(cannot_handle(decl, &decoded.value, body, &e));
+                return Err(cannot_handle(decl, &decoded.value, raw, &e));
             }
             if !decoded.errors.is_empty() && directive.reports() {
                 report_body_errors(decl, &decoded, directive, warnings)?;
