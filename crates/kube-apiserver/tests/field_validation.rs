@@ -530,3 +530,211 @@ async fn patches_to_wrong_types_are_invalid() {
     let (_, _, v) = send(&c, "GET", &format!("{CM}/p1"), "application/json", "").await;
     assert_eq!(v["data"], json!({"a": "b"}));
 }
+
+const EVENTS: &str = "/api/v1/namespaces/default/events";
+
+/// Values a self-decoding type refuses (base64 `binaryData`, times, `apiVersion` and
+/// `kind` that are not strings) are a 400 with the decoder's own words, and nothing is
+/// stored; the RFC 3339 forms Go reads, and `null`, are accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_values_are_bad_requests() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let cannot = |kind: &str, e: &str| {
+        format!(r#"{kind} in version "v1" cannot be handled as a {kind}: {e}"#)
+    };
+    let event = |name: &str, extra: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Event","metadata":{{"name":"{name}"}},"involvedObject":{{"kind":"Pod","name":"p","namespace":"default"}},"reason":"R","message":"m","type":"Normal","source":{{"component":"c"}}{extra}}}"#
+        )
+    };
+    let unrecognized = r#"{"apiVersion":"v1","kind":["ConfigMap"],"metadata":{"name":"k1"}}"#;
+    for (path, body, message) in [
+        (
+            CM,
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b1"},"binaryData":{"k":"not base64"}}"#.to_string(),
+            cannot("ConfigMap", "illegal base64 data at input byte 3"),
+        ),
+        (
+            CM,
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1","creationTimestamp":"yesterday"}}"#.to_string(),
+            cannot(
+                "ConfigMap",
+                r#"parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006""#,
+            ),
+        ),
+        (
+            CM,
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c2","creationTimestamp":5}}"#.to_string(),
+            cannot(
+                "ConfigMap",
+                "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.creationTimestamp of type string",
+            ),
+        ),
+        (
+            EVENTS,
+            event("e1", r#","eventTime":"not-a-time","reportingComponent":"c","reportingInstance":"i","action":"A""#),
+            cannot(
+                "Event",
+                r#"parsing time "not-a-time" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "not-a-time" as "2006""#,
+            ),
+        ),
+        (
+            EVENTS,
+            event("e2", r#","firstTimestamp":"2026-12-03T25:00:00Z""#),
+            r#"Event in version "v1" cannot be handled as a Event: parsing time "2026-12-03T25:00:00Z": hour out of range"#.to_string(),
+        ),
+        (
+            CM,
+            unrecognized.to_string(),
+            format!(
+                "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: json: cannot unmarshal array into Go struct field .kind of type string ({} ...)",
+                &unrecognized[..30]
+            ),
+        ),
+        (
+            CM,
+            r#"{"apiVersion":1}"#.to_string(),
+            r#"the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: json: cannot unmarshal number into Go struct field .apiVersion of type string ({"apiVersion":1})"#.to_string(),
+        ),
+    ] {
+        for query in ["", "?fieldValidation=Ignore"] {
+            let (status, _, v) = send(&c, "POST", &format!("{path}{query}"), "application/json", &body).await;
+            assert_eq!(status, 400, "{body}: {v}");
+            assert_eq!(v["reason"], "BadRequest");
+            assert_eq!(v["message"], message.as_str());
+        }
+    }
+    // A body that is no object, and YAML, are summarized in hex, as upstream does.
+    let meta = r#"json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }"#;
+    let yaml = "apiVersion: v1\nkind: [ConfigMap]\nmetadata:\n  name: k2\n";
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    for (content_type, body, message) in [
+        (
+            "application/json",
+            "[1]",
+            format!("the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: {meta} (5b315d)"),
+        ),
+        (
+            "application/yaml",
+            yaml,
+            format!(
+                "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: json: cannot unmarshal array into Go struct field .kind of type string ({} ...)",
+                hex(&yaml.as_bytes()[..30])
+            ),
+        ),
+    ] {
+        let (status, _, v) = send(&c, "POST", CM, content_type, body).await;
+        assert_eq!(status, 400, "{body}: {v}");
+        assert_eq!(v["message"], message.as_str());
+    }
+    for name in ["b1", "c1", "c2", "k1", "k2"] {
+        let (status, _, v) = send(&c, "GET", &format!("{CM}/{name}"), "application/json", "").await;
+        assert_eq!(status, 404, "{v}");
+    }
+    for name in ["e1", "e2"] {
+        let (status, _, _) = send(
+            &c,
+            "GET",
+            &format!("{EVENTS}/{name}"),
+            "application/json",
+            "",
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+
+    // What Go reads is stored: base64 with padding, times with fractions and offsets, null.
+    let (status, _, v) = send(
+        &c,
+        "POST",
+        CM,
+        "application/json",
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"good","creationTimestamp":null},"binaryData":{"a":"YWJj","b":"YQ==","c":""}}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["binaryData"]["b"], "YQ==");
+    let body = event(
+        "good",
+        r#","firstTimestamp":"2026-12-03T08:00:00.5+01:00","lastTimestamp":"2026-12-03T08:00:01Z","count":2"#,
+    );
+    let (status, _, v) = send(&c, "POST", EVENTS, "application/json", &body).await;
+    assert_eq!(status, 201, "{v}");
+    let body = event(
+        "good2",
+        r#","eventTime":"2026-12-03T08:00:00.123456-05:00","reportingComponent":"c","reportingInstance":"i","action":"A""#,
+    );
+    let (status, _, v) = send(&c, "POST", EVENTS, "application/json", &body).await;
+    assert_eq!(status, 201, "{v}");
+    // The stored objects read back as protobuf too (nothing silently falls back to JSON).
+    for path in [
+        format!("{CM}/good"),
+        format!("{EVENTS}/good"),
+        format!("{EVENTS}/good2"),
+    ] {
+        let (status, headers, _) = raw(
+            &c,
+            "GET",
+            &path,
+            &[("accept", "application/vnd.kubernetes.protobuf")],
+            Vec::new(),
+        )
+        .await
+        .expect("request");
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/vnd.kubernetes.protobuf"),
+            "{path}"
+        );
+    }
+
+    // An update is checked the same way; a patch to bad base64 is an invalid `patch`.
+    let (status, _, v) = send(
+        &c,
+        "PUT",
+        &format!("{CM}/good"),
+        "application/json",
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"good"},"binaryData":{"a":"YQ="}}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        v["message"],
+        cannot("ConfigMap", "illegal base64 data at input byte 3")
+    );
+    let (status, _, v) = send(
+        &c,
+        "PATCH",
+        &format!("{CM}/good"),
+        "application/merge-patch+json",
+        r#"{"binaryData":{"a":"@@@@"}}"#,
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["details"]["causes"][0]["field"], "patch");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with("illegal base64 data at input byte 0"),
+        "{message}"
+    );
+    let (status, _, v) = send(
+        &c,
+        "PATCH",
+        &format!("{EVENTS}/good"),
+        "application/strategic-merge-patch+json",
+        r#"{"lastTimestamp":"soon"}"#,
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with(
+            r#"parsing time "soon" as "2006-01-02T15:04:05Z07:00": cannot parse "soon" as "2006""#
+        ),
+        "{message}"
+    );
+    let (_, _, v) = send(&c, "GET", &format!("{CM}/good"), "application/json", "").await;
+    assert_eq!(v["binaryData"]["a"], "YWJj");
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::fieldvalidation::{self as fv, Directive, PatchFormat};
+use apimachinery::typecheck::TypeError;
 use apimachinery::{jsonpatch, strategicpatch};
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
@@ -442,6 +443,7 @@ async fn read_object(
     let value = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
         // YAML is turned into JSON first, then decoded (and field-validated) as JSON is.
         let json;
+        let raw: &[u8] = &body;
         let body: &[u8] = if yaml {
             let value = apimachinery::yaml::from_yaml(&body)
                 .map_err(|e| ApiError::bad_request(&e.to_string()))?;
@@ -451,16 +453,19 @@ async fn read_object(
         } else {
             &body
         };
-        decode_object(decl, proto_schema, body, directive, warnings)
+        decode_object(decl, proto_schema, body, raw, directive, warnings)
     })?;
     Ok((value, opts))
 }
 
-/// Decodes a create or update body (see [`read_object`]).
+/// Decodes a create or update body (see [`read_object`]): `body` is JSON, `raw` the
+/// request's own bytes (YAML, say), which a "the object provided is unrecognized" error
+/// quotes.
 fn decode_object(
     decl: &ResourceDecl,
     proto_schema: Option<&apimachinery::schema::Message>,
     body: &[u8],
+    raw: &[u8],
     directive: Directive,
     warnings: &mut Warnings,
 ) -> Result<Value, ApiError> {
@@ -473,7 +478,7 @@ fn decode_object(
         Some(schema) => {
             let decoded = fv::decode_typed(schema, body).map_err(decode_error)?;
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
-                return Err(cannot_handle(decl, &decoded.value, &e));
+                return Err(cannot_handle(decl, &decoded.value, raw, &e));
             }
             if !decoded.errors.is_empty() && directive.reports() {
                 report_body_errors(decl, &decoded, directive, warnings)?;
@@ -491,8 +496,27 @@ fn decode_object(
 }
 
 /// Upstream's 400 for a body its decoder refused: `ConfigMap in version "v1" cannot be
-/// handled as a ConfigMap: <error>`, naming the type the body gave (or the resource's).
-fn cannot_handle(decl: &ResourceDecl, body: &Value, error: &str) -> ApiError {
+/// handled as a ConfigMap: <error>`, naming the type the body gave (or the resource's);
+/// when the body's `apiVersion` or `kind` cannot be read, `the object provided is
+/// unrecognized (must be of type ConfigMap): <error> (<the body's first 30 bytes> ...)`.
+fn cannot_handle(decl: &ResourceDecl, body: &Value, raw: &[u8], error: &TypeError) -> ApiError {
+    if let TypeError::TypeMeta(_) = error {
+        const SUMMARY: usize = 30;
+        // Upstream's summary: an object's text, anything else in hex.
+        let head = &raw[..raw.len().min(SUMMARY)];
+        let mut summary = match raw.first() {
+            None => "<empty>".to_string(),
+            Some(b'{') => String::from_utf8_lossy(head).into_owned(),
+            Some(_) => head.iter().map(|b| format!("{b:02x}")).collect(),
+        };
+        if raw.len() > SUMMARY {
+            summary.push_str(" ...");
+        }
+        return ApiError::bad_request(&format!(
+            "the object provided is unrecognized (must be of type {}): {error} ({summary})",
+            decl.kind
+        ));
+    }
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
     let (api_version, kind) = (field("apiVersion"), field("kind"));
     let version = api_version.rsplit('/').next().filter(|v| !v.is_empty());
@@ -644,7 +668,7 @@ impl Patcher {
                 vec![FieldError::invalid(
                     &FieldPath::new("patch"),
                     Value::String(report.rendered),
-                    &e,
+                    &e.to_string(),
                 )],
             ));
         }
