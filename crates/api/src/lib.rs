@@ -3,17 +3,24 @@
 //! `meta.k8s.io` types they use.
 //!
 //! The declarations in `generated/` are written by `cargo run -p xtask -- gen-types
-//! <reference dir>` from upstream's published OpenAPI and protobuf definitions; [`model`]
-//! turns them into the run-time [`Model`] once.
+//! <reference dir>` from upstream's published OpenAPI and protobuf definitions. [`kind`] and
+//! [`message`] turn the one asked for, and what it refers to, into the run-time form once;
+//! [`model`] holds all of them.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
-use apimachinery::schema::{MessageRef, Model};
+use apimachinery::schema::{decl, MessageRef, Model};
 
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;
 
+/// The types handed out so far: a served kind brings in only what it refers to, so a
+/// server holds the few dozen types it serves rather than all 1,204.
+static BUILT: LazyLock<Mutex<Model>> =
+    LazyLock::new(|| Mutex::new(apimachinery::types::model().clone()));
+
+/// Every built-in type in one model (the fixture checks and tools; servers use [`kind`]).
 static MODEL: LazyLock<Model> = LazyLock::new(|| {
     let mut model = apimachinery::types::model().clone();
     model.add_decls(ALL);
@@ -25,14 +32,26 @@ pub fn model() -> &'static Model {
     &MODEL
 }
 
-/// The type of a built-in kind.
-pub fn kind(group: &str, version: &str, kind: &str) -> Option<&'static MessageRef> {
-    MODEL.kind(group, version, kind)
+fn handle(d: &'static decl::Message) -> MessageRef {
+    BUILT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .add_decls(&[d])
+}
+
+/// The type of a built-in kind (the first type declared for it).
+pub fn kind(group: &str, version: &str, kind: &str) -> Option<MessageRef> {
+    ALL.iter()
+        .find(|d| d.gvks.contains(&(group, version, kind)))
+        .map(|d| handle(d))
 }
 
 /// The type with this definition name (`io.k8s.api.core.v1.Pod`).
-pub fn message(name: &str) -> Option<&'static MessageRef> {
-    MODEL.message(name)
+pub fn message(name: &str) -> Option<MessageRef> {
+    if let Some(m) = apimachinery::types::model().message(name) {
+        return Some(m.clone());
+    }
+    ALL.iter().find(|d| d.name == name).map(|d| handle(d))
 }
 
 #[cfg(test)]
@@ -41,6 +60,8 @@ mod tests {
     fn every_kind_is_found_and_references_resolve() {
         let model = super::model();
         let pod = super::kind("", "v1", "Pod").expect("Pod");
+        // Handed out once: the same handle every time.
+        assert!(super::kind("", "v1", "Pod").is_some_and(|p| p.same(&pod)));
         assert_eq!(pod.name, "io.k8s.api.core.v1.Pod");
         let meta = pod.field("metadata").expect("metadata");
         let apimachinery::schema::Type::Message(m) = &meta.ty else {

@@ -37,7 +37,6 @@ fn message_for(group: &str, version: &str, kind: &str) -> Option<MessageRef> {
             ))
         })
         .or_else(|| api::message(&format!("io.k8s.apimachinery.pkg.apis.meta.v1.{kind}")))
-        .cloned()
 }
 
 /// The first place where two JSON values differ.

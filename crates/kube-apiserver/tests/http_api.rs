@@ -464,7 +464,7 @@ async fn protobuf_lists_from_the_cache_and_read_stored_agree() {
     let decode = |bytes: &[u8]| {
         let unk = apimachinery::protobuf::decode_envelope(bytes).expect("envelope");
         assert_eq!(unk.type_meta.kind, "ConfigMapList");
-        apimachinery::protobuf::decode_list(schema, unk.raw).expect("list")
+        apimachinery::protobuf::decode_list(&schema, unk.raw).expect("list")
     };
     // The watch cache's list, twice: the second reuses the items' cached encodings.
     let first = decode(&get_protobuf(&c, base).await);

@@ -594,7 +594,7 @@ async fn objects_stored_as_upstream_stores_them_are_read() {
     });
     let schema = api::kind("", "v1", "ConfigMap").expect("ConfigMap");
     let bytes =
-        apimachinery::protobuf::encode("v1", "ConfigMap", schema, &object).expect("protobuf");
+        apimachinery::protobuf::encode("v1", "ConfigMap", &schema, &object).expect("protobuf");
     {
         let store = storage::embedded::EmbeddedStore::open(&tmp.path().join("store.db"))
             .expect("open store");

@@ -279,7 +279,7 @@ mod tests {
             Scope::Namespaced,
             Arc::new(Plain),
         )
-        .with_schema(&MessageRef::from_decl(&THING))
+        .with_schema(MessageRef::from_decl(&THING))
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn widgets() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(DefaultStrategy),
     )
-    .with_schema(&MessageRef::from_decl(&WIDGET))
+    .with_schema(MessageRef::from_decl(&WIDGET))
 }
 
 fn gadgets() -> ResourceDecl {

@@ -161,8 +161,8 @@ impl ResourceDecl {
         self
     }
 
-    pub fn with_schema(mut self, schema: &MessageRef) -> Self {
-        self.schema = Some(schema.clone());
+    pub fn with_schema(mut self, schema: MessageRef) -> Self {
+        self.schema = Some(schema);
         self
     }
 
