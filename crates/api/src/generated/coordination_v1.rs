@@ -9,12 +9,12 @@ use apimachinery::schema::decl::{Field, Message, Type};
 
 pub static LEASE: Message = Message {
     name: "io.k8s.api.coordination.v1.Lease",
-    description: "",
+    description: "A lease: a holder's claim, renewed while it lives, used for leader election and heartbeats.",
     gvks: &[("coordination.k8s.io", "v1", "Lease")],
     atomic: false,
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::coordination_v1::LEASE_SPEC)),
+        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)).doc("Standard object metadata."),
+        Field::new("spec", 2, Type::Message(&crate::coordination_v1::LEASE_SPEC)).doc("Who holds the lease and for how long."),
     ],
 };
 
@@ -31,16 +31,16 @@ pub static LEASE_LIST: Message = Message {
 
 pub static LEASE_SPEC: Message = Message {
     name: "io.k8s.api.coordination.v1.LeaseSpec",
-    description: "",
+    description: "The state of a lease.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("holderIdentity", 1, Type::String),
-        Field::new("leaseDurationSeconds", 2, Type::Int32),
-        Field::new("acquireTime", 3, Type::MicroTime),
-        Field::new("renewTime", 4, Type::MicroTime),
-        Field::new("leaseTransitions", 5, Type::Int32),
-        Field::new("strategy", 6, Type::String),
-        Field::new("preferredHolder", 7, Type::String),
+        Field::new("holderIdentity", 1, Type::String).doc("Identity of the current holder."),
+        Field::new("leaseDurationSeconds", 2, Type::Int32).doc("How long candidates wait after the last renewal before they may take the lease."),
+        Field::new("acquireTime", 3, Type::MicroTime).doc("When the current holder acquired the lease."),
+        Field::new("renewTime", 4, Type::MicroTime).doc("When the holder last renewed the lease."),
+        Field::new("leaseTransitions", 5, Type::Int32).doc("How many times the lease has changed holders."),
+        Field::new("strategy", 6, Type::String).doc("How the next holder is chosen (CoordinatedLeaderElection feature gate)."),
+        Field::new("preferredHolder", 7, Type::String).doc("The candidate the coordinator would like to hold the lease next (CoordinatedLeaderElection feature gate)."),
     ],
 };

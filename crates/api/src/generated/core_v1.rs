@@ -604,14 +604,14 @@ pub static EMPTY_DIR_VOLUME_SOURCE: Message = Message {
 
 pub static ENDPOINT_ADDRESS: Message = Message {
     name: "io.k8s.api.core.v1.EndpointAddress",
-    description: "",
+    description: "One endpoint address.",
     gvks: &[],
     atomic: true,
     fields: &[
-        Field::new("ip", 1, Type::String).required(),
-        Field::new("hostname", 3, Type::String),
-        Field::new("nodeName", 4, Type::String),
-        Field::new("targetRef", 2, Type::Message(&crate::core_v1::OBJECT_REFERENCE)),
+        Field::new("ip", 1, Type::String).required().doc("The IP address."),
+        Field::new("hostname", 3, Type::String).doc("The endpoint's hostname."),
+        Field::new("nodeName", 4, Type::String).doc("The node hosting the endpoint."),
+        Field::new("targetRef", 2, Type::Message(&crate::core_v1::OBJECT_REFERENCE)).doc("The object (usually a pod) behind the address."),
     ],
 };
 
@@ -630,24 +630,24 @@ pub static ENDPOINT_PORT: Message = Message {
 
 pub static ENDPOINT_SUBSET: Message = Message {
     name: "io.k8s.api.core.v1.EndpointSubset",
-    description: "",
+    description: "Addresses that all serve the same ports.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("addresses", 1, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_ADDRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("notReadyAddresses", 2, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_ADDRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("ports", 3, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_PORT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
+        Field::new("addresses", 1, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_ADDRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Addresses ready to receive traffic."),
+        Field::new("notReadyAddresses", 2, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_ADDRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Addresses not ready yet."),
+        Field::new("ports", 3, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_PORT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The ports every address of the subset serves."),
     ],
 };
 
 pub static ENDPOINTS: Message = Message {
     name: "io.k8s.api.core.v1.Endpoints",
-    description: "",
+    description: "The addresses and ports that implement a service (deprecated in favour of discovery.k8s.io/v1 EndpointSlices).",
     gvks: &[("", "v1", "Endpoints")],
     atomic: false,
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("subsets", 2, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_SUBSET))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
+        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)).doc("Standard object metadata."),
+        Field::new("subsets", 2, Type::List(&Type::Message(&crate::core_v1::ENDPOINT_SUBSET))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Groups of addresses that share a set of ports."),
     ],
 };
 
@@ -2732,14 +2732,14 @@ pub static SERVICE: Message = Message {
 
 pub static SERVICE_ACCOUNT: Message = Message {
     name: "io.k8s.api.core.v1.ServiceAccount",
-    description: "",
+    description: "An identity for processes in pods, with the secrets and image pull secrets they may use.",
     gvks: &[("", "v1", "ServiceAccount")],
     atomic: false,
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("secrets", 2, Type::List(&Type::Message(&crate::core_v1::OBJECT_REFERENCE))).merge(ListMerge::of(Some("map"), &["name"], Some("merge"), Some("name"), None)),
-        Field::new("imagePullSecrets", 3, Type::List(&Type::Message(&crate::core_v1::LOCAL_OBJECT_REFERENCE))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("automountServiceAccountToken", 4, Type::Bool),
+        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)).doc("Standard object metadata."),
+        Field::new("secrets", 2, Type::List(&Type::Message(&crate::core_v1::OBJECT_REFERENCE))).merge(ListMerge::of(Some("map"), &["name"], Some("merge"), Some("name"), None)).doc("Secrets in the same namespace that pods running as this service account may use."),
+        Field::new("imagePullSecrets", 3, Type::List(&Type::Message(&crate::core_v1::LOCAL_OBJECT_REFERENCE))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Secrets used to pull images for pods that use this service account."),
+        Field::new("automountServiceAccountToken", 4, Type::Bool).doc("Whether pods of this service account get an API token mounted automatically."),
     ],
 };
 

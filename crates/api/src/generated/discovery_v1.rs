@@ -9,17 +9,17 @@ use apimachinery::schema::decl::{Field, ListMerge, Message, Type};
 
 pub static ENDPOINT: Message = Message {
     name: "io.k8s.api.discovery.v1.Endpoint",
-    description: "",
+    description: "One endpoint of a slice.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("addresses", 1, Type::List(&Type::String)).required().merge(ListMerge::of(Some("set"), &[], None, None, None)),
-        Field::new("conditions", 2, Type::Message(&crate::discovery_v1::ENDPOINT_CONDITIONS)),
-        Field::new("hostname", 3, Type::String),
-        Field::new("targetRef", 4, Type::Message(&crate::core_v1::OBJECT_REFERENCE)),
+        Field::new("addresses", 1, Type::List(&Type::String)).required().merge(ListMerge::of(Some("set"), &[], None, None, None)).doc("The endpoint's addresses (at least one), all of the slice's address type."),
+        Field::new("conditions", 2, Type::Message(&crate::discovery_v1::ENDPOINT_CONDITIONS)).doc("Whether the endpoint is ready, serving or terminating."),
+        Field::new("hostname", 3, Type::String).doc("The endpoint's hostname."),
+        Field::new("targetRef", 4, Type::Message(&crate::core_v1::OBJECT_REFERENCE)).doc("The object (usually a pod) behind the endpoint."),
         Field::new("deprecatedTopology", 5, Type::Map(&Type::String)),
-        Field::new("nodeName", 6, Type::String),
-        Field::new("zone", 7, Type::String),
+        Field::new("nodeName", 6, Type::String).doc("The node hosting the endpoint."),
+        Field::new("zone", 7, Type::String).doc("The zone the endpoint is in."),
         Field::new("hints", 8, Type::Message(&crate::discovery_v1::ENDPOINT_HINTS)),
     ],
 };
@@ -62,14 +62,14 @@ pub static ENDPOINT_PORT: Message = Message {
 
 pub static ENDPOINT_SLICE: Message = Message {
     name: "io.k8s.api.discovery.v1.EndpointSlice",
-    description: "",
+    description: "A subset of the endpoints of a service, with their addresses, conditions and ports.",
     gvks: &[("discovery.k8s.io", "v1", "EndpointSlice")],
     atomic: false,
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("addressType", 4, Type::String).required(),
-        Field::new("endpoints", 2, Type::List(&Type::Message(&crate::discovery_v1::ENDPOINT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("ports", 3, Type::List(&Type::Message(&crate::discovery_v1::ENDPOINT_PORT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
+        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)).doc("Standard object metadata."),
+        Field::new("addressType", 4, Type::String).required().doc("The type of every address of the slice: IPv4, IPv6 or FQDN; immutable."),
+        Field::new("endpoints", 2, Type::List(&Type::Message(&crate::discovery_v1::ENDPOINT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The endpoints of the slice (at most 1000)."),
+        Field::new("ports", 3, Type::List(&Type::Message(&crate::discovery_v1::ENDPOINT_PORT))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The ports every endpoint of the slice serves."),
     ],
 };
 
