@@ -217,10 +217,10 @@ fn validate_node_update(new: &Value, old: &Value) -> Vec<FieldError> {
 /// `STATUS`: `Ready`/`NotReady` from the Ready condition (`Unknown` without one), then
 /// `SchedulingDisabled` for an unschedulable node.
 fn status_cell(obj: &Value) -> String {
+    // The last Ready condition counts, as upstream's map of conditions by type keeps it.
     let ready = array(status(obj), "conditions")
         .iter()
-        .filter(|c| str_of(c, "type") == "Ready")
-        .last();
+        .rfind(|c| str_of(c, "type") == "Ready");
     let mut parts = vec![match ready {
         Some(c) if str_of(c, "status") == "True" => "Ready",
         Some(_) => "NotReady",
