@@ -141,6 +141,7 @@ fn validate_node(obj: &Value) -> Vec<FieldError> {
         array(spec(obj), "taints"),
         &FieldPath::new("metadata").child("taints"),
     );
+    errs.extend(validate_resources(obj));
     let cidrs = pod_cidrs(obj);
     if cidrs.is_empty() {
         return errs;
@@ -162,6 +163,89 @@ fn validate_node(obj: &Value) -> Vec<FieldError> {
                 "may specify no more than one CIDR for each IP family",
             ));
         }
+        let mut seen = BTreeSet::new();
+        for (i, cidr) in cidrs.iter().enumerate() {
+            if !seen.insert(*cidr) {
+                errs.push(FieldError::duplicate(&path.index(i), json!(cidr)));
+            }
+        }
+    }
+    errs
+}
+
+/// Resources counted in whole units (upstream's `IsIntegerResourceName`): the standard
+/// integer ones and extended resources (a domain other than `kubernetes.io`).
+fn integer_resource(name: &str) -> bool {
+    const STANDARD: [&str; 9] = [
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "resourcequotas",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "services.nodeports",
+        "services.loadbalancers",
+    ];
+    let extended =
+        name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.");
+    STANDARD.contains(&name) || extended
+}
+
+/// The value of a quantity string (already checked by the type check), as a float.
+fn quantity_value(q: &str) -> Option<f64> {
+    const SUFFIXES: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1_048_576.0),
+        ("Gi", 1_073_741_824.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("Pi", 1_125_899_906_842_624.0),
+        ("Ei", 1_152_921_504_606_846_976.0),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    let q = q.trim();
+    for (suffix, factor) in SUFFIXES.iter().chain(&[("P", 1e15), ("E", 1e18)]) {
+        if let Some(number) = q.strip_suffix(suffix) {
+            return number.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    q.parse::<f64>().ok()
+}
+
+/// `ValidateNodeResources`: capacity and allocatable are not negative, and whole numbers
+/// for integer resources.
+fn validate_resources(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for part in ["capacity", "allocatable"] {
+        let Some(list) = status(obj).get(part).and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, value) in list {
+            let Some(n) = value.as_str().and_then(quantity_value) else {
+                continue;
+            };
+            let path = FieldPath::new("status").child(part).child(name);
+            if n < 0.0 {
+                errs.push(FieldError::invalid(
+                    &path,
+                    value.clone(),
+                    validation::IS_NEGATIVE_ERROR_MSG,
+                ));
+            }
+            if integer_resource(name) && n.fract() != 0.0 {
+                errs.push(FieldError::invalid(
+                    &path,
+                    value.clone(),
+                    "must be an integer",
+                ));
+            }
+        }
     }
     errs
 }
@@ -169,7 +253,7 @@ fn validate_node(obj: &Value) -> Vec<FieldError> {
 /// `ValidateNodeUpdate`, beyond metadata: addresses unique, `podCIDRs` and `providerID`
 /// fixed once set, `externalID` fixed, and the taints checked again (as upstream does).
 fn validate_node_update(new: &Value, old: &Value) -> Vec<FieldError> {
-    let mut errs = Vec::new();
+    let mut errs = validate_resources(new);
     let addresses_path = FieldPath::new("status").child("addresses");
     let mut seen = BTreeSet::new();
     for (i, addr) in array(status(new), "addresses").iter().enumerate() {
@@ -540,6 +624,37 @@ mod tests {
             messages(&validate_node_update(&ext, &unset)),
             ["spec.externalID: Forbidden: may not be updated"]
         );
+    }
+
+    #[test]
+    fn capacity_is_not_negative_and_pods_are_whole() {
+        let ok = node(
+            json!({}),
+            json!({"capacity": {"cpu": "1500m", "memory": "2Gi", "pods": "110", "example.com/gpu": "2"}}),
+        );
+        assert!(validate_node(&ok).is_empty());
+        let bad = node(
+            json!({}),
+            json!({"capacity": {"memory": "-1Gi"}, "allocatable": {"pods": "1500m", "example.com/gpu": "0.5"}}),
+        );
+        assert_eq!(
+            messages(&validate_node(&bad)),
+            [
+                "status.capacity.memory: Invalid value: \"-1Gi\": must be greater than or equal to 0",
+                "status.allocatable.pods: Invalid value: \"1500m\": must be an integer",
+                "status.allocatable.example.com/gpu: Invalid value: \"0.5\": must be an integer",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_pod_cidrs_are_refused() {
+        let errs = validate_node(&node(
+            json!({"podCIDRs": ["10.0.0.0/24", "10.0.0.0/24"]}),
+            json!({}),
+        ));
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["spec.podCIDRs", "spec.podCIDRs[1]"]);
     }
 
     #[test]
