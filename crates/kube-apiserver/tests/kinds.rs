@@ -728,6 +728,28 @@ async fn nodes_end_to_end() {
         ]
     );
 
+    // kubectl cordon and taint patch the spec.
+    ok(server.kubectl(&["cordon", "cp-1"]));
+    ok(server.kubectl(&["taint", "nodes", "cp-1", "dedicated=infra:NoSchedule"]));
+    let cp = nodes.get("cp-1").await.expect("get cp-1");
+    let spec = cp.spec.unwrap_or_default();
+    assert_eq!(spec.unschedulable, Some(true));
+    assert_eq!(
+        spec.taints
+            .unwrap_or_default()
+            .iter()
+            .map(|t| format!(
+                "{}={}:{}",
+                t.key,
+                t.value.as_deref().unwrap_or(""),
+                t.effect
+            ))
+            .collect::<Vec<_>>(),
+        ["dedicated=infra:NoSchedule"]
+    );
+    let out = server.kubectl(&["taint", "nodes", "cp-1", "other=x:Sometimes"]);
+    assert!(!out.status.success());
+
     nodes
         .delete("worker-1", &DeleteParams::default())
         .await

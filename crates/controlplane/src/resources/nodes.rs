@@ -369,7 +369,30 @@ fn or_unknown(s: String) -> String {
     }
 }
 
+/// Upstream's `fieldIsDeprecatedWarnings`: the removed `configSource` (kept on an update
+/// of a node that had it) and the unused `externalID`.
+fn deprecation_warnings(obj: &Value) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if present(obj, "spec", "configSource") {
+        warnings.push("spec.configSource: the feature is removed".to_string());
+    }
+    if !str_of(spec(obj), "externalID").is_empty() {
+        warnings.push(
+            "spec.externalID: this field is deprecated, and is unused by Kubernetes".to_string(),
+        );
+    }
+    warnings
+}
+
 impl Strategy for NodeStrategy {
+    fn warnings_on_create(&self, obj: &Value) -> Vec<String> {
+        deprecation_warnings(obj)
+    }
+
+    fn warnings_on_update(&self, new: &Value, _old: &Value) -> Vec<String> {
+        deprecation_warnings(new)
+    }
+
     fn prepare_for_create(&self, obj: &mut Value) {
         remove(obj, "spec", "configSource");
         remove(obj, "status", "config");
@@ -655,6 +678,21 @@ mod tests {
         ));
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["spec.podCIDRs", "spec.podCIDRs[1]"]);
+    }
+
+    #[test]
+    fn deprecated_fields_are_warned_about() {
+        let n = node(json!({"externalID": "i-1", "configSource": {}}), json!({}));
+        assert_eq!(
+            NodeStrategy.warnings_on_create(&n),
+            [
+                "spec.configSource: the feature is removed",
+                "spec.externalID: this field is deprecated, and is unused by Kubernetes",
+            ]
+        );
+        assert!(NodeStrategy
+            .warnings_on_update(&node(json!({}), json!({})), &n)
+            .is_empty());
     }
 
     #[test]
