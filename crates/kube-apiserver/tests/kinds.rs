@@ -591,6 +591,27 @@ async fn nodes_end_to_end() {
     );
     assert_eq!(status.conditions.map(|c| c.len()), Some(1));
 
+    // The kubelet's strategic merge patch of status merges conditions by type.
+    let patch = serde_json::json!({"status": {"conditions": [
+        {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory"}
+    ]}});
+    let after = nodes
+        .patch_status(
+            "worker-1",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(patch),
+        )
+        .await
+        .expect("status patch");
+    let mut types: Vec<String> = after
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .map(|c| c.iter().map(|c| c.type_.clone()).collect())
+        .unwrap_or_default();
+    types.sort();
+    assert_eq!(types, ["MemoryPressure", "Ready"]);
+
     // A spec write keeps the status.
     let mut cordon = after.clone();
     if let Some(s) = cordon.spec.as_mut() {
