@@ -155,6 +155,20 @@ fn validate_node(obj: &Value) -> Vec<FieldError> {
             .iter()
             .map(|c| netcheck::parse_cidr_sloppy(c).map(|(ip, _)| matches!(ip, IpAddr::V4(_))))
             .collect();
+        if families.is_none() {
+            // As netutils words the first CIDR it cannot parse.
+            let bad = cidrs
+                .iter()
+                .find(|c| netcheck::parse_cidr_sloppy(c).is_none())
+                .copied()
+                .unwrap_or("");
+            errs.push(FieldError::internal_error(
+                &path,
+                &format!(
+                    "invalid PodCIDRs. failed to check with dual stack with error:failed to parse cidr value:{bad:?} with error:invalid CIDR address: {bad}"
+                ),
+            ));
+        }
         let dual_stack = families.is_some_and(|f| f.contains(&true) && f.contains(&false));
         if !dual_stack || cidrs.len() > 2 {
             errs.push(FieldError::invalid(
@@ -612,6 +626,16 @@ mod tests {
         assert_eq!(
             errs[0].detail,
             "may specify no more than one CIDR for each IP family"
+        );
+        let errs = validate_node(&node(json!({"podCIDRs": ["10.0.0.0/24", "x"]}), json!({})));
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["spec.podCIDRs[1]", "spec.podCIDRs", "spec.podCIDRs"]
+        );
+        assert_eq!(
+            errs[1].error_body(),
+            "Internal error: invalid PodCIDRs. failed to check with dual stack with error:failed to parse cidr value:\"x\" with error:invalid CIDR address: x"
         );
         let three = json!(["10.0.0.0/24", "fd00::/64", "fd01::/64"]);
         assert_eq!(
