@@ -20,6 +20,8 @@ const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"]
 const ROLE_LABEL_PREFIX: &str = "node-role.kubernetes.io/";
 /// The older label whose value names a role.
 const ROLE_LABEL: &str = "kubernetes.io/role";
+/// The deprecated annotation listing pods the scheduler should keep off the node.
+const PREFER_AVOID_PODS: &str = "scheduler.alpha.kubernetes.io/preferAvoidPods";
 const PODCIDR_CHANGE: &str = "node updates may not change podCIDR except from \"\" to valid";
 const PROVIDER_ID_CHANGE: &str = "node updates may not change providerID except from \"\" to valid";
 
@@ -134,13 +136,63 @@ fn validate_taints(taints: &[Value], path: &FieldPath) -> Vec<FieldError> {
     errs
 }
 
+/// `ValidateNodeSpecificAnnotations`: the deprecated `preferAvoidPods` annotation holds
+/// `AvoidPods` JSON whose entries each name a controller (paths as upstream writes them).
+fn validate_annotations(obj: &Value) -> Vec<FieldError> {
+    let path = FieldPath::new("metadata").child("annotations");
+    let raw = meta::meta(obj)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(PREFER_AVOID_PODS))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    let avoids: Value = match serde_json::from_str(raw) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return vec![FieldError::invalid(
+                &path.child("AvoidPods"),
+                json!(PREFER_AVOID_PODS),
+                "json: cannot unmarshal non-object into Go value of type v1.AvoidPods",
+            )]
+        }
+        Err(e) => {
+            return vec![FieldError::invalid(
+                &path.child("AvoidPods"),
+                json!(PREFER_AVOID_PODS),
+                &e.to_string(),
+            )]
+        }
+    };
+    let mut errs = Vec::new();
+    for (i, entry) in array(&avoids, "preferAvoidPods").iter().enumerate() {
+        let at = path.child(PREFER_AVOID_PODS).index(i).child("PodSignature");
+        match entry.pointer("/podSignature/podController") {
+            None | Some(Value::Null) => errs.push(FieldError::required(&at, "")),
+            Some(controller_ref) => {
+                let controller = controller_ref.get("controller").and_then(Value::as_bool);
+                if controller != Some(true) {
+                    errs.push(FieldError::invalid(
+                        &at.child("PodController").child("Controller"),
+                        json!(controller.unwrap_or(false)),
+                        "must point to a controller",
+                    ));
+                }
+            }
+        }
+    }
+    errs
+}
+
 /// `ValidateNode`, beyond metadata. As upstream, taint errors are reported under
 /// `metadata.taints`.
 fn validate_node(obj: &Value) -> Vec<FieldError> {
-    let mut errs = validate_taints(
+    let mut errs = validate_annotations(obj);
+    errs.extend(validate_taints(
         array(spec(obj), "taints"),
         &FieldPath::new("metadata").child("taints"),
-    );
+    ));
     errs.extend(validate_resources(obj));
     let cidrs = pod_cidrs(obj);
     if cidrs.is_empty() {
@@ -267,7 +319,8 @@ fn validate_resources(obj: &Value) -> Vec<FieldError> {
 /// `ValidateNodeUpdate`, beyond metadata: addresses unique, `podCIDRs` and `providerID`
 /// fixed once set, `externalID` fixed, and the taints checked again (as upstream does).
 fn validate_node_update(new: &Value, old: &Value) -> Vec<FieldError> {
-    let mut errs = validate_resources(new);
+    let mut errs = validate_annotations(new);
+    errs.extend(validate_resources(new));
     let addresses_path = FieldPath::new("status").child("addresses");
     let mut seen = BTreeSet::new();
     for (i, addr) in array(status(new), "addresses").iter().enumerate() {
@@ -717,6 +770,24 @@ mod tests {
         assert!(NodeStrategy
             .warnings_on_update(&node(json!({}), json!({})), &n)
             .is_empty());
+    }
+
+    #[test]
+    fn prefer_avoid_pods_entries_name_controllers() {
+        let with = |value: &str| json!({"metadata": {"name": "n1", "annotations": {PREFER_AVOID_PODS: value}}});
+        let ok = r#"{"preferAvoidPods": [{"podSignature": {"podController": {"apiVersion": "v1", "kind": "ReplicationController", "name": "rc", "uid": "u", "controller": true}}}]}"#;
+        assert!(validate_node(&with(ok)).is_empty());
+        let bad = r#"{"preferAvoidPods": [{"podSignature": {}}, {"podSignature": {"podController": {"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "u"}}}]}"#;
+        assert_eq!(
+            messages(&validate_node(&with(bad))),
+            [
+                "metadata.annotations.scheduler.alpha.kubernetes.io/preferAvoidPods[0].PodSignature: Required value",
+                "metadata.annotations.scheduler.alpha.kubernetes.io/preferAvoidPods[1].PodSignature.PodController.Controller: Invalid value: false: must point to a controller",
+            ]
+        );
+        let errs = validate_node(&with("{"));
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "metadata.annotations.AvoidPods");
     }
 
     #[test]
