@@ -18,6 +18,7 @@ mod tests {
             resources::configmaps::decl(),
             resources::secrets::decl(),
             resources::namespaces::decl(),
+            resources::nodes::decl(),
             resources::events::decl(),
             resources::priorityclasses::decl(),
             resources::leases::decl(false),

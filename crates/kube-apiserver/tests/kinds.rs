@@ -508,3 +508,272 @@ async fn endpointslices_end_to_end() {
         .expect("delete");
     assert!(slices.get_opt("web-abc").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_end_to_end() {
+    use k8s_openapi::api::core::v1::{
+        Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint,
+    };
+    let server = Server::start(&[]).await;
+    let nodes: Api<Node> = Api::all(server.client().await);
+    let pp = PostParams::default();
+    let node = |name: &str, labels: &[(&str, &str)]| Node {
+        metadata: meta(name, labels),
+        spec: Some(NodeSpec {
+            pod_cidr: Some("10.244.1.0/24".into()),
+            provider_id: Some(format!("test://{name}")),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    let created = nodes
+        .create(
+            &pp,
+            &node("worker-1", &[("node-role.kubernetes.io/worker", "")]),
+        )
+        .await
+        .expect("create");
+    // The lone podCIDR becomes the list, as upstream's conversion does.
+    assert_eq!(
+        created.spec.as_ref().and_then(|s| s.pod_cidrs.clone()),
+        Some(vec!["10.244.1.0/24".to_string()])
+    );
+    nodes
+        .create(
+            &pp,
+            &node("cp-1", &[("node-role.kubernetes.io/control-plane", "")]),
+        )
+        .await
+        .expect("create cp-1");
+
+    // A status write sets conditions and nodeInfo and keeps the spec.
+    let mut with_status = nodes.get("worker-1").await.expect("get");
+    if let Some(s) = with_status.spec.as_mut() {
+        s.unschedulable = Some(true);
+    }
+    with_status.status = Some(NodeStatus {
+        conditions: Some(vec![NodeCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            reason: Some("KubeletReady".into()),
+            ..Default::default()
+        }]),
+        addresses: Some(vec![
+            NodeAddress {
+                type_: "InternalIP".into(),
+                address: "10.0.0.11".into(),
+            },
+            NodeAddress {
+                type_: "ExternalIP".into(),
+                address: "203.0.113.11".into(),
+            },
+        ]),
+        node_info: Some(NodeSystemInfo {
+            kubelet_version: "v1.36.0".into(),
+            os_image: "Debian GNU/Linux 13 (trixie)".into(),
+            kernel_version: "6.12.0".into(),
+            container_runtime_version: "containerd://2.1.0".into(),
+            architecture: "amd64".into(),
+            operating_system: "linux".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let after = nodes
+        .replace_status("worker-1", &pp, &with_status)
+        .await
+        .expect("status update");
+    assert_eq!(after.spec.as_ref().and_then(|s| s.unschedulable), None);
+    let status = after.status.clone().unwrap_or_default();
+    assert_eq!(
+        status.node_info.map(|i| i.kubelet_version).as_deref(),
+        Some("v1.36.0")
+    );
+    assert_eq!(status.conditions.map(|c| c.len()), Some(1));
+
+    // The kubelet's strategic merge patch of status merges conditions by type.
+    let patch = serde_json::json!({"status": {"conditions": [
+        {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory"}
+    ]}});
+    let after = nodes
+        .patch_status(
+            "worker-1",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(patch),
+        )
+        .await
+        .expect("status patch");
+    let mut types: Vec<String> = after
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .map(|c| c.iter().map(|c| c.type_.clone()).collect())
+        .unwrap_or_default();
+    types.sort();
+    assert_eq!(types, ["MemoryPressure", "Ready"]);
+
+    // A spec write keeps the status.
+    let mut cordon = after.clone();
+    if let Some(s) = cordon.spec.as_mut() {
+        s.unschedulable = Some(true);
+    }
+    cordon.status = None;
+    let cordoned = nodes
+        .replace("worker-1", &pp, &cordon)
+        .await
+        .expect("cordon");
+    assert_eq!(
+        cordoned.spec.as_ref().and_then(|s| s.unschedulable),
+        Some(true)
+    );
+    assert_eq!(cordoned.status, after.status);
+
+    // Field selectors: spec.unschedulable (false when unset) and metadata.name.
+    let unschedulable = nodes
+        .list(&ListParams::default().fields("spec.unschedulable=true"))
+        .await
+        .expect("list unschedulable");
+    assert_eq!(names(&unschedulable.items), ["worker-1"]);
+    let schedulable = nodes
+        .list(&ListParams::default().fields("spec.unschedulable=false"))
+        .await
+        .expect("list schedulable");
+    assert_eq!(names(&schedulable.items), ["cp-1"]);
+    let by_name = nodes
+        .list(&ListParams::default().fields("metadata.name=cp-1"))
+        .await
+        .expect("list by name");
+    assert_eq!(names(&by_name.items), ["cp-1"]);
+
+    // Taints: a valid update, then a duplicate key and effect and an unknown effect.
+    let taint = |key: &str, effect: &str| Taint {
+        key: key.into(),
+        effect: effect.into(),
+        ..Default::default()
+    };
+    let mut tainted = cordoned.clone();
+    if let Some(s) = tainted.spec.as_mut() {
+        s.taints = Some(vec![
+            taint("dedicated", "NoSchedule"),
+            taint("dedicated", "NoExecute"),
+        ]);
+    }
+    let tainted = nodes
+        .replace("worker-1", &pp, &tainted)
+        .await
+        .expect("taints");
+    assert_eq!(
+        tainted
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .map(Vec::len),
+        Some(2)
+    );
+    let mut bad = tainted.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.taints = Some(vec![
+            taint("dedicated", "NoSchedule"),
+            taint("dedicated", "NoSchedule"),
+            taint("other", "Sometimes"),
+        ]);
+        s.provider_id = Some("test://elsewhere".into());
+        s.pod_cidrs = Some(vec!["10.244.9.0/24".into()]);
+        s.pod_cidr = Some("10.244.9.0/24".into());
+    }
+    let e = api_err(nodes.replace("worker-1", &pp, &bad).await.unwrap_err());
+    let got = causes(&e);
+    for want in [
+        "metadata.taints[1]: Duplicate value:",
+        "metadata.taints[2].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+        "spec.podCIDRs: Forbidden: node updates may not change podCIDR except from \"\" to valid",
+        "spec.providerID: Forbidden: node updates may not change providerID except from \"\" to valid",
+    ] {
+        assert!(got.iter().any(|c| c.starts_with(want)), "{want}: {got:?}");
+    }
+
+    // Create: a name that is no DNS subdomain, and two CIDRs of one family.
+    let mut invalid = node("Bad_Name", &[]);
+    if let Some(s) = invalid.spec.as_mut() {
+        s.pod_cidrs = Some(vec!["10.1.0.0/24".into(), "10.2.0.0/24".into()]);
+        s.pod_cidr = Some("10.1.0.0/24".into());
+    }
+    let e = api_err(nodes.create(&pp, &invalid).await.unwrap_err());
+    let got = causes(&e);
+    assert!(
+        got.iter()
+            .any(|c| c.starts_with("metadata.name: Invalid value: \"Bad_Name\"")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|c| c.starts_with("spec.podCIDRs: Invalid value:")
+                && c.ends_with("may specify no more than one CIDR for each IP family")),
+        "{got:?}"
+    );
+
+    // kubectl: upstream's columns, the wide ones with -o wide; `no` is the short name.
+    let (header, rows) = table(&ok(server.kubectl(&["get", "nodes"])));
+    assert_eq!(header, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
+    assert_eq!(rows[0][..3], ["cp-1", "Unknown", "control-plane"]);
+    assert_eq!(
+        rows[1][..3],
+        ["worker-1", "Ready,SchedulingDisabled", "worker"]
+    );
+    assert_eq!(rows[1][4], "v1.36.0");
+    let (header, rows) = table(&ok(server.kubectl(&["get", "no", "worker-1", "-o", "wide"])));
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "STATUS",
+            "ROLES",
+            "AGE",
+            "VERSION",
+            "INTERNAL-IP",
+            "EXTERNAL-IP",
+            "OS-IMAGE",
+            "KERNEL-VERSION",
+            "CONTAINER-RUNTIME"
+        ]
+    );
+    assert_eq!(
+        rows[0][4..],
+        [
+            "v1.36.0",
+            "10.0.0.11",
+            "203.0.113.11",
+            "Debian GNU/Linux 13 (trixie)",
+            "6.12.0",
+            "containerd://2.1.0"
+        ]
+    );
+
+    // kubectl cordon and taint patch the spec.
+    ok(server.kubectl(&["cordon", "cp-1"]));
+    ok(server.kubectl(&["taint", "nodes", "cp-1", "dedicated=infra:NoSchedule"]));
+    let cp = nodes.get("cp-1").await.expect("get cp-1");
+    let spec = cp.spec.unwrap_or_default();
+    assert_eq!(spec.unschedulable, Some(true));
+    assert_eq!(
+        spec.taints
+            .unwrap_or_default()
+            .iter()
+            .map(|t| format!(
+                "{}={}:{}",
+                t.key,
+                t.value.as_deref().unwrap_or(""),
+                t.effect
+            ))
+            .collect::<Vec<_>>(),
+        ["dedicated=infra:NoSchedule"]
+    );
+    let out = server.kubectl(&["taint", "nodes", "cp-1", "other=x:Sometimes"]);
+    assert!(!out.status.success());
+
+    nodes
+        .delete("worker-1", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(nodes.get_opt("worker-1").await.expect("get").is_none());
+}

@@ -8,6 +8,7 @@ mod fields;
 pub mod leases;
 pub mod namespaces;
 pub mod netcheck;
+pub mod nodes;
 pub mod priorityclasses;
 pub mod reviews;
 pub mod secrets;
@@ -29,6 +30,7 @@ pub fn all(
         endpoints::decl(),
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
+        nodes::decl(),
         secrets::decl(),
         serviceaccounts::decl(),
         priorityclasses::decl(),

@@ -30,6 +30,31 @@ pub fn parse_ip_sloppy(s: &str) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::from(octets)))
 }
 
+/// Parses a CIDR as Go's `ParseCIDRSloppy`: a sloppy IP, `/`, and a prefix length that
+/// fits the address family.
+pub fn parse_cidr_sloppy(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, bits) = s.split_once('/')?;
+    let ip = parse_ip_sloppy(ip)?;
+    if bits.is_empty() || bits.len() > 3 || !bits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let bits: u8 = bits.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+/// `IsValidCIDR` for legacy fields: an error when `cidr` is not a CIDR.
+pub fn is_valid_cidr(path: &FieldPath, cidr: &str) -> Vec<FieldError> {
+    match parse_cidr_sloppy(cidr) {
+        Some(_) => Vec::new(),
+        None => vec![FieldError::invalid(
+            path,
+            json!(cidr),
+            "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+        )],
+    }
+}
+
 /// `IsValidIP`: an error when `ip` is not an IP address.
 pub fn is_valid_ip(path: &FieldPath, ip: &str) -> Vec<FieldError> {
     match parse_ip_sloppy(ip) {
