@@ -27,6 +27,7 @@ mod tests {
             resources::serviceaccounts::decl(),
             resources::endpoints::decl(),
             resources::endpointslices::decl(),
+            resources::poddisruptionbudgets::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

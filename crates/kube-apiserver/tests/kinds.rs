@@ -508,3 +508,134 @@ async fn endpointslices_end_to_end() {
         .expect("delete");
     assert!(slices.get_opt("web-abc").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poddisruptionbudgets_end_to_end() {
+    use k8s_openapi::api::policy::v1::{
+        PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let server = Server::start(&[]).await;
+    let pdbs: Api<PodDisruptionBudget> = Api::namespaced(server.client().await, "default");
+    let pdb =
+        |name: &str, min: Option<IntOrString>, max: Option<IntOrString>| PodDisruptionBudget {
+            metadata: meta(name, &[("app", name)]),
+            spec: Some(PodDisruptionBudgetSpec {
+                min_available: min,
+                max_unavailable: max,
+                selector: Some(LabelSelector {
+                    match_labels: Some(BTreeMap::from([("app".to_string(), name.to_string())])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            status: None,
+        };
+    let created = pdbs
+        .create(
+            &PostParams::default(),
+            &pdb("a", Some(IntOrString::Int(1)), None),
+        )
+        .await
+        .expect("create");
+    // The status a client sends on create is the controller's: upstream starts it empty.
+    let status = created.status.clone().unwrap_or_default();
+    assert_eq!(
+        (status.disruptions_allowed, status.expected_pods),
+        (Some(0), Some(0))
+    );
+    assert_eq!(created.metadata.generation, Some(1));
+    pdbs.create(
+        &PostParams::default(),
+        &pdb("b", None, Some(IntOrString::String("25%".into()))),
+    )
+    .await
+    .expect("create b");
+    let got = pdbs.get("a").await.expect("get");
+    let listed = pdbs
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    // A status write keeps the spec; a spec write keeps the status.
+    let mut status_write = got.clone();
+    status_write.status = Some(PodDisruptionBudgetStatus {
+        disruptions_allowed: Some(3),
+        current_healthy: Some(4),
+        desired_healthy: Some(1),
+        expected_pods: Some(4),
+        ..Default::default()
+    });
+    if let Some(s) = status_write.spec.as_mut() {
+        s.min_available = Some(IntOrString::Int(9));
+    }
+    let written = pdbs
+        .replace_status("a", &PostParams::default(), &status_write)
+        .await
+        .expect("status update");
+    assert_eq!(
+        written.spec.as_ref().and_then(|s| s.min_available.clone()),
+        Some(IntOrString::Int(1))
+    );
+    assert_eq!(
+        written.status.as_ref().and_then(|s| s.disruptions_allowed),
+        Some(3)
+    );
+    let mut next = written.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.min_available = Some(IntOrString::String("50%".into()));
+    }
+    next.status = None;
+    let updated = pdbs
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.status.as_ref().and_then(|s| s.disruptions_allowed),
+        Some(3)
+    );
+    assert_eq!(updated.metadata.generation, Some(2));
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.min_available = Some(IntOrString::String("150%".into()));
+        s.max_unavailable = Some(IntOrString::Int(-1));
+    }
+    let e = api_err(
+        pdbs.replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert!(c[0].starts_with("spec: Invalid value: "), "{c:?}");
+    assert!(c[0].ends_with(": minAvailable and maxUnavailable cannot be both set"));
+    assert_eq!(
+        c[1..],
+        [
+            "spec.minAvailable: Invalid value: \"150%\": must not be greater than 100%",
+            "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "pdb", "-n", "default"])));
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE"
+        ]
+    );
+    assert_eq!(rows[0][..4], ["a", "50%", "N/A", "3"].map(String::from));
+    assert_eq!(rows[1][..4], ["b", "N/A", "25%", "0"].map(String::from));
+
+    pdbs.delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(pdbs.get_opt("a").await.expect("get").is_none());
+}

@@ -8,6 +8,7 @@ mod fields;
 pub mod leases;
 pub mod namespaces;
 pub mod netcheck;
+pub mod poddisruptionbudgets;
 pub mod priorityclasses;
 pub mod reviews;
 pub mod secrets;
@@ -34,6 +35,7 @@ pub fn all(
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),
+        poddisruptionbudgets::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all
