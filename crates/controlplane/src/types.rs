@@ -28,6 +28,7 @@ mod tests {
             resources::endpoints::decl(),
             resources::endpointslices::decl(),
             resources::poddisruptionbudgets::decl(),
+            resources::limitranges::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -639,3 +639,100 @@ async fn poddisruptionbudgets_end_to_end() {
         .expect("delete");
     assert!(pdbs.get_opt("a").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limitranges_end_to_end() {
+    use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, LimitRangeSpec};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let server = Server::start(&[]).await;
+    let ranges: Api<LimitRange> = Api::namespaced(server.client().await, "default");
+    let list = |pairs: &[(&str, &str)]| {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let range = |name: &str, max: &str| LimitRange {
+        metadata: meta(name, &[("app", name)]),
+        spec: Some(LimitRangeSpec {
+            limits: vec![LimitRangeItem {
+                type_: "Container".into(),
+                max: list(&[("cpu", max)]),
+                min: list(&[("cpu", "100m")]),
+                ..Default::default()
+            }],
+        }),
+    };
+    let created = ranges
+        .create(&PostParams::default(), &range("a", "2"))
+        .await
+        .expect("create");
+    // Defaults: the default limit is the max, the default request the default limit.
+    let item = &created.spec.as_ref().expect("spec").limits[0];
+    assert_eq!(item.default, list(&[("cpu", "2")]));
+    assert_eq!(item.default_request, list(&[("cpu", "2")]));
+    ranges
+        .create(&PostParams::default(), &range("b", "1"))
+        .await
+        .expect("create b");
+    let got = ranges.get("a").await.expect("get");
+    let listed = ranges
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    let mut next = got.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.limits[0].max = list(&[("cpu", "4")]);
+    }
+    let updated = ranges
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.spec.as_ref().map(|s| s.limits[0].max.clone()),
+        Some(list(&[("cpu", "4")]))
+    );
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.limits[0].min = list(&[("cpu", "8")]);
+        s.limits[0].max_limit_request_ratio = list(&[("cpu", "500m")]);
+        s.limits.push(LimitRangeItem {
+            type_: "Pod".into(),
+            default: list(&[("cpu", "1")]),
+            ..Default::default()
+        });
+    }
+    let e = api_err(
+        ranges
+            .replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "spec.limits[0].min[cpu]: Invalid value: \"8\": min value 8 is greater than max value 4",
+            "spec.limits[0].defaultRequest[cpu]: Invalid value: \"2\": min value 8 is greater than default request value 2",
+            "spec.limits[0].default[cpu]: Invalid value: \"8\": min value 8 is greater than default value 2",
+            "spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: \"500m\": ratio 500m is less than 1",
+            "spec.limits[1].default: Forbidden: may not be specified when `type` is 'Pod'",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "limits", "-n", "default"])));
+    assert_eq!(header, ["NAME", "CREATED AT"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][0], "a");
+    assert!(rows[0][1].ends_with('Z'), "{rows:?}");
+
+    ranges
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(ranges.get_opt("a").await.expect("get").is_none());
+}

@@ -6,10 +6,12 @@ pub mod endpointslices;
 pub mod events;
 mod fields;
 pub mod leases;
+pub mod limitranges;
 pub mod namespaces;
 pub mod netcheck;
 pub mod poddisruptionbudgets;
 pub mod priorityclasses;
+mod resourcelists;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
@@ -36,6 +38,7 @@ pub fn all(
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),
         poddisruptionbudgets::decl(),
+        limitranges::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all
