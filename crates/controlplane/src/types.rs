@@ -29,6 +29,7 @@ mod tests {
             resources::endpointslices::decl(),
             resources::poddisruptionbudgets::decl(),
             resources::limitranges::decl(),
+            resources::resourcequotas::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

@@ -736,3 +736,117 @@ async fn limitranges_end_to_end() {
         .expect("delete");
     assert!(ranges.get_opt("a").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resourcequotas_end_to_end() {
+    use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec, ResourceQuotaStatus};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let server = Server::start(&[]).await;
+    let quotas: Api<ResourceQuota> = Api::namespaced(server.client().await, "default");
+    let list = |pairs: &[(&str, &str)]| {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let quota = |name: &str, pods: &str| ResourceQuota {
+        metadata: meta(name, &[("app", name)]),
+        spec: Some(ResourceQuotaSpec {
+            hard: list(&[("pods", pods), ("requests.cpu", "1"), ("limits.cpu", "2")]),
+            ..Default::default()
+        }),
+        status: Some(ResourceQuotaStatus {
+            used: list(&[("pods", "100")]),
+            ..Default::default()
+        }),
+    };
+    let created = quotas
+        .create(&PostParams::default(), &quota("a", "10"))
+        .await
+        .expect("create");
+    // The status is the quota controller's: a create starts it empty.
+    assert_eq!(created.status.and_then(|s| s.used), None);
+    quotas
+        .create(&PostParams::default(), &quota("b", "5"))
+        .await
+        .expect("create b");
+    let got = quotas.get("a").await.expect("get");
+    let listed = quotas
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    // A status write keeps the spec; a spec write keeps the status.
+    let mut status_write = got.clone();
+    status_write.status = Some(ResourceQuotaStatus {
+        hard: list(&[("pods", "10"), ("requests.cpu", "1"), ("limits.cpu", "2")]),
+        used: list(&[("pods", "3"), ("limits.cpu", "500m")]),
+    });
+    if let Some(s) = status_write.spec.as_mut() {
+        s.hard = list(&[("pods", "99")]);
+    }
+    let written = quotas
+        .replace_status("a", &PostParams::default(), &status_write)
+        .await
+        .expect("status update");
+    assert_eq!(
+        written.spec.as_ref().and_then(|s| s.hard.clone()),
+        got.spec.as_ref().and_then(|s| s.hard.clone())
+    );
+    let mut next = written.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.hard = list(&[("pods", "20"), ("requests.cpu", "1"), ("limits.cpu", "2")]);
+    }
+    next.status = None;
+    let updated = quotas
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.status.as_ref().and_then(|s| s.used.clone()),
+        list(&[("pods", "3"), ("limits.cpu", "500m")])
+    );
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.hard = list(&[("pods", "-1"), ("secrets", "1500m")]);
+        s.scopes = Some(vec!["Terminating".into(), "NotTerminating".into()]);
+    }
+    let e = api_err(
+        quotas
+            .replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "spec.hard[pods]: Invalid value: \"-1\": must be greater than or equal to 0",
+            "spec.hard[secrets]: Invalid value: \"1500m\": must be an integer",
+            // Once, though both scopes reject it: identical causes are reported once.
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: unsupported scope applied to resource",
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: conflicting scopes",
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: field is immutable",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "quota", "-n", "default"])));
+    assert_eq!(header, ["NAME", "AGE", "REQUEST", "LIMIT"]);
+    assert_eq!(rows[0][0], "a");
+    assert_eq!(
+        rows[0][2..],
+        [
+            "pods: 3/10, requests.cpu: 0/1".to_string(),
+            "limits.cpu: 500m/2".to_string()
+        ]
+    );
+
+    quotas
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(quotas.get_opt("a").await.expect("get").is_none());
+}

@@ -12,6 +12,7 @@ pub mod netcheck;
 pub mod poddisruptionbudgets;
 pub mod priorityclasses;
 mod resourcelists;
+pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
@@ -39,6 +40,7 @@ pub fn all(
         endpointslices::decl(),
         poddisruptionbudgets::decl(),
         limitranges::decl(),
+        resourcequotas::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all

@@ -79,7 +79,7 @@ fn parse(s: &str) -> Option<f64> {
     Some(n * factor)
 }
 
-/// The entries of a resource list at `field` of `obj`, in key order.
+/// The entries of a resource list at `field` of `obj`, in the order written.
 pub fn entries<'a>(obj: &'a Value, field: &str) -> Vec<(&'a str, &'a Value)> {
     obj.get(field)
         .and_then(Value::as_object)
