@@ -25,6 +25,9 @@ mod tests {
             resources::serviceaccounts::decl(),
             resources::endpoints::decl(),
             resources::endpointslices::decl(),
+            resources::poddisruptionbudgets::decl(),
+            resources::limitranges::decl(),
+            resources::resourcequotas::decl(),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

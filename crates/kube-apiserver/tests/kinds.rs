@@ -777,3 +777,345 @@ async fn nodes_end_to_end() {
         .expect("delete");
     assert!(nodes.get_opt("worker-1").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poddisruptionbudgets_end_to_end() {
+    use k8s_openapi::api::policy::v1::{
+        PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let server = Server::start(&[]).await;
+    let pdbs: Api<PodDisruptionBudget> = Api::namespaced(server.client().await, "default");
+    let pdb =
+        |name: &str, min: Option<IntOrString>, max: Option<IntOrString>| PodDisruptionBudget {
+            metadata: meta(name, &[("app", name)]),
+            spec: Some(PodDisruptionBudgetSpec {
+                min_available: min,
+                max_unavailable: max,
+                selector: Some(LabelSelector {
+                    match_labels: Some(BTreeMap::from([("app".to_string(), name.to_string())])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            status: None,
+        };
+    let created = pdbs
+        .create(
+            &PostParams::default(),
+            &pdb("a", Some(IntOrString::Int(1)), None),
+        )
+        .await
+        .expect("create");
+    // The status a client sends on create is the controller's: upstream starts it empty.
+    let status = created.status.clone().unwrap_or_default();
+    assert_eq!(
+        (status.disruptions_allowed, status.expected_pods),
+        (Some(0), Some(0))
+    );
+    assert_eq!(created.metadata.generation, Some(1));
+    pdbs.create(
+        &PostParams::default(),
+        &pdb("b", None, Some(IntOrString::String("25%".into()))),
+    )
+    .await
+    .expect("create b");
+    let got = pdbs.get("a").await.expect("get");
+    let listed = pdbs
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    // A status write keeps the spec; a spec write keeps the status.
+    let mut status_write = got.clone();
+    status_write.status = Some(PodDisruptionBudgetStatus {
+        disruptions_allowed: Some(3),
+        current_healthy: Some(4),
+        desired_healthy: Some(1),
+        expected_pods: Some(4),
+        ..Default::default()
+    });
+    if let Some(s) = status_write.spec.as_mut() {
+        s.min_available = Some(IntOrString::Int(9));
+    }
+    let written = pdbs
+        .replace_status("a", &PostParams::default(), &status_write)
+        .await
+        .expect("status update");
+    assert_eq!(
+        written.spec.as_ref().and_then(|s| s.min_available.clone()),
+        Some(IntOrString::Int(1))
+    );
+    assert_eq!(
+        written.status.as_ref().and_then(|s| s.disruptions_allowed),
+        Some(3)
+    );
+    let mut next = written.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.min_available = Some(IntOrString::String("50%".into()));
+    }
+    next.status = None;
+    let updated = pdbs
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.status.as_ref().and_then(|s| s.disruptions_allowed),
+        Some(3)
+    );
+    assert_eq!(updated.metadata.generation, Some(2));
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.min_available = Some(IntOrString::String("150%".into()));
+        s.max_unavailable = Some(IntOrString::Int(-1));
+    }
+    let e = api_err(
+        pdbs.replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    let c = causes(&e);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert!(c[0].starts_with("spec: Invalid value: "), "{c:?}");
+    assert!(c[0].ends_with(": minAvailable and maxUnavailable cannot be both set"));
+    assert_eq!(
+        c[1..],
+        [
+            "spec.minAvailable: Invalid value: \"150%\": must not be greater than 100%",
+            "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "pdb", "-n", "default"])));
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE"
+        ]
+    );
+    assert_eq!(rows[0][..4], ["a", "50%", "N/A", "3"].map(String::from));
+    assert_eq!(rows[1][..4], ["b", "N/A", "25%", "0"].map(String::from));
+
+    pdbs.delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(pdbs.get_opt("a").await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limitranges_end_to_end() {
+    use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, LimitRangeSpec};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let server = Server::start(&[]).await;
+    let ranges: Api<LimitRange> = Api::namespaced(server.client().await, "default");
+    let list = |pairs: &[(&str, &str)]| {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let range = |name: &str, max: &str| LimitRange {
+        metadata: meta(name, &[("app", name)]),
+        spec: Some(LimitRangeSpec {
+            limits: vec![LimitRangeItem {
+                type_: "Container".into(),
+                max: list(&[("cpu", max)]),
+                min: list(&[("cpu", "100m")]),
+                ..Default::default()
+            }],
+        }),
+    };
+    let created = ranges
+        .create(&PostParams::default(), &range("a", "2"))
+        .await
+        .expect("create");
+    // Defaults: the default limit is the max, the default request the default limit.
+    let item = &created.spec.as_ref().expect("spec").limits[0];
+    assert_eq!(item.default, list(&[("cpu", "2")]));
+    assert_eq!(item.default_request, list(&[("cpu", "2")]));
+    ranges
+        .create(&PostParams::default(), &range("b", "1"))
+        .await
+        .expect("create b");
+    let got = ranges.get("a").await.expect("get");
+    let listed = ranges
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    let mut next = got.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.limits[0].max = list(&[("cpu", "4")]);
+    }
+    let updated = ranges
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.spec.as_ref().map(|s| s.limits[0].max.clone()),
+        Some(list(&[("cpu", "4")]))
+    );
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.limits[0].min = list(&[("cpu", "8")]);
+        s.limits[0].max_limit_request_ratio = list(&[("cpu", "500m")]);
+        s.limits.push(LimitRangeItem {
+            type_: "Pod".into(),
+            default: list(&[("cpu", "1")]),
+            ..Default::default()
+        });
+    }
+    let e = api_err(
+        ranges
+            .replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "spec.limits[0].min[cpu]: Invalid value: \"8\": min value 8 is greater than max value 4",
+            "spec.limits[0].defaultRequest[cpu]: Invalid value: \"2\": min value 8 is greater than default request value 2",
+            "spec.limits[0].default[cpu]: Invalid value: \"8\": min value 8 is greater than default value 2",
+            "spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: \"500m\": ratio 500m is less than 1",
+            "spec.limits[1].default: Forbidden: may not be specified when `type` is 'Pod'",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "limits", "-n", "default"])));
+    assert_eq!(header, ["NAME", "CREATED AT"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][0], "a");
+    assert!(rows[0][1].ends_with('Z'), "{rows:?}");
+
+    ranges
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(ranges.get_opt("a").await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resourcequotas_end_to_end() {
+    use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec, ResourceQuotaStatus};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let server = Server::start(&[]).await;
+    let quotas: Api<ResourceQuota> = Api::namespaced(server.client().await, "default");
+    let list = |pairs: &[(&str, &str)]| {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let quota = |name: &str, pods: &str| ResourceQuota {
+        metadata: meta(name, &[("app", name)]),
+        spec: Some(ResourceQuotaSpec {
+            hard: list(&[("pods", pods), ("requests.cpu", "1"), ("limits.cpu", "2")]),
+            ..Default::default()
+        }),
+        status: Some(ResourceQuotaStatus {
+            used: list(&[("pods", "100")]),
+            ..Default::default()
+        }),
+    };
+    let created = quotas
+        .create(&PostParams::default(), &quota("a", "10"))
+        .await
+        .expect("create");
+    // The status is the quota controller's: a create starts it empty.
+    assert_eq!(created.status.and_then(|s| s.used), None);
+    quotas
+        .create(&PostParams::default(), &quota("b", "5"))
+        .await
+        .expect("create b");
+    let got = quotas.get("a").await.expect("get");
+    let listed = quotas
+        .list(&ListParams::default().labels("app=b"))
+        .await
+        .expect("list");
+    assert_eq!(names(&listed.items), ["b"]);
+
+    // A status write keeps the spec; a spec write keeps the status.
+    let mut status_write = got.clone();
+    status_write.status = Some(ResourceQuotaStatus {
+        hard: list(&[("pods", "10"), ("requests.cpu", "1"), ("limits.cpu", "2")]),
+        used: list(&[("pods", "3"), ("limits.cpu", "500m")]),
+    });
+    if let Some(s) = status_write.spec.as_mut() {
+        s.hard = list(&[("pods", "99")]);
+    }
+    let written = quotas
+        .replace_status("a", &PostParams::default(), &status_write)
+        .await
+        .expect("status update");
+    assert_eq!(
+        written.spec.as_ref().and_then(|s| s.hard.clone()),
+        got.spec.as_ref().and_then(|s| s.hard.clone())
+    );
+    let mut next = written.clone();
+    if let Some(s) = next.spec.as_mut() {
+        s.hard = list(&[("pods", "20"), ("requests.cpu", "1"), ("limits.cpu", "2")]);
+    }
+    next.status = None;
+    let updated = quotas
+        .replace("a", &PostParams::default(), &next)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.status.as_ref().and_then(|s| s.used.clone()),
+        list(&[("pods", "3"), ("limits.cpu", "500m")])
+    );
+
+    let mut bad = updated.clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.hard = list(&[("pods", "-1"), ("secrets", "1500m")]);
+        s.scopes = Some(vec!["Terminating".into(), "NotTerminating".into()]);
+    }
+    let e = api_err(
+        quotas
+            .replace("a", &PostParams::default(), &bad)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        causes(&e),
+        [
+            "spec.hard[pods]: Invalid value: \"-1\": must be greater than or equal to 0",
+            "spec.hard[secrets]: Invalid value: \"1500m\": must be an integer",
+            // Once, though both scopes reject it: identical causes are reported once.
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: unsupported scope applied to resource",
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: conflicting scopes",
+            "spec.scopes: Invalid value: [\"Terminating\",\"NotTerminating\"]: field is immutable",
+        ]
+    );
+
+    let (header, rows) = table(&ok(server.kubectl(&["get", "quota", "-n", "default"])));
+    assert_eq!(header, ["NAME", "AGE", "REQUEST", "LIMIT"]);
+    assert_eq!(rows[0][0], "a");
+    assert_eq!(
+        rows[0][2..],
+        [
+            "pods: 3/10, requests.cpu: 0/1".to_string(),
+            "limits.cpu: 500m/2".to_string()
+        ]
+    );
+
+    quotas
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    assert!(quotas.get_opt("a").await.expect("get").is_none());
+}

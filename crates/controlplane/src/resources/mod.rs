@@ -6,10 +6,14 @@ pub mod endpointslices;
 pub mod events;
 mod fields;
 pub mod leases;
+pub mod limitranges;
 pub mod namespaces;
 pub mod netcheck;
 pub mod nodes;
+pub mod poddisruptionbudgets;
 pub mod priorityclasses;
+mod resourcelists;
+pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
@@ -36,6 +40,9 @@ pub fn all(
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),
+        poddisruptionbudgets::decl(),
+        limitranges::decl(),
+        resourcequotas::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all
