@@ -1,11 +1,24 @@
 //! The types of the built-in kinds, from the generated model of the `api` crate.
 
 use apimachinery::schema::{Message, MessageRef};
+use apiserver::registry::ResourceDecl;
 
 /// The generated type of a built-in kind. A kind missing from the model gets an empty type
 /// (no declared fields); the tests rule that out for every kind served.
 pub fn of(group: &str, version: &str, kind: &str) -> MessageRef {
     api::kind(group, version, kind).unwrap_or_else(|| MessageRef::new(Message::default()))
+}
+
+/// Gives a declaration the generated type of its own group, version and kind.
+pub trait Typed {
+    fn typed(self) -> Self;
+}
+
+impl Typed for ResourceDecl {
+    fn typed(self) -> Self {
+        let schema = of(&self.group, &self.version, &self.kind);
+        self.with_schema(schema)
+    }
 }
 
 #[cfg(test)]

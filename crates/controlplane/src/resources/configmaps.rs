@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
@@ -124,6 +125,6 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(ConfigMapStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "ConfigMap"))
+    .typed()
     .with_short_names(&["cm"])
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::fields::{array, str_of};
 use super::netcheck;
+use crate::types::Typed;
 
 /// What every request for v1 Endpoints answers with, as upstream since v1.33.
 pub const DEPRECATION_WARNING: &str =
@@ -250,7 +251,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(EndpointsStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "Endpoints"))
+    .typed()
     .with_short_names(&["ep"])
     .with_warning(DEPRECATION_WARNING);
     // Upstream's singular is the plural: there is no `endpoint` resource.

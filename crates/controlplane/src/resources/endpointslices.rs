@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::fields::{array, str_of};
 use super::netcheck;
+use crate::types::Typed;
 
 /// The label naming the service a slice belongs to.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -448,7 +449,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(EndpointSliceStrategy),
     )
-    .with_schema(crate::types::of("discovery.k8s.io", "v1", "EndpointSlice"))
+    .typed()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, GcPolicy, ResourceDecl, Scope, Strategy};
@@ -293,7 +294,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(EventStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "Event"))
+    .typed()
     .with_short_names(&["ev"])
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
@@ -150,7 +151,7 @@ pub fn decl(coordinated_leader_election: bool) -> ResourceDecl {
             coordinated_leader_election,
         }),
     )
-    .with_schema(crate::types::of("coordination.k8s.io", "v1", "Lease"))
+    .typed()
 }
 
 #[cfg(test)]

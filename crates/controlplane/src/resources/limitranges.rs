@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::fields;
 use super::resourcelists::{self, Quantity};
+use crate::types::Typed;
 
 /// The limit types without a domain.
 const STANDARD_TYPES: [&str; 3] = ["Pod", "Container", "PersistentVolumeClaim"];
@@ -283,7 +284,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(LimitRangeStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "LimitRange"))
+    .typed()
     .with_short_names(&["limits"])
 }
 

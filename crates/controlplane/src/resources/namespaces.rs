@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy, Subresource};
@@ -153,7 +154,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(NamespaceStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "Namespace"))
+    .typed()
     .with_short_names(&["ns"])
     .with_verbs(&[
         "create", "delete", "get", "list", "patch", "update", "watch",

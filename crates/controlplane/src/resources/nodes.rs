@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::fields::{array, str_of};
 use super::netcheck;
+use crate::types::Typed;
 
 /// The taint effects upstream knows.
 const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
@@ -592,7 +593,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(NodeStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "Node"))
+    .typed()
     .with_short_names(&["no"])
     .with_subresources(&["status"])
 }

@@ -8,6 +8,7 @@ use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Value};
 
 use super::fields;
+use crate::types::Typed;
 
 /// The values of `spec.unhealthyPodEvictionPolicy`.
 const EVICTION_POLICIES: [&str; 2] = ["AlwaysAllow", "IfHealthyBudget"];
@@ -291,7 +292,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(PodDisruptionBudgetStrategy),
     )
-    .with_schema(crate::types::of("policy", "v1", "PodDisruptionBudget"))
+    .typed()
     .with_short_names(&["pdb"])
     .with_subresources(&["status"])
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{FieldError, FieldPath};
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Value};
@@ -141,6 +142,6 @@ pub fn decl() -> ResourceDecl {
         Scope::Cluster,
         Arc::new(PriorityClassStrategy),
     )
-    .with_schema(crate::types::of("scheduling.k8s.io", "v1", "PriorityClass"))
+    .typed()
     .with_short_names(&["pc"])
 }

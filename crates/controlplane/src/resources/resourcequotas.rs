@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::fields;
 use super::resourcelists;
+use crate::types::Typed;
 
 /// `standardQuotaResources`: the names a quota may hold without a domain.
 const QUOTA_RESOURCES: [&str; 19] = [
@@ -408,7 +409,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(ResourceQuotaStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "ResourceQuota"))
+    .typed()
     .with_short_names(&["quota"])
     .with_subresources(&["status"])
 }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apiserver::auth::{Authorizer, Decision, UserInfo};
 use apiserver::registry::{meta, DefaultStrategy, ResourceDecl, Review, Scope};
@@ -160,7 +161,6 @@ impl Review for SelfSubjectRulesReview {
 /// The cluster-scoped review `kind` of `group`/v1 (its plural is the lower-cased kind with
 /// an `s`, as for every review).
 fn review_decl(group: &str, kind: &str, review: Arc<dyn Review>) -> ResourceDecl {
-    let schema = crate::types::of(group, "v1", kind);
     let plural = format!("{}s", kind.to_ascii_lowercase());
     ResourceDecl::new(
         group,
@@ -170,7 +170,7 @@ fn review_decl(group: &str, kind: &str, review: Arc<dyn Review>) -> ResourceDecl
         Scope::Cluster,
         Arc::new(DefaultStrategy),
     )
-    .with_schema(schema)
+    .typed()
     .with_review(review)
 }
 

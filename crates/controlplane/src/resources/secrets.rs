@@ -8,6 +8,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::configmaps::{validate_data_maps, validate_immutable};
+use crate::types::Typed;
 
 pub struct SecretStrategy;
 
@@ -245,7 +246,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(SecretStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "Secret"))
+    .typed()
 }
 
 #[cfg(test)]

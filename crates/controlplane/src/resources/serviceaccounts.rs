@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::types::Typed;
 use apiserver::registry::{meta, Cell, ColumnDef, ResourceDecl, Scope, Strategy};
 use serde_json::{json, Map, Value};
 
@@ -91,7 +92,7 @@ pub fn decl() -> ResourceDecl {
         Scope::Namespaced,
         Arc::new(ServiceAccountStrategy),
     )
-    .with_schema(crate::types::of("", "v1", "ServiceAccount"))
+    .typed()
     .with_short_names(&["sa"])
 }
 
