@@ -5,6 +5,7 @@ pub mod codec;
 pub mod deletion;
 pub mod encoding;
 pub mod list_options;
+pub mod listers;
 pub mod meta;
 pub mod resource;
 pub mod rest;
@@ -13,6 +14,7 @@ pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
+pub use listers::Listers;
 pub use resource::{
     Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
     WriteContext,

@@ -192,6 +192,12 @@ impl Store {
         self
     }
 
+    /// The admission plugins writes of this resource go through (subresources with REST
+    /// storage of their own admit their objects with them).
+    pub fn admission(&self) -> &AdmissionChain {
+        &self.admission
+    }
+
     /// The watch cache, when enabled.
     pub fn cacher(&self) -> Option<&Arc<Cacher>> {
         self.cacher.as_ref()
@@ -498,6 +504,43 @@ impl Store {
         self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)
+    }
+
+    /// Writes `new` in place of `old` (as read from this store) the way REST storage writes
+    /// below the strategy and admission (upstream's `GuaranteedUpdate` in `pods/binding`):
+    /// compare-and-swap on `old`'s resourceVersion, a 409 Conflict when it changed.
+    pub async fn write_system(
+        &self,
+        namespace: &str,
+        name: &str,
+        old: &Value,
+        mut new: Value,
+    ) -> Result<Value, ApiError> {
+        let rev: Revision = meta::resource_version(old)
+            .parse()
+            .map_err(|_| ApiError::internal("object without a resourceVersion"))?;
+        meta::set_meta(&mut new, "resourceVersion", None);
+        match self
+            .storage
+            .update_with_ttl(
+                &self.key(namespace, name),
+                rev,
+                Self::encode(&new),
+                self.ttl,
+            )
+            .await
+        {
+            Ok(new_rev) => {
+                self.settle(new_rev).await;
+                meta::set_meta(
+                    &mut new,
+                    "resourceVersion",
+                    Some(json!(new_rev.to_string())),
+                );
+                Ok(new)
+            }
+            Err(e) => Err(self.err(name, e)),
+        }
     }
 
     /// Waits (briefly) until this resource's watch cache holds a write just made, when
