@@ -11,6 +11,7 @@ pub mod namespaces;
 pub mod netcheck;
 pub mod nodes;
 pub mod poddisruptionbudgets;
+pub mod podspec;
 pub mod priorityclasses;
 mod resourcelists;
 pub mod resourcequotas;
