@@ -65,6 +65,7 @@ pub fn default_pod_spec(spec: &mut Value) {
     let Some(s) = obj_mut(spec) else {
         return;
     };
+    sync_service_account(s);
     set_zero(s, "dnsPolicy", json!("ClusterFirst"));
     set_zero(s, "restartPolicy", json!("Always"));
     set_absent(s, "securityContext", json!({}));
@@ -82,6 +83,24 @@ pub fn default_pod_spec(spec: &mut Value) {
             default_container(container);
         }
     }
+}
+
+/// v1 conversion through the internal type: the deprecated `serviceAccount` names the
+/// account when `serviceAccountName` does not, and is written back as its alias.
+fn sync_service_account(s: &mut Map<String, Value>) {
+    let name = s
+        .get("serviceAccountName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .or_else(|| s.get("serviceAccount").and_then(Value::as_str))
+        .unwrap_or("")
+        .to_string();
+    if name.is_empty() {
+        s.remove("serviceAccount");
+        return;
+    }
+    s.insert("serviceAccountName".to_string(), json!(name));
+    s.insert("serviceAccount".to_string(), json!(name));
 }
 
 /// A pod template (`metadata` and `spec`): its spec's defaults.

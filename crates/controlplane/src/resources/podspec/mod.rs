@@ -9,4 +9,6 @@ mod volumes;
 
 pub use containers::validate_image_whitespace;
 pub use defaults::{default_pod, default_pod_spec, default_pod_template};
-pub use validation::{validate_pod_spec, validate_pod_spec_for, validate_pod_template_spec};
+pub use validation::{
+    validate_pod_spec, validate_pod_spec_for, validate_pod_template_spec, validate_tolerations,
+};
