@@ -12,6 +12,8 @@ pub mod netcheck;
 pub mod nodes;
 pub mod pod_rest;
 pub mod poddisruptionbudgets;
+pub mod pods;
+pub mod podspec;
 pub mod priorityclasses;
 mod resourcelists;
 pub mod resourcequotas;
@@ -41,6 +43,7 @@ pub fn all(
             Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
                 .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
         ),
+        pod_rest::with_subresources(pods::decl(), listers),
         secrets::decl(),
         serviceaccounts::decl(),
         priorityclasses::decl(),
