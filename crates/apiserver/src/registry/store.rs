@@ -780,8 +780,10 @@ impl Store {
         );
         if errs.is_empty() {
             errs.extend(self.validate_new(&new));
-            errs.extend(strategy.validate_update(&new, &old));
-            if !subresource.is_empty() {
+            // A subresource has its own update rules (upstream gives each its strategy).
+            if subresource.is_empty() {
+                errs.extend(strategy.validate_update(&new, &old));
+            } else {
                 errs.extend(strategy.validate_subresource_update(subresource, &new, &old));
             }
             errs.extend(strategy.validate_in_context(&write, &new));
