@@ -411,7 +411,6 @@ impl Store {
         ] {
             meta::set_meta(&mut obj, field, None);
         }
-        self.decl.strategy.prepare_for_create(&mut obj);
         meta::set_meta(&mut obj, "uid", Some(json!(apimachinery::uid::new_uid())));
         meta::set_meta(
             &mut obj,
@@ -429,6 +428,9 @@ impl Store {
             let name = format!("{generate_name}{}", random_suffix());
             meta::set_meta(&mut obj, "name", Some(json!(name)));
         }
+        // As upstream's Store.Create: system fields and the generated name come first, so
+        // a strategy may use them (a Job's selector is made of its uid and name).
+        self.decl.strategy.prepare_for_create(&mut obj);
         let name = meta::name(&obj).to_string();
         let errs = self.validate_new(&obj);
         if !errs.is_empty() {

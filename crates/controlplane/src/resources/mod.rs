@@ -17,6 +17,7 @@ pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
+pub mod workloads;
 
 use std::sync::Arc;
 
@@ -44,6 +45,7 @@ pub fn all(
         limitranges::decl(),
         resourcequotas::decl(),
     ];
+    all.extend(workloads::decls());
     all.extend(reviews::decls(authorizer));
     all
 }
