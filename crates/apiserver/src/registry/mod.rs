@@ -7,6 +7,7 @@ pub mod encoding;
 pub mod list_options;
 pub mod meta;
 pub mod resource;
+pub mod rest;
 pub mod store;
 pub mod watch;
 
@@ -14,6 +15,8 @@ pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use resource::{
     Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
+    WriteContext,
 };
+pub use rest::{ConnectRequest, Created, SubresourceHandler, SubresourceRest};
 pub use store::{DeleteOutcome, RequestContext, Store};
 pub use watch::WatchOut;
