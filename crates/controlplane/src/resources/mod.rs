@@ -11,6 +11,8 @@ pub mod namespaces;
 pub mod netcheck;
 pub mod nodes;
 pub mod poddisruptionbudgets;
+pub mod pods;
+pub mod podspec;
 pub mod priorityclasses;
 mod resourcelists;
 pub mod resourcequotas;
@@ -36,6 +38,7 @@ pub fn all(
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
         nodes::decl(),
+        pods::decl(),
         secrets::decl(),
         serviceaccounts::decl(),
         priorityclasses::decl(),
