@@ -1006,7 +1006,8 @@ mod tests {
         let mut manual = job(json!({"manualSelector": true,
             "selector": {"matchLabels": {"app": "x"}},
             "template": {"metadata": {"labels": {"app": "x"}},
-                "spec": {"restartPolicy": "OnFailure"}}}));
+                "spec": {"restartPolicy": "OnFailure",
+                    "containers": [{"name": "c", "image": "busybox"}]}}}));
         JobStrategy.prepare_for_create(&mut manual);
         assert!(JobStrategy.validate(&manual).is_empty());
         assert!(manual["spec"]["template"]["metadata"]["labels"]

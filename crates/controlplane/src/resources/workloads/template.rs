@@ -1,20 +1,20 @@
-//! The pod templates of workload objects: where their defaults and validation come from.
-//!
-//! TODO(pods): once the `podspec` module lands, default with `podspec::default_pod_template`
-//! and validate with `podspec::validate_pod_template_spec`; until then only the template's
-//! own metadata is checked, as upstream's `ValidatePodTemplateSpec` starts with.
+//! The pod templates of workload objects: defaulted and validated by the shared pod spec
+//! rules (`podspec`), except a StatefulSet's, of which upstream checks only the metadata.
 
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::validation;
 use serde_json::Value;
 
-/// Upstream's pod template defaults (today: none beyond what the workloads set).
-pub fn default_template(_template: &mut Value) {}
+use crate::resources::podspec;
 
-/// `ValidatePodTemplateSpec` as far as it is built: the template's labels and annotations
-/// (reported under `<path>.labels` and `<path>.annotations`, as upstream does).
+/// Upstream's pod template defaults.
+pub fn default_template(template: &mut Value) {
+    podspec::default_pod_template(template);
+}
+
+/// `ValidatePodTemplateSpec`.
 pub fn validate_template(template: &Value, path: &FieldPath) -> Vec<FieldError> {
-    validate_template_metadata(template, path)
+    podspec::validate_pod_template_spec(template, path)
 }
 
 /// What upstream checks of a StatefulSet's template (its metadata only: the pod spec is
