@@ -313,6 +313,7 @@ pub fn decl() -> ResourceDecl {
     .with_short_names(&["deploy"])
     .with_categories(&["all"])
     .with_subresources(&["status"])
+    .with_subresource(scale::subresource())
 }
 
 #[cfg(test)]

@@ -199,6 +199,7 @@ pub fn decl() -> ResourceDecl {
     .with_short_names(&["rs"])
     .with_categories(&["all"])
     .with_subresources(&["status"])
+    .with_subresource(scale::subresource())
 }
 
 #[cfg(test)]

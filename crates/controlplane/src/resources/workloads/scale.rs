@@ -1,9 +1,11 @@
 //! The `scale` subresource of replicated workloads: the autoscaling/v1 `Scale` built from an
 //! object, and a `Scale` written back to it, as upstream's `ScaleREST`s do.
 
+use std::sync::Arc;
+
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::validation;
-use apiserver::registry::meta;
+use apiserver::registry::{meta, RequestContext, Store, Subresource, SubresourceRest};
 use serde_json::{json, Map, Value};
 
 use super::common::{int_of, spec, status};
@@ -85,6 +87,44 @@ pub fn apply_scale(obj: &mut Value, scale: &Value) -> Result<(), ApiError> {
     let replicas = int_of(spec(scale), "replicas");
     super::common::object_at(obj, "spec").insert("replicas".to_string(), json!(replicas));
     Ok(())
+}
+
+/// The REST storage of `*/scale`: reads are the object's `Scale`, writes set its replicas
+/// through the resource's own update (its validation, its generation), as upstream's
+/// `ScaleREST` writes through the resource's store.
+struct ScaleRest;
+
+#[async_trait::async_trait]
+impl SubresourceRest for ScaleRest {
+    async fn get(&self, store: &Store, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        Ok(scale_of(&store.get(namespace, name).await?))
+    }
+
+    async fn update(
+        &self,
+        store: &Store,
+        ctx: &RequestContext,
+        namespace: &str,
+        name: &str,
+        scale: Value,
+    ) -> Result<Value, ApiError> {
+        let updated = store
+            .patch(ctx, namespace, name, "", &|current: &Value| {
+                let mut obj = current.clone();
+                apply_scale(&mut obj, &scale)?;
+                Ok(obj)
+            })
+            .await?;
+        Ok(scale_of(&updated))
+    }
+}
+
+/// The `scale` subresource declaration (kind autoscaling/v1 `Scale`).
+pub fn subresource() -> Subresource {
+    Subresource::new("scale", &["get", "patch", "update"])
+        .of_kind("autoscaling", "v1", "Scale")
+        .with_schema(crate::types::of("autoscaling", "v1", "Scale"))
+        .served_by(Arc::new(ScaleRest))
 }
 
 #[cfg(test)]

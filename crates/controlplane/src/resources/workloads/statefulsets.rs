@@ -351,6 +351,7 @@ pub fn decl() -> ResourceDecl {
     .with_short_names(&["sts"])
     .with_categories(&["all"])
     .with_subresources(&["status"])
+    .with_subresource(scale::subresource())
 }
 
 #[cfg(test)]
