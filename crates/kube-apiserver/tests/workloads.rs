@@ -155,10 +155,9 @@ async fn deployments_defaults_validation_status_and_scale() {
     // A selector that does not select the template, and a bad strategy, with field paths.
     let mut bad = deployment("bad");
     if let Some(s) = bad.spec.as_mut() {
-        s.template
-            .metadata
-            .as_mut()
-            .map(|m| m.labels = Some(BTreeMap::from([("app".to_string(), "other".to_string())])));
+        if let Some(m) = s.template.metadata.as_mut() {
+            m.labels = Some(BTreeMap::from([("app".to_string(), "other".to_string())]));
+        }
         s.replicas = Some(-1);
         s.min_ready_seconds = Some(700);
     }

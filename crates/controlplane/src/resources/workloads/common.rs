@@ -351,58 +351,6 @@ pub fn format_labels(map: Option<&Value>) -> String {
     pairs.join(",")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn selector_checks() {
-        let path = FieldPath::new("spec");
-        let spec = json!({"selector": {"matchLabels": {"app": "a"}},
-            "template": {"metadata": {"labels": {"app": "b"}}}});
-        let errs = validate_required_selector(&spec, "deployment", "invalid label selector", &path);
-        assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].field, "spec.template.metadata.labels");
-        assert_eq!(
-            errs[0].detail,
-            "`selector` does not match template `labels`"
-        );
-        let errs = validate_required_selector(&json!({}), "deployment", "x", &path);
-        assert_eq!(errs[0].field, "spec.selector");
-        assert_eq!(errs[0].kind, apimachinery::errors::FieldErrorKind::Required);
-        let errs = validate_required_selector(&json!({"selector": {}}), "statefulset", "", &path);
-        assert_eq!(errs[0].detail, "empty selector is invalid for statefulset");
-    }
-
-    #[test]
-    fn immutable_and_collision_count() {
-        let p = FieldPath::new("spec").child("selector");
-        assert!(immutable(Some(&json!({"a": 1})), Some(&json!({"a": 1})), &p).is_empty());
-        let errs = immutable(Some(&json!({"a": 2})), Some(&json!({"a": 1})), &p);
-        assert_eq!(errs[0].detail, "field is immutable");
-        let old = json!({"status": {"collisionCount": 2}});
-        let new = json!({"status": {"collisionCount": 1}});
-        assert_eq!(
-            collision_count_not_decremented(&new, &old)[0].detail,
-            "cannot be decremented"
-        );
-        assert!(collision_count_not_decremented(&old, &new).is_empty());
-    }
-
-    #[test]
-    fn cells() {
-        let t = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
-        assert_eq!(containers_and_images(&t), ("a,b".into(), "x,y".into()));
-        assert_eq!(
-            selector_cell(Some(&json!({"matchLabels": {"b": "2", "a": "1"}}))),
-            "a=1,b=2"
-        );
-        assert_eq!(format_label_selector(None), "<none>");
-        assert_eq!(format_labels(Some(&json!({"z": "1", "a": "2"}))), "a=2,z=1");
-        assert_eq!(format_labels(None), "<none>");
-    }
-}
-
 /// The value of an int-or-percent (`getIntOrPercentValue`): the percentage's number, the
 /// integer, or 0 for anything else.
 pub fn int_or_percent_value(v: Option<&Value>) -> i64 {
@@ -486,4 +434,56 @@ pub fn dns_label_name_warning(obj: &Value) -> Vec<String> {
         "metadata.name: this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [{}]",
         msgs.join(" ")
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_checks() {
+        let path = FieldPath::new("spec");
+        let spec = json!({"selector": {"matchLabels": {"app": "a"}},
+            "template": {"metadata": {"labels": {"app": "b"}}}});
+        let errs = validate_required_selector(&spec, "deployment", "invalid label selector", &path);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "spec.template.metadata.labels");
+        assert_eq!(
+            errs[0].detail,
+            "`selector` does not match template `labels`"
+        );
+        let errs = validate_required_selector(&json!({}), "deployment", "x", &path);
+        assert_eq!(errs[0].field, "spec.selector");
+        assert_eq!(errs[0].kind, apimachinery::errors::FieldErrorKind::Required);
+        let errs = validate_required_selector(&json!({"selector": {}}), "statefulset", "", &path);
+        assert_eq!(errs[0].detail, "empty selector is invalid for statefulset");
+    }
+
+    #[test]
+    fn immutable_and_collision_count() {
+        let p = FieldPath::new("spec").child("selector");
+        assert!(immutable(Some(&json!({"a": 1})), Some(&json!({"a": 1})), &p).is_empty());
+        let errs = immutable(Some(&json!({"a": 2})), Some(&json!({"a": 1})), &p);
+        assert_eq!(errs[0].detail, "field is immutable");
+        let old = json!({"status": {"collisionCount": 2}});
+        let new = json!({"status": {"collisionCount": 1}});
+        assert_eq!(
+            collision_count_not_decremented(&new, &old)[0].detail,
+            "cannot be decremented"
+        );
+        assert!(collision_count_not_decremented(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn cells() {
+        let t = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
+        assert_eq!(containers_and_images(&t), ("a,b".into(), "x,y".into()));
+        assert_eq!(
+            selector_cell(Some(&json!({"matchLabels": {"b": "2", "a": "1"}}))),
+            "a=1,b=2"
+        );
+        assert_eq!(format_label_selector(None), "<none>");
+        assert_eq!(format_labels(Some(&json!({"z": "1", "a": "2"}))), "a=2,z=1");
+        assert_eq!(format_labels(None), "<none>");
+    }
 }
