@@ -291,6 +291,13 @@ async fn kubectl_creates_scales_and_lists_workloads() {
             "cronjob.batch/nightly"
         ]
     );
+    let explained = ok(server.kubectl(&["explain", "deployment.spec.replicas"]));
+    assert!(
+        explained.contains("How many pods to run; defaults to 1."),
+        "{explained}"
+    );
+    let explained = ok(server.kubectl(&["explain", "cronjob.spec.timeZone"]));
+    assert!(explained.contains("IANA time zone"), "{explained}");
     let described = ok(server.kubectl(&["describe", "deployment", "web"]));
     assert!(
         described.contains("RollingUpdateStrategy:  25% max unavailable, 25% max surge"),
