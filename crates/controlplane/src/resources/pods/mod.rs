@@ -5,6 +5,7 @@
 
 mod qos;
 mod status;
+mod subresources;
 mod table;
 mod update;
 
@@ -247,12 +248,22 @@ impl Strategy for PodStrategy {
     }
 
     fn subresource_update(&self, subresource: &str, new: &Value, old: &Value) -> Option<Value> {
-        let mut merged = DefaultStrategy.subresource_update(subresource, new, old)?;
-        if subresource == "status" {
-            podspec::default_pod(&mut merged);
-            status::prepare(&mut merged, old);
+        match subresource {
+            "ephemeralcontainers" => Some(subresources::ephemeral_containers_update(new, old)),
+            "resize" => Some(subresources::resize_update(new, old)),
+            _ => {
+                let mut merged = DefaultStrategy.subresource_update(subresource, new, old)?;
+                if subresource == "status" {
+                    podspec::default_pod(&mut merged);
+                    status::prepare(&mut merged, old);
+                }
+                Some(merged)
+            }
         }
-        Some(merged)
+    }
+
+    fn graceful_delete_period(&self, obj: &Value, requested: Option<i64>) -> Option<i64> {
+        Some(deletion_grace_period(obj, requested))
     }
 
     fn validate_subresource_update(
@@ -261,8 +272,11 @@ impl Strategy for PodStrategy {
         new: &Value,
         old: &Value,
     ) -> Vec<FieldError> {
-        if subresource != "status" {
-            return Vec::new();
+        match subresource {
+            "ephemeralcontainers" => return subresources::validate_ephemeral_containers(new, old),
+            "resize" => return subresources::validate_resize(new, old),
+            "status" => {}
+            _ => return Vec::new(),
         }
         let mut errs = validate_annotation_updates(new, old);
         errs.extend(status::validate(new, old));
@@ -331,7 +345,7 @@ pub fn decl() -> ResourceDecl {
     .typed()
     .with_short_names(&["po"])
     .with_categories(&["all"])
-    .with_subresources(&["status"])
+    .with_subresources(&["ephemeralcontainers", "resize", "status"])
 }
 
 #[cfg(test)]
