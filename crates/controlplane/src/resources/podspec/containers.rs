@@ -1052,6 +1052,14 @@ pub fn validate_resources(resources: &Value, path: &FieldPath) -> Vec<FieldError
             None => {}
         }
     }
+    let names = || limits.iter().chain(&requests).map(|(n, _)| *n);
+    let cpu_or_memory = names().any(|n| n == "cpu" || n == "memory");
+    if !cpu_or_memory && names().any(|n| n.starts_with("hugepages-")) {
+        errs.push(FieldError::forbidden(
+            path,
+            "HugePages require cpu or memory",
+        ));
+    }
     errs
 }
 
@@ -1125,4 +1133,53 @@ fn validate_security_context(sc: &Value, path: &FieldPath) -> Vec<FieldError> {
         ));
     }
     errs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_follow_upstreams_rules() {
+        let path = FieldPath::new("r");
+        let msgs = |r: Value| -> Vec<String> {
+            validate_resources(&r, &path)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert!(msgs(json!({"limits": {"cpu": "1"}, "requests": {"cpu": "500m"}})).is_empty());
+        assert_eq!(
+            msgs(json!({"limits": {"hugepages-2Mi": "2Mi"}})),
+            ["r: Forbidden: HugePages require cpu or memory"]
+        );
+        assert_eq!(
+            msgs(json!({"requests": {"example.com/gpu": "1"}})),
+            ["r.limits: Required value: Limit must be set for non overcommitable resources"]
+        );
+        assert_eq!(
+            msgs(json!({"limits": {"example.com/gpu": "2"}, "requests": {"example.com/gpu": "1"}})),
+            ["r.requests: Invalid value: \"1\": must be equal to example.com/gpu limit of 2"]
+        );
+        assert_eq!(
+            msgs(json!({"requests": {"memory": "-1"}})),
+            ["r.requests[memory]: Invalid value: \"-1\": must be greater than or equal to 0"]
+        );
+    }
+
+    #[test]
+    fn port_names_are_iana_service_names() {
+        assert!(port_name_errors("http").is_empty());
+        assert_eq!(
+            port_name_errors("-a--"),
+            [
+                "must not contain consecutive hyphens",
+                "must not begin or end with a hyphen"
+            ]
+        );
+        assert_eq!(
+            port_name_errors("8080"),
+            ["must contain at least one letter (a-z)"]
+        );
+    }
 }

@@ -257,6 +257,8 @@ fn default_container(container: &mut Value) {
         json!(TERMINATION_MESSAGE_PATH_DEFAULT),
     );
     set_zero(c, "terminationMessagePolicy", json!("File"));
+    // Not a default but Go's encoding: `resources` is a struct, written even when empty.
+    set_absent(c, "resources", json!({}));
     for port in each_mut(c, "ports") {
         if let Some(p) = obj_mut(port) {
             set_zero(p, "protocol", json!("TCP"));
@@ -312,6 +314,7 @@ mod tests {
                     "name": "c",
                     "image": "nginx",
                     "imagePullPolicy": "Always",
+                    "resources": {},
                     "terminationMessagePath": "/dev/termination-log",
                     "terminationMessagePolicy": "File",
                 }],
