@@ -3,7 +3,9 @@
 //! (system namespaces, system priority classes).
 
 pub mod admission;
+pub mod allocators;
 pub mod bootstrap;
+pub mod kubernetes_service;
 pub mod namespace_lifecycle;
 pub mod resources;
 pub mod types;
@@ -21,6 +23,16 @@ use storage::Storage;
 /// The stores of the built-in API, by qualified resource (`configmaps`, `priorityclasses.scheduling.k8s.io`).
 pub struct Instance {
     pub stores: BTreeMap<String, Arc<Store>>,
+    /// The Service allocators, when a service network was configured.
+    pub service_allocators: Option<Arc<resources::services::ServiceAllocators>>,
+}
+
+/// The Service network (`--service-cluster-ip-range`, `--service-node-port-range`).
+#[derive(Debug, Clone)]
+pub struct ServiceNetwork {
+    /// One CIDR, or two of different families (the primary first).
+    pub cidrs: Vec<allocators::cidr::Cidr>,
+    pub node_ports: allocators::ports::PortRange,
 }
 
 impl Instance {
@@ -46,6 +58,40 @@ pub struct StorageConfig<'a> {
     pub admission_plugins: &'a [String],
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
+    /// Where Services get cluster IPs and node ports; `None` serves Services without
+    /// allocating (only for tests of other kinds).
+    pub service_network: Option<ServiceNetwork>,
+}
+
+/// Builds the Service allocators over `storage` (the node port bitmap is read through the
+/// `RangeAllocation` codec); the `ipaddresses` store is filled in once built.
+fn service_allocators(
+    network: &ServiceNetwork,
+    storage: &Arc<dyn Storage>,
+    etcd_prefix: &str,
+    addresses: &allocators::ip::AddressStore,
+) -> Arc<resources::services::ServiceAllocators> {
+    let codec =
+        apiserver::registry::codec::StorageCodec::new(types::of("", "v1", "RangeAllocation"));
+    let ranges: Arc<dyn Storage> = Arc::new(storage::transform::TransformedStorage::new(
+        storage.clone(),
+        Arc::new(codec),
+    ));
+    Arc::new(resources::services::ServiceAllocators {
+        ips: network
+            .cidrs
+            .iter()
+            .map(|c| allocators::ip::IpAllocator::new(*c, addresses.clone()))
+            .collect(),
+        ports: allocators::ports::PortAllocator::new(
+            network.node_ports,
+            ranges,
+            format!(
+                "{}/ranges/servicenodeports",
+                etcd_prefix.trim_end_matches('/')
+            ),
+        ),
+    })
 }
 
 /// Admission plugins this crate implements.
@@ -74,8 +120,16 @@ pub fn install(
         })
         .collect();
     let admission = AdmissionChain::new(plugins);
+    let addresses: allocators::ip::AddressStore = Default::default();
+    let service_allocators = config
+        .service_network
+        .as_ref()
+        .map(|net| service_allocators(net, &storage, etcd_prefix, &addresses));
+    let reserver = service_allocators
+        .clone()
+        .map(|allocators| Arc::new(resources::services::ServiceReserver { allocators }));
     let mut stores = BTreeMap::new();
-    for decl in resources::all(config, authorizer) {
+    for decl in resources::all(config, authorizer, reserver) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
@@ -99,5 +153,11 @@ pub fn install(
         ns.settle_writes();
         let _ = lifecycle.namespaces.set(ns.clone());
     }
-    Instance { stores }
+    if let Some(ips) = stores.get("ipaddresses.networking.k8s.io") {
+        let _ = addresses.set(ips.clone());
+    }
+    Instance {
+        stores,
+        service_allocators,
+    }
 }

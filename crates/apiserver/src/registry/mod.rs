@@ -6,12 +6,14 @@ pub mod deletion;
 pub mod encoding;
 pub mod list_options;
 pub mod meta;
+pub mod reservation;
 pub mod resource;
 pub mod store;
 pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
+pub use reservation::{NoReservation, Reservation, Reserver};
 pub use resource::{
     Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
 };

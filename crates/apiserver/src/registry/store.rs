@@ -16,6 +16,7 @@ use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
+use super::reservation::{NoReservation, Reservation};
 use super::resource::ResourceDecl;
 use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
@@ -429,6 +430,33 @@ impl Store {
             let name = format!("{generate_name}{}", random_suffix());
             meta::set_meta(&mut obj, "name", Some(json!(name)));
         }
+        let reservation = self.begin_create(ctx, &mut obj).await?;
+        let stored = self
+            .create_prepared(ctx, obj, generated, &generate_name)
+            .await;
+        super::reservation::finish(reservation, stored).await
+    }
+
+    /// Reserves what a new object holds outside storage (see [`super::reservation`]).
+    async fn begin_create(
+        &self,
+        ctx: &RequestContext,
+        obj: &mut Value,
+    ) -> Result<Box<dyn Reservation>, ApiError> {
+        match &self.decl.reserver {
+            Some(r) => r.begin_create(ctx, obj).await,
+            None => Ok(Box::new(NoReservation)),
+        }
+    }
+
+    /// Validates, admits and stores a prepared new object.
+    async fn create_prepared(
+        &self,
+        ctx: &RequestContext,
+        mut obj: Value,
+        generated: bool,
+        generate_name: &str,
+    ) -> Result<Value, ApiError> {
         let name = meta::name(&obj).to_string();
         let errs = self.validate_new(&obj);
         if !errs.is_empty() {
@@ -491,6 +519,13 @@ impl Store {
         self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)
+    }
+
+    /// Releases what a deleted object held outside storage.
+    async fn after_delete(&self, obj: &Value) {
+        if let Some(r) = &self.decl.reserver {
+            r.after_delete(obj).await;
+        }
     }
 
     /// Waits (briefly) until this resource's watch cache holds a write just made, when
@@ -694,6 +729,27 @@ impl Store {
             meta::set_meta(&mut new, "generation", Some(json!(generation + 1)));
         }
         meta::set_meta(&mut new, "resourceVersion", Some(json!(rev.to_string())));
+        let reservation: Box<dyn Reservation> = match &self.decl.reserver {
+            Some(r) if subresource.is_empty() => r.begin_update(ctx, &mut new, &old).await?,
+            _ => Box::new(NoReservation),
+        };
+        let stored = self
+            .update_prepared(ctx, name, subresource, new, old, rev)
+            .await;
+        super::reservation::finish(reservation, stored).await
+    }
+
+    /// Validates, admits and writes a prepared update of `old` (read at `rev`) to `new`.
+    async fn update_prepared(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        subresource: &str,
+        mut new: Value,
+        old: Value,
+        rev: Revision,
+    ) -> Result<Value, UpdateError> {
+        let strategy = &self.decl.strategy;
         let empty = Value::Object(Default::default());
         let mut errs = validation::validate_object_meta_update(
             new.get("metadata").unwrap_or(&empty),
@@ -743,6 +799,7 @@ impl Store {
             return match self.storage.delete(&key, Some(rev)).await {
                 Ok((_, deleted_at)) => {
                     self.settle(deleted_at).await;
+                    self.after_delete(&new).await;
                     Ok(new)
                 }
                 Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
@@ -846,6 +903,7 @@ impl Store {
             match self.storage.delete(&key, Some(current.mod_revision)).await {
                 Ok((_, rev)) => {
                     self.settle(rev).await;
+                    self.after_delete(&obj).await;
                     let mut gone = obj;
                     meta::set_meta(&mut gone, "resourceVersion", Some(json!(rev.to_string())));
                     return Ok(DeleteOutcome::Deleted(gone));

@@ -5,6 +5,7 @@ pub mod endpoints;
 pub mod endpointslices;
 pub mod events;
 mod fields;
+pub mod ipaddresses;
 pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
@@ -17,6 +18,8 @@ pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
+pub mod servicecidrs;
+pub mod services;
 
 use std::sync::Arc;
 
@@ -24,10 +27,11 @@ use apiserver::auth::Authorizer;
 use apiserver::registry::ResourceDecl;
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
-/// answer with `authorizer`.
+/// answer with `authorizer`, Services reserve through `services`.
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
+    services: Option<Arc<services::ServiceReserver>>,
 ) -> Vec<ResourceDecl> {
     let mut all = vec![
         configmaps::decl(),
@@ -37,12 +41,15 @@ pub fn all(
         nodes::decl(),
         secrets::decl(),
         serviceaccounts::decl(),
+        services::decl(services),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),
         poddisruptionbudgets::decl(),
         limitranges::decl(),
         resourcequotas::decl(),
+        ipaddresses::decl(),
+        servicecidrs::decl(),
     ];
     all.extend(reviews::decls(authorizer));
     all
