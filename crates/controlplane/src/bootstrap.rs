@@ -63,3 +63,22 @@ pub async fn ensure_system_priority_classes(classes: Arc<Store>) -> Result<(), S
     });
     futures::future::try_join_all(creates).await.map(|_| ())
 }
+
+/// Creates the ServiceCIDR `kubernetes` from the service range flags (upstream's default
+/// ServiceCIDR controller), unless it exists.
+pub async fn ensure_default_service_cidr(
+    cidrs: &Store,
+    allocators: &crate::resources::services::ServiceAllocators,
+) -> Result<(), String> {
+    let ranges: Vec<String> = allocators.ips.iter().map(|a| a.cidr.to_string()).collect();
+    ensure(
+        cidrs,
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "ServiceCIDR",
+            "metadata": {"name": crate::resources::servicecidrs::DEFAULT_SERVICE_CIDR},
+            "spec": {"cidrs": ranges},
+        }),
+    )
+    .await
+}
