@@ -125,9 +125,13 @@ pub fn install(
         .service_network
         .as_ref()
         .map(|net| service_allocators(net, &storage, etcd_prefix, &addresses));
-    let reserver = service_allocators
-        .clone()
-        .map(|allocators| Arc::new(resources::services::ServiceReserver { allocators }));
+    let endpoints_cell: Arc<std::sync::OnceLock<Arc<Store>>> = Default::default();
+    let reserver = service_allocators.clone().map(|allocators| {
+        Arc::new(resources::services::ServiceReserver {
+            allocators,
+            endpoints: endpoints_cell.clone(),
+        })
+    });
     let mut stores = BTreeMap::new();
     for decl in resources::all(config, authorizer, reserver) {
         if !enabled(&decl.group, &decl.version) {
@@ -152,6 +156,9 @@ pub fn install(
         // acknowledged namespace write (a deletion in particular) at once.
         ns.settle_writes();
         let _ = lifecycle.namespaces.set(ns.clone());
+    }
+    if let Some(endpoints) = stores.get("endpoints") {
+        let _ = endpoints_cell.set(endpoints.clone());
     }
     if let Some(ips) = stores.get("ipaddresses.networking.k8s.io") {
         let _ = addresses.set(ips.clone());

@@ -522,3 +522,26 @@ async fn a_restart_repairs_the_allocations() {
     .await;
     assert_eq!(s, 201, "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_service_answers_with_it_and_removes_its_endpoints() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let (s, _) = post(&c, SVCS, svc("gone", json!({"ports": [{"port": 80}]}))).await;
+    assert_eq!(s, 201);
+    let ep = json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "gone"},
+        "subsets": [{"addresses": [{"ip": "10.1.2.3"}], "ports": [{"port": 80}]}]});
+    let (s, _) = post(&c, "/api/v1/namespaces/default/endpoints", ep).await;
+    assert_eq!(s, 201);
+    let (s, deleted) = send_json(
+        &c,
+        "DELETE",
+        &format!("{SVCS}/gone"),
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{deleted}");
+    assert_eq!(deleted["kind"], "Service", "{deleted}");
+    get_json(&c, "/api/v1/namespaces/default/endpoints/gone", 404).await;
+}

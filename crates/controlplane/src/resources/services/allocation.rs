@@ -67,9 +67,12 @@ impl ServiceAllocators {
     }
 }
 
-/// Reserves for `services`.
+/// Reserves for `services`; after a delete it also removes the Service's Endpoints (as
+/// upstream's `afterDelete` does, so that a Service of the same name starts clean).
 pub struct ServiceReserver {
     pub allocators: Arc<ServiceAllocators>,
+    /// The `endpoints` store, set once the stores are built.
+    pub endpoints: Arc<std::sync::OnceLock<Arc<apiserver::registry::Store>>>,
 }
 
 /// What one Service write reserved, and what it gives up once stored.
@@ -709,6 +712,18 @@ impl Reserver for ServiceReserver {
     }
 
     async fn after_delete(&self, obj: &Value) {
+        if let Some(endpoints) = self.endpoints.get() {
+            let (ns, name) = (super::meta::namespace(obj), super::meta::name(obj));
+            let ctx = crate::bootstrap::system_context();
+            if let Err(e) = endpoints.delete(&ctx, ns, name, &Default::default()).await {
+                if e.code != 404 {
+                    tracing::warn!(
+                        "deleting the endpoints of service {ns}/{name}: {}",
+                        e.message
+                    );
+                }
+            }
+        }
         self.allocators.release_service(obj).await;
     }
 }

@@ -216,6 +216,10 @@ impl Strategy for ServiceStrategy {
         true
     }
 
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn table_columns(&self) -> Vec<ColumnDef> {
         vec![
             ColumnDef::new(

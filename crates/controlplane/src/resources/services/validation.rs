@@ -503,7 +503,8 @@ pub fn validate_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let external = service_type(new) == "ExternalName" || service_type(old) == "ExternalName";
     let ips_path = path("clusterIPs");
     let (new_ips, old_ips) = (cluster_ips(new), cluster_ips(old));
-    if !external && !(is_headless(new) && is_headless(old)) {
+    let both_headless = is_headless(new) && is_headless(old);
+    if !external && !both_headless {
         if new_ips.len() == old_ips.len() {
             for (i, ip) in old_ips.iter().enumerate() {
                 if *ip != new_ips[i] {
