@@ -391,7 +391,10 @@ fn start_service_controllers(
                 if let Some(ns) = namespaces {
                     controlplane::bootstrap::ensure_system_namespaces(ns).await?;
                 }
-                controller.reconcile().await?;
+                // Failures are retried by the reconciler; they do not hold readiness.
+                if let Err(e) = controller.reconcile().await {
+                    tracing::warn!("reconciling the kubernetes service: {e}");
+                }
                 controlplane::kubernetes_service::spawn_periodic(controller);
                 Ok(())
             }

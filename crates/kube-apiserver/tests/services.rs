@@ -545,3 +545,36 @@ async fn deleting_a_service_answers_with_it_and_removes_its_endpoints() {
     assert_eq!(deleted["kind"], "Service", "{deleted}");
     get_json(&c, "/api/v1/namespaces/default/endpoints/gone", 404).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_reconciler_lists_every_server_on_one_etcd() {
+    let etcd = etcd().await;
+    let flag = format!("--etcd-servers={}", etcd.endpoint());
+    let a = Server::start(&[&flag, "--advertise-address=192.0.2.10"]).await;
+    let b = Server::start(&[&flag, "--advertise-address=192.0.2.11"]).await;
+    let c = a.client().await;
+    // B's start-up reconcile saw A's lease; A catches up within its interval.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let ep = get_json(&c, "/api/v1/namespaces/default/endpoints/kubernetes", 200).await;
+        let ips: Vec<&str> = ep["subsets"][0]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["ip"].as_str().unwrap())
+            .collect();
+        if ips == ["192.0.2.10", "192.0.2.11"] {
+            let slice = get_json(
+                &c,
+                "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes",
+                200,
+            )
+            .await;
+            assert_eq!(slice["endpoints"].as_array().unwrap().len(), 2, "{slice}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "endpoints: {ep}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    drop(b);
+}
