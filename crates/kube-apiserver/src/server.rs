@@ -382,6 +382,17 @@ fn start_service_controllers(
         secure_port: opts.secure_port,
         reconciler,
     });
+    let leaving = controller.clone();
+    lifecycle.add_pre_shutdown_hook(
+        "stop-kubernetes-service-lease",
+        hook(move || {
+            let controller = leaving.clone();
+            async move {
+                controller.remove_lease().await;
+                Ok(())
+            }
+        }),
+    );
     let namespaces = instance.store("namespaces");
     lifecycle.add_post_start_hook(
         "bootstrap-controller",
