@@ -13,7 +13,8 @@ use crate::resources::priorityclasses::SYSTEM_CLASSES;
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-fn system_context() -> RequestContext {
+/// The context of the API server's own writes.
+pub fn system_context() -> RequestContext {
     RequestContext {
         user: UserInfo {
             name: "system:apiserver".to_string(),
@@ -61,4 +62,23 @@ pub async fn ensure_system_priority_classes(classes: Arc<Store>) -> Result<(), S
         )
     });
     futures::future::try_join_all(creates).await.map(|_| ())
+}
+
+/// Creates the ServiceCIDR `kubernetes` from the service range flags (upstream's default
+/// ServiceCIDR controller), unless it exists.
+pub async fn ensure_default_service_cidr(
+    cidrs: &Store,
+    allocators: &crate::resources::services::ServiceAllocators,
+) -> Result<(), String> {
+    let ranges: Vec<String> = allocators.ips.iter().map(|a| a.cidr.to_string()).collect();
+    ensure(
+        cidrs,
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "ServiceCIDR",
+            "metadata": {"name": crate::resources::servicecidrs::DEFAULT_SERVICE_CIDR},
+            "spec": {"cidrs": ranges},
+        }),
+    )
+    .await
 }

@@ -3,7 +3,9 @@
 //! (system namespaces, system priority classes).
 
 pub mod admission;
+pub mod allocators;
 pub mod bootstrap;
+pub mod kubernetes_service;
 pub mod namespace_lifecycle;
 pub mod resources;
 pub mod types;
@@ -23,6 +25,16 @@ pub struct Instance {
     pub stores: BTreeMap<String, Arc<Store>>,
     /// The same stores, for code that reads other kinds.
     pub listers: Arc<Listers>,
+    /// The Service allocators, when a service network was configured.
+    pub service_allocators: Option<Arc<resources::services::ServiceAllocators>>,
+}
+
+/// The Service network (`--service-cluster-ip-range`, `--service-node-port-range`).
+#[derive(Debug, Clone)]
+pub struct ServiceNetwork {
+    /// One CIDR, or two of different families (the primary first).
+    pub cidrs: Vec<allocators::cidr::Cidr>,
+    pub node_ports: allocators::ports::PortRange,
 }
 
 impl Instance {
@@ -48,6 +60,40 @@ pub struct StorageConfig<'a> {
     pub admission_plugins: &'a [String],
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
+    /// Where Services get cluster IPs and node ports; `None` serves Services without
+    /// allocating (only for tests of other kinds).
+    pub service_network: Option<ServiceNetwork>,
+}
+
+/// Builds the Service allocators over `storage` (the node port bitmap is read through the
+/// `RangeAllocation` codec); the `ipaddresses` store is filled in once built.
+fn service_allocators(
+    network: &ServiceNetwork,
+    storage: &Arc<dyn Storage>,
+    etcd_prefix: &str,
+    addresses: &allocators::ip::AddressStore,
+) -> Arc<resources::services::ServiceAllocators> {
+    let codec =
+        apiserver::registry::codec::StorageCodec::new(types::of("", "v1", "RangeAllocation"));
+    let ranges: Arc<dyn Storage> = Arc::new(storage::transform::TransformedStorage::new(
+        storage.clone(),
+        Arc::new(codec),
+    ));
+    Arc::new(resources::services::ServiceAllocators {
+        ips: network
+            .cidrs
+            .iter()
+            .map(|c| allocators::ip::IpAllocator::new(*c, addresses.clone()))
+            .collect(),
+        ports: allocators::ports::PortAllocator::new(
+            network.node_ports,
+            ranges,
+            format!(
+                "{}/ranges/servicenodeports",
+                etcd_prefix.trim_end_matches('/')
+            ),
+        ),
+    })
 }
 
 /// Admission plugins this crate implements.
@@ -79,8 +125,20 @@ pub fn install(
         })
         .collect();
     let admission = AdmissionChain::new(plugins);
+    let addresses: allocators::ip::AddressStore = Default::default();
+    let service_allocators = config
+        .service_network
+        .as_ref()
+        .map(|net| service_allocators(net, &storage, etcd_prefix, &addresses));
+    let endpoints_cell: Arc<std::sync::OnceLock<Arc<Store>>> = Default::default();
+    let reserver = service_allocators.clone().map(|allocators| {
+        Arc::new(resources::services::ServiceReserver {
+            allocators,
+            endpoints: endpoints_cell.clone(),
+        })
+    });
     let mut stores = BTreeMap::new();
-    for decl in resources::all(config, authorizer, &listers) {
+    for decl in resources::all(config, authorizer, &listers, reserver) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
@@ -98,6 +156,16 @@ pub fn install(
         server.install(store.clone());
         stores.insert(store.decl.qualified_resource(), store);
     }
+    if let Some(endpoints) = stores.get("endpoints") {
+        let _ = endpoints_cell.set(endpoints.clone());
+    }
+    if let Some(ips) = stores.get("ipaddresses.networking.k8s.io") {
+        let _ = addresses.set(ips.clone());
+    }
     listers.set(stores.clone());
-    Instance { stores, listers }
+    Instance {
+        stores,
+        listers,
+        service_allocators,
+    }
 }

@@ -42,6 +42,9 @@ mod tests {
             resources::poddisruptionbudgets::decl(),
             resources::limitranges::decl(),
             resources::resourcequotas::decl(),
+            resources::services::decl(None),
+            resources::ipaddresses::decl(),
+            resources::servicecidrs::decl(),
         ];
         decls.extend(resources::workloads::decls());
         decls.extend(resources::reviews::decls(std::sync::Arc::new(

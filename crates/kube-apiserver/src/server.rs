@@ -306,6 +306,113 @@ fn authorizer(modes: &[String]) -> (Arc<dyn Authorizer>, bool) {
     (Arc::new(UnionAuthorizer { authorizers }), always_allow)
 }
 
+/// The Service network of the options.
+fn service_network(opts: &CompletedOptions) -> Result<controlplane::ServiceNetwork, RunError> {
+    use controlplane::allocators::{cidr::Cidr, ports::PortRange};
+    let cidrs = std::iter::once(opts.service_cluster_ip_range)
+        .chain(opts.secondary_service_cluster_ip_range)
+        .map(|net| Cidr::parse(&net.to_string()).map_err(|e| RunError::Config(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(controlplane::ServiceNetwork {
+        cidrs,
+        node_ports: PortRange {
+            base: opts.service_node_port_range.base,
+            size: opts.service_node_port_range.size,
+        },
+    })
+}
+
+/// The post-start hooks of Services: the default ServiceCIDR and the repair of the
+/// allocations (then periodic), and the `kubernetes` Service with its endpoints (then
+/// kept by a background reconciler), as upstream's bootstrap controller.
+fn start_service_controllers(
+    lifecycle: &Lifecycle,
+    instance: &controlplane::Instance,
+    opts: &CompletedOptions,
+    storage: Arc<dyn Storage>,
+) {
+    use controlplane::allocators::repair::{self, Repairer};
+    use controlplane::kubernetes_service::{KubernetesService, Reconciler};
+    let (Some(services), Some(allocators)) = (
+        instance.store("services"),
+        instance.service_allocators.clone(),
+    ) else {
+        return;
+    };
+    if let Some(addresses) = instance.store("ipaddresses.networking.k8s.io") {
+        let cidrs = instance.store("servicecidrs.networking.k8s.io");
+        let (services, allocators) = (services.clone(), allocators.clone());
+        lifecycle.add_post_start_hook(
+            "start-service-ip-repair-controllers",
+            hook(move || {
+                let (services, addresses, allocators, cidrs) = (
+                    services.clone(),
+                    addresses.clone(),
+                    allocators.clone(),
+                    cidrs.clone(),
+                );
+                async move {
+                    if let Some(cidrs) = &cidrs {
+                        controlplane::bootstrap::ensure_default_service_cidr(cidrs, &allocators)
+                            .await?;
+                    }
+                    let mut repairer = Repairer::default();
+                    let report = repairer.run(&services, &addresses, &allocators).await?;
+                    tracing::info!("service allocations repaired at start-up: {report:?}");
+                    repair::spawn_periodic(repairer, services, addresses, allocators);
+                    Ok(())
+                }
+            }),
+        );
+    }
+    let reconciler = match opts.endpoint_reconciler_type.as_str() {
+        "none" => Reconciler::None,
+        "lease" => Reconciler::Lease,
+        _ => Reconciler::Single,
+    };
+    let controller = Arc::new(KubernetesService {
+        services,
+        endpoints: instance.store("endpoints"),
+        slices: instance.store("endpointslices.discovery.k8s.io"),
+        storage,
+        prefix: opts.etcd.prefix.clone(),
+        service_ip: opts.first_service_ip,
+        node_port: opts.kubernetes_service_node_port,
+        advertise: opts.advertise_address,
+        secure_port: opts.secure_port,
+        reconciler,
+    });
+    let leaving = controller.clone();
+    lifecycle.add_pre_shutdown_hook(
+        "stop-kubernetes-service-lease",
+        hook(move || {
+            let controller = leaving.clone();
+            async move {
+                controller.remove_lease().await;
+                Ok(())
+            }
+        }),
+    );
+    let namespaces = instance.store("namespaces");
+    lifecycle.add_post_start_hook(
+        "bootstrap-controller",
+        hook(move || {
+            let (controller, namespaces) = (controller.clone(), namespaces.clone());
+            async move {
+                if let Some(ns) = namespaces {
+                    controlplane::bootstrap::ensure_system_namespaces(ns).await?;
+                }
+                // Failures are retried by the reconciler; they do not hold readiness.
+                if let Err(e) = controller.reconcile().await {
+                    tracing::warn!("reconciling the kubernetes service: {e}");
+                }
+                controlplane::kubernetes_service::spawn_periodic(controller);
+                Ok(())
+            }
+        }),
+    );
+}
+
 /// Creates the server chain and runs it until a signal stops it.
 pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     let started = Instant::now();
@@ -358,6 +465,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
                 .get("CoordinatedLeaderElection")
                 .copied()
                 .unwrap_or(false),
+            service_network: Some(service_network(&opts)?),
         },
         authorizer.clone(),
     );
@@ -373,6 +481,8 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             hook(move || controlplane::bootstrap::ensure_system_priority_classes(pc.clone())),
         );
     }
+
+    start_service_controllers(&lifecycle, &instance, &opts, storage.clone());
 
     // apiextensions server: the kube API server's delegate.
     let extensions = Arc::new(apiextensions::new_server(

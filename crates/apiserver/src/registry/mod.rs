@@ -7,6 +7,7 @@ pub mod encoding;
 pub mod list_options;
 pub mod listers;
 pub mod meta;
+pub mod reservation;
 pub mod resource;
 pub mod rest;
 pub mod store;
@@ -15,6 +16,7 @@ pub mod watch;
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use listers::Listers;
+pub use reservation::{NoReservation, Reservation, Reserver};
 pub use resource::{
     Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
     WriteContext,

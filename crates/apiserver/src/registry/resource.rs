@@ -143,6 +143,9 @@ pub struct ResourceDecl {
     pub review: Option<Arc<dyn Review>>,
     /// A warning every request for the resource answers with (a deprecated API's).
     pub warning: Option<String>,
+    /// What reserves the kind's holdings outside storage around writes (a Service's
+    /// cluster IPs and node ports).
+    pub reserver: Option<Arc<dyn super::reservation::Reserver>>,
     pub strategy: Arc<dyn Strategy>,
 }
 
@@ -181,6 +184,7 @@ impl ResourceDecl {
             ttl: None,
             review: None,
             warning: None,
+            reserver: None,
             strategy,
         }
     }
@@ -201,6 +205,12 @@ impl ResourceDecl {
     /// Every request for the resource answers with this `Warning`.
     pub fn with_warning(mut self, text: &str) -> Self {
         self.warning = Some(text.to_string());
+        self
+    }
+
+    /// Writes reserve through `reserver` (see [`super::reservation`]).
+    pub fn with_reserver(mut self, reserver: Arc<dyn super::reservation::Reserver>) -> Self {
+        self.reserver = Some(reserver);
         self
     }
 

@@ -16,6 +16,7 @@ use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
+use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
 use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
@@ -440,7 +441,44 @@ impl Store {
             old: None,
         };
         self.decl.strategy.prepare(&write, &mut obj)?;
+        let reservation = self.begin_create(ctx, &mut obj).await?;
+        let stored = self
+            .create_prepared(ctx, obj, generated, &generate_name)
+            .await;
+        super::reservation::finish(reservation, stored).await
+    }
+
+    /// Reserves what a new object holds outside storage (see [`super::reservation`]).
+    async fn begin_create(
+        &self,
+        ctx: &RequestContext,
+        obj: &mut Value,
+    ) -> Result<Box<dyn Reservation>, ApiError> {
+        match &self.decl.reserver {
+            Some(r) => r.begin_create(ctx, obj).await,
+            None => Ok(Box::new(NoReservation)),
+        }
+    }
+
+    /// Validates, admits and stores a prepared new object.
+    async fn create_prepared(
+        &self,
+        ctx: &RequestContext,
+        mut obj: Value,
+        generated: bool,
+        generate_name: &str,
+    ) -> Result<Value, ApiError> {
         let name = meta::name(&obj).to_string();
+        let ns = meta::namespace(&obj).to_string();
+        let write = WriteContext {
+            operation: Operation::Create,
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            subresource: "",
+            namespace: &ns,
+            name: &name,
+            old: None,
+        };
         let mut errs = self.validate_new(&obj);
         errs.extend(self.decl.strategy.validate_in_context(&write, &obj));
         if !errs.is_empty() {
@@ -448,7 +486,6 @@ impl Store {
         }
         ctx.warnings
             .add(self.decl.strategy.warnings_on_create(&obj));
-        let ns = meta::namespace(&obj).to_string();
         self.admission
             .validate(
                 &Attributes {
@@ -542,6 +579,13 @@ impl Store {
                 Ok(new)
             }
             Err(e) => Err(self.err(name, e)),
+        }
+    }
+
+    /// Releases what a deleted object held outside storage.
+    async fn after_delete(&self, obj: &Value) {
+        if let Some(r) = &self.decl.reserver {
+            r.after_delete(obj).await;
         }
     }
 
@@ -774,6 +818,37 @@ impl Store {
             meta::set_meta(&mut new, "generation", Some(json!(generation + 1)));
         }
         meta::set_meta(&mut new, "resourceVersion", Some(json!(rev.to_string())));
+        let reservation: Box<dyn Reservation> = match &self.decl.reserver {
+            Some(r) if subresource.is_empty() => r.begin_update(ctx, &mut new, &old).await?,
+            _ => Box::new(NoReservation),
+        };
+        let stored = self
+            .update_prepared(ctx, name, subresource, new, old, rev)
+            .await;
+        super::reservation::finish(reservation, stored).await
+    }
+
+    /// Validates, admits and writes a prepared update of `old` (read at `rev`) to `new`.
+    async fn update_prepared(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        subresource: &str,
+        mut new: Value,
+        old: Value,
+        rev: Revision,
+    ) -> Result<Value, UpdateError> {
+        let strategy = &self.decl.strategy;
+        let ns = meta::namespace(&old).to_string();
+        let write = WriteContext {
+            operation: Operation::Update,
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            subresource,
+            namespace: &ns,
+            name,
+            old: Some(&old),
+        };
         let empty = Value::Object(Default::default());
         let mut errs = validation::validate_object_meta_update(
             new.get("metadata").unwrap_or(&empty),
@@ -831,6 +906,7 @@ impl Store {
             return match self.storage.delete(&key, Some(rev)).await {
                 Ok((_, deleted_at)) => {
                     self.settle(deleted_at).await;
+                    self.after_delete(&new).await;
                     Ok(new)
                 }
                 Err(StorageError::Conflict { .. }) => Err(UpdateError::Conflict),
@@ -977,6 +1053,7 @@ impl Store {
             match self.storage.delete(&key, Some(current.mod_revision)).await {
                 Ok((_, rev)) => {
                     self.settle(rev).await;
+                    self.after_delete(&obj).await;
                     let mut gone = obj;
                     meta::set_meta(&mut gone, "resourceVersion", Some(json!(rev.to_string())));
                     return Ok(DeleteOutcome::Deleted(gone));

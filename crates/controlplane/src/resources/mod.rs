@@ -5,6 +5,7 @@ pub mod endpoints;
 pub mod endpointslices;
 pub mod events;
 mod fields;
+pub mod ipaddresses;
 pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
@@ -20,6 +21,8 @@ pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
+pub mod servicecidrs;
+pub mod services;
 pub mod workloads;
 
 use std::sync::Arc;
@@ -29,11 +32,12 @@ use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
 /// answer with `authorizer`; subresources that read other kinds read them through
-/// `listers`.
+/// `listers`; Services reserve through `services`.
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
     listers: &Arc<Listers>,
+    services: Option<Arc<services::ServiceReserver>>,
 ) -> Vec<ResourceDecl> {
     let mut all = vec![
         configmaps::decl(),
@@ -47,12 +51,15 @@ pub fn all(
         pod_rest::with_subresources(pods::decl(), listers),
         secrets::decl(),
         serviceaccounts::decl(),
+        services::decl(services),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),
         poddisruptionbudgets::decl(),
         limitranges::decl(),
         resourcequotas::decl(),
+        ipaddresses::decl(),
+        servicecidrs::decl(),
     ];
     all.extend(workloads::decls());
     all.extend(reviews::decls(authorizer));

@@ -11,7 +11,7 @@ use super::flags::{FlagSpec, Kind, Section};
 /// (what they tune is not built: aggregation, profiling, HSTS/CORS headers, the kubernetes
 /// service, service account token issuing, ...). When given they are reported with the
 /// compatibility flags.
-pub(crate) const NOT_ACTED_ON: [&str; 36] = [
+pub(crate) const NOT_ACTED_ON: [&str; 34] = [
     "aggregator-reject-forwarding-redirect",
     "allow-privileged",
     "api-audiences",
@@ -24,7 +24,6 @@ pub(crate) const NOT_ACTED_ON: [&str; 36] = [
     "enable-aggregator-routing",
     "enable-garbage-collector",
     "enable-priority-and-fairness",
-    "endpoint-reconciler-type",
     "etcd-count-metric-poll-period",
     "etcd-db-metric-poll-interval",
     "etcd-readycheck-timeout",
@@ -32,7 +31,6 @@ pub(crate) const NOT_ACTED_ON: [&str; 36] = [
     "feature-gates",
     "goaway-chance",
     "http2-max-streams-per-connection",
-    "kubernetes-service-node-port",
     "lease-reuse-duration-seconds",
     "livez-grace-period",
     "max-connection-bytes-per-sec",
