@@ -41,6 +41,9 @@ mod tests {
             resources::poddisruptionbudgets::decl(),
             resources::limitranges::decl(),
             resources::resourcequotas::decl(),
+            resources::hpa::decl(),
+            resources::hpa_v1::decl(resources::hpa::decl()),
+            resources::events_v1::decl(resources::events::decl()),
         ];
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,

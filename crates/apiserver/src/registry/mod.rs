@@ -8,12 +8,14 @@ pub mod list_options;
 pub mod meta;
 pub mod resource;
 pub mod store;
+pub mod versions;
 pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use resource::{
-    Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
+    Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, StoredAs, Strategy, Subresource,
 };
 pub use store::{DeleteOutcome, RequestContext, Store};
+pub use versions::Conversion;
 pub use watch::WatchOut;

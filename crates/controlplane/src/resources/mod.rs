@@ -4,7 +4,10 @@ pub mod configmaps;
 pub mod endpoints;
 pub mod endpointslices;
 pub mod events;
+pub mod events_v1;
 mod fields;
+pub mod hpa;
+pub mod hpa_v1;
 pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
@@ -24,15 +27,18 @@ use apiserver::auth::Authorizer;
 use apiserver::registry::ResourceDecl;
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
-/// answer with `authorizer`.
+/// answer with `authorizer`. A version served over another's storage names that version's
+/// declaration (`ResourceDecl::stored_as`).
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
 ) -> Vec<ResourceDecl> {
+    let core_events = events::decl().with_ttl(config.event_ttl);
+    let hpa_v2 = hpa::decl();
     let mut all = vec![
         configmaps::decl(),
         endpoints::decl(),
-        events::decl().with_ttl(config.event_ttl),
+        core_events.clone(),
         namespaces::decl(),
         nodes::decl(),
         secrets::decl(),
@@ -43,6 +49,10 @@ pub fn all(
         poddisruptionbudgets::decl(),
         limitranges::decl(),
         resourcequotas::decl(),
+        // autoscaling: v2 (stored, preferred) before v1, as upstream lists them.
+        hpa_v2.clone(),
+        hpa_v1::decl(hpa_v2),
+        events_v1::decl(core_events),
     ];
     all.extend(reviews::decls(authorizer));
     all
