@@ -30,7 +30,7 @@ use super::store::{DeleteOutcome, ListOutput, RequestContext, Store};
 use super::watch::{WatchOut, WatchReceiver};
 
 /// How one served version maps to its resource's storage (hub) version. Objects are JSON;
-/// `to_hub` gets a body already checked against this version's type, and both directions
+/// `hub_of` gets a body already checked against this version's type, and both directions
 /// set `apiVersion` and `kind` of the version they produce.
 pub trait Conversion: Send + Sync + 'static {
     /// Defaults of this version, applied to a decoded create or update body before it is
@@ -38,10 +38,10 @@ pub trait Conversion: Send + Sync + 'static {
     fn default(&self, _obj: &mut Value) {}
 
     /// This version's object in the hub's form.
-    fn to_hub(&self, obj: Value) -> Result<Value, ApiError>;
+    fn hub_of(&self, obj: Value) -> Result<Value, ApiError>;
 
     /// A hub object in this version's form.
-    fn from_hub(&self, obj: Value) -> Result<Value, ApiError>;
+    fn version_of(&self, obj: Value) -> Result<Value, ApiError>;
 
     /// The hub's field selector label for one of this version's, or the 400 message for a
     /// label this version does not support (upstream's field label conversion; its default
@@ -85,18 +85,18 @@ fn parse(wire: &[u8]) -> Result<Value, ApiError> {
 }
 
 impl ServedVersion {
-    fn from_hub(&self, obj: Value) -> Result<Value, ApiError> {
+    fn version_of(&self, obj: Value) -> Result<Value, ApiError> {
         // Keep the resourceVersion whatever the conversion does with metadata.
         let rv = meta::resource_version(&obj).to_string();
-        let mut out = self.conversion.from_hub(obj)?;
+        let mut out = self.conversion.version_of(obj)?;
         if !rv.is_empty() {
             meta::set_meta(&mut out, "resourceVersion", Some(json!(rv)));
         }
         Ok(out)
     }
 
-    fn from_hub_wire(&self, wire: &[u8]) -> Result<Bytes, ApiError> {
-        Ok(wire_of(&self.from_hub(parse(wire)?)?))
+    fn wire_from_hub(&self, wire: &[u8]) -> Result<Bytes, ApiError> {
+        Ok(wire_of(&self.version_of(parse(wire)?)?))
     }
 
     /// A body of this version in the hub's form: checked against this version's kind,
@@ -104,7 +104,7 @@ impl ServedVersion {
     fn body_to_hub(&self, view: &Store, mut obj: Value) -> Result<Value, ApiError> {
         view.check_type_meta(&mut obj)?;
         self.conversion.default(&mut obj);
-        self.conversion.to_hub(obj)
+        self.conversion.hub_of(obj)
     }
 
     /// The list's selectors with field labels translated to the hub's.
@@ -128,7 +128,7 @@ impl ServedVersion {
     }
 
     pub(crate) async fn get(&self, ns: &str, name: &str) -> Result<Value, ApiError> {
-        self.from_hub(Box::pin(self.hub.get(ns, name)).await?)
+        self.version_of(Box::pin(self.hub.get(ns, name)).await?)
     }
 
     pub(crate) async fn get_at(
@@ -137,11 +137,11 @@ impl ServedVersion {
         name: &str,
         rv: Option<storage::Revision>,
     ) -> Result<Value, ApiError> {
-        self.from_hub(Box::pin(self.hub.get_at(ns, name, rv)).await?)
+        self.version_of(Box::pin(self.hub.get_at(ns, name, rv)).await?)
     }
 
     pub(crate) async fn get_cached(&self, ns: &str, name: &str) -> Result<Value, ApiError> {
-        self.from_hub(Box::pin(self.hub.get_cached(ns, name)).await?)
+        self.version_of(Box::pin(self.hub.get_cached(ns, name)).await?)
     }
 
     pub(crate) async fn create(
@@ -159,7 +159,7 @@ impl ServedVersion {
             let errs = self.hub.validate_new(&probe);
             return Err(self.refuse(meta::name(&hub), errs, extra));
         }
-        self.from_hub(Box::pin(self.hub.create(ctx, ns, hub)).await?)
+        self.version_of(Box::pin(self.hub.create(ctx, ns, hub)).await?)
     }
 
     pub(crate) async fn update(
@@ -180,7 +180,7 @@ impl ServedVersion {
             }
         }
         let (out, created) = Box::pin(self.hub.update(ctx, ns, name, subresource, hub)).await?;
-        Ok((self.from_hub(out)?, created))
+        Ok((self.version_of(out)?, created))
     }
 
     /// A patch is applied in this version: the current hub object is converted to it,
@@ -195,7 +195,7 @@ impl ServedVersion {
         patch: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
     ) -> Result<Value, ApiError> {
         let in_version = |current: &Value| -> Result<Value, ApiError> {
-            let patched = patch(&self.from_hub(current.clone())?)?;
+            let patched = patch(&self.version_of(current.clone())?)?;
             if !patched.is_object() {
                 return Err(ApiError::bad_request(
                     "the patched object must be a JSON object",
@@ -210,7 +210,7 @@ impl ServedVersion {
             Ok(hub)
         };
         let out = Box::pin(self.hub.patch(ctx, ns, name, subresource, &in_version)).await?;
-        self.from_hub(out)
+        self.version_of(out)
     }
 
     pub(crate) async fn delete(
@@ -222,8 +222,8 @@ impl ServedVersion {
     ) -> Result<DeleteOutcome, ApiError> {
         Ok(
             match Box::pin(self.hub.delete(ctx, ns, name, opts)).await? {
-                DeleteOutcome::Deleted(o) => DeleteOutcome::Deleted(self.from_hub(o)?),
-                DeleteOutcome::Pending(o) => DeleteOutcome::Pending(self.from_hub(o)?),
+                DeleteOutcome::Deleted(o) => DeleteOutcome::Deleted(self.version_of(o)?),
+                DeleteOutcome::Pending(o) => DeleteOutcome::Pending(self.version_of(o)?),
             },
         )
     }
@@ -233,7 +233,7 @@ impl ServedVersion {
         out.items = out
             .items
             .iter()
-            .map(|w| self.from_hub_wire(w))
+            .map(|w| self.wire_from_hub(w))
             .collect::<Result<_, _>>()?;
         // The cache's encodings are the storage version's.
         out.cached = None;
@@ -251,7 +251,7 @@ impl ServedVersion {
         let this = self.clone();
         tokio::spawn(async move {
             while let Some(ev) = hub_rx.recv().await {
-                let convert = |w: &Bytes| this.from_hub_wire(w);
+                let convert = |w: &Bytes| this.wire_from_hub(w);
                 let out = match &ev {
                     WatchOut::Added(w) => convert(w).map(WatchOut::Added),
                     WatchOut::Modified(w) => convert(w).map(WatchOut::Modified),
@@ -265,14 +265,5 @@ impl ServedVersion {
             }
         });
         Ok(rx)
-    }
-}
-
-/// Labels that pass through unchanged (a version whose selectable fields are the hub's).
-pub fn same_field_label(allowed: &[&str], label: &str) -> Result<String, String> {
-    if matches!(label, "metadata.name" | "metadata.namespace") || allowed.contains(&label) {
-        Ok(label.to_string())
-    } else {
-        Err(format!("field label not supported: {label}"))
     }
 }

@@ -207,11 +207,11 @@ pub fn validate_strict_update(new: &Value, old: &Value) -> Vec<FieldError> {
 pub struct EventsV1Conversion;
 
 impl Conversion for EventsV1Conversion {
-    fn to_hub(&self, obj: Value) -> Result<Value, ApiError> {
+    fn hub_of(&self, obj: Value) -> Result<Value, ApiError> {
         Ok(to_core(obj))
     }
 
-    fn from_hub(&self, obj: Value) -> Result<Value, ApiError> {
+    fn version_of(&self, obj: Value) -> Result<Value, ApiError> {
         Ok(from_core(obj))
     }
 

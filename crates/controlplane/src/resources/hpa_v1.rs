@@ -642,11 +642,11 @@ impl Conversion for V1Conversion {
         }
     }
 
-    fn to_hub(&self, obj: Value) -> Result<Value, ApiError> {
+    fn hub_of(&self, obj: Value) -> Result<Value, ApiError> {
         Ok(v1_to_v2(obj))
     }
 
-    fn from_hub(&self, obj: Value) -> Result<Value, ApiError> {
+    fn version_of(&self, obj: Value) -> Result<Value, ApiError> {
         Ok(v2_to_v1(obj))
     }
 }
