@@ -16,11 +16,13 @@ use crate::request_info::{query_param, query_values};
 const META_GROUP: &str = "meta.k8s.io";
 
 /// The query options of a create, update or patch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WriteOptions {
     /// `dryRun=All`.
     pub dry_run: bool,
     pub field_validation: Directive,
+    /// The options as an object of their kind (`CreateOptions`...), as admission sees them.
+    pub object: Value,
 }
 
 impl WriteOptions {
@@ -43,9 +45,22 @@ impl WriteOptions {
         if !errs.is_empty() {
             return Err(ApiError::invalid(META_GROUP, kind, "", errs));
         }
+        let mut object = serde_json::Map::new();
+        object.insert("kind".into(), Value::from(kind));
+        object.insert("apiVersion".into(), Value::from("meta.k8s.io/v1"));
+        if !dry_run.is_empty() {
+            object.insert("dryRun".into(), Value::from(dry_run.clone()));
+        }
+        if !manager.is_empty() {
+            object.insert("fieldManager".into(), Value::from(manager));
+        }
+        if let Some(v) = query_param(query, "fieldValidation") {
+            object.insert("fieldValidation".into(), Value::from(v));
+        }
         Ok(WriteOptions {
             dry_run: !dry_run.is_empty(),
             field_validation,
+            object: Value::Object(object),
         })
     }
 }

@@ -13,7 +13,10 @@ pub mod limitranges;
 pub mod namespaces;
 pub mod netcheck;
 pub mod nodes;
+pub mod pod_rest;
 pub mod poddisruptionbudgets;
+pub mod pods;
+pub mod podspec;
 pub mod priorityclasses;
 mod resourcelists;
 pub mod resourcequotas;
@@ -24,14 +27,16 @@ pub mod serviceaccounts;
 use std::sync::Arc;
 
 use apiserver::auth::Authorizer;
-use apiserver::registry::ResourceDecl;
+use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
-/// answer with `authorizer`. A version served over another's storage names that version's
-/// declaration (`ResourceDecl::stored_as`).
+/// answer with `authorizer`; subresources that read other kinds read them through
+/// `listers`. A version served over another's storage names that version's declaration
+/// (`ResourceDecl::stored_as`).
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
+    listers: &Arc<Listers>,
 ) -> Vec<ResourceDecl> {
     let core_events = events::decl().with_ttl(config.event_ttl);
     let hpa_v2 = hpa::decl();
@@ -40,7 +45,11 @@ pub fn all(
         endpoints::decl(),
         core_events.clone(),
         namespaces::decl(),
-        nodes::decl(),
+        nodes::decl().with_subresource(
+            Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
+                .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
+        ),
+        pod_rest::with_subresources(pods::decl(), listers),
         secrets::decl(),
         serviceaccounts::decl(),
         priorityclasses::decl(),
