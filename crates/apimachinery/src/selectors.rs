@@ -835,6 +835,17 @@ impl FieldSelector {
         }
     }
 
+    /// The selector with each field label replaced by `f`'s (upstream's `Transform` with a
+    /// field label conversion); the first error stops it.
+    pub fn map_fields<E>(&self, f: impl Fn(&str) -> Result<String, E>) -> Result<FieldSelector, E> {
+        let terms = self
+            .terms
+            .iter()
+            .map(|(field, op, value)| Ok((f(field)?, *op, value.clone())))
+            .collect::<Result<_, E>>()?;
+        Ok(FieldSelector { terms })
+    }
+
     /// The terms as `(field, operator, value)`, values unescaped.
     pub fn requirements(&self) -> &[(String, FieldOperator, String)] {
         &self.terms

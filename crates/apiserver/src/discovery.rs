@@ -151,6 +151,10 @@ impl ResourceRegistry {
             if !d.categories.is_empty() {
                 r["categories"] = json!(d.categories);
             }
+            if d.review.is_none() {
+                let (g, v, k) = d.storage_version();
+                r["storageVersionHash"] = json!(storage_version_hash(g, v, k));
+            }
             resources.push(r);
             for sub in &d.subresources {
                 let mut r = json!({
@@ -213,6 +217,16 @@ impl ResourceRegistry {
             "items": items,
         })
     }
+}
+
+/// Upstream's storage version hash: the first 8 bytes of SHA-256 of `group/version/kind`
+/// (of the version objects are stored at), base64. Every version served over one storage
+/// publishes the same hash, so clients can tell when the stored form changes.
+pub fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
+    use base64::Engine;
+    let gvk = format!("{group}/{version}/{kind}");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, gvk.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&digest.as_ref()[..8])
 }
 
 fn aggregated_resource(d: &ResourceDecl) -> Value {

@@ -138,23 +138,41 @@ pub fn install(
         })
     });
     let mut stores = BTreeMap::new();
+    // The store of each stored resource, by storage key root: the versions served over it
+    // share it (and its one watch cache), whether or not its own version is served.
+    let mut stored: BTreeMap<String, Store> = BTreeMap::new();
+    let mut storage_store = |decl: &ResourceDecl| -> Store {
+        let key = format!("{}/{}", decl.group, decl.storage_path);
+        stored
+            .entry(key)
+            .or_insert_with(|| {
+                let size = (config.cache_size)(decl);
+                let store = Store::new(
+                    Arc::new(decl.clone()),
+                    storage.clone(),
+                    etcd_prefix,
+                    admission.clone(),
+                );
+                match size {
+                    Some(size) => store.with_watch_cache(size),
+                    None => store,
+                }
+            })
+            .clone()
+    };
     for decl in resources::all(config, authorizer, &listers, reserver) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
-        let size = (config.cache_size)(&decl);
-        let mut store = Store::new(
-            Arc::new(decl),
-            storage.clone(),
-            etcd_prefix,
-            admission.clone(),
-        );
-        if let Some(size) = size {
-            store = store.with_watch_cache(size);
-        }
+        let store = match decl.stored_as.clone() {
+            None => storage_store(&decl),
+            Some(s) => Store::served_at(&storage_store(&s.hub), Arc::new(decl), s.conversion),
+        };
         let store = Arc::new(store);
         server.install(store.clone());
-        stores.insert(store.decl.qualified_resource(), store);
+        stores
+            .entry(store.decl.qualified_resource())
+            .or_insert(store);
     }
     if let Some(endpoints) = stores.get("endpoints") {
         let _ = endpoints_cell.set(endpoints.clone());

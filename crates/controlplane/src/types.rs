@@ -45,6 +45,9 @@ mod tests {
             resources::services::decl(None),
             resources::ipaddresses::decl(),
             resources::servicecidrs::decl(),
+            resources::hpa::decl(),
+            resources::hpa_v1::decl(resources::hpa::decl()),
+            resources::events_v1::decl(resources::events::decl()),
         ];
         decls.extend(resources::workloads::decls());
         decls.extend(resources::reviews::decls(std::sync::Arc::new(

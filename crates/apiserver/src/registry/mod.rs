@@ -11,6 +11,7 @@ pub mod reservation;
 pub mod resource;
 pub mod rest;
 pub mod store;
+pub mod versions;
 pub mod watch;
 
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
@@ -18,9 +19,10 @@ pub use list_options::ListParams;
 pub use listers::Listers;
 pub use reservation::{NoReservation, Reservation, Reserver};
 pub use resource::{
-    Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, Strategy, Subresource,
+    Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, StoredAs, Strategy, Subresource,
     WriteContext,
 };
 pub use rest::{ConnectRequest, Created, SubresourceHandler, SubresourceRest};
 pub use store::{DeleteOutcome, RequestContext, Store};
+pub use versions::Conversion;
 pub use watch::WatchOut;

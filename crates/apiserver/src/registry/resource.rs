@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::deletion::GcPolicy;
 use super::meta;
 use super::rest::SubresourceHandler;
+use super::versions::Conversion;
 use crate::admission::Operation;
 use crate::auth::UserInfo;
 
@@ -147,6 +148,16 @@ pub struct ResourceDecl {
     /// cluster IPs and node ports).
     pub reserver: Option<Arc<dyn super::reservation::Reserver>>,
     pub strategy: Arc<dyn Strategy>,
+    /// For a version served over another version's storage: that version's declaration
+    /// and the conversion between the two (`registry::versions`).
+    pub stored_as: Option<StoredAs>,
+}
+
+/// The storage (hub) version a served version converts to and from.
+#[derive(Clone)]
+pub struct StoredAs {
+    pub hub: Arc<ResourceDecl>,
+    pub conversion: Arc<dyn Conversion>,
 }
 
 /// A resource computed rather than stored: each create answers a question about the request,
@@ -186,6 +197,26 @@ impl ResourceDecl {
             warning: None,
             reserver: None,
             strategy,
+            stored_as: None,
+        }
+    }
+
+    /// Serves this version over `hub`'s storage (its key prefix and watch cache), converting
+    /// each object through `conversion`.
+    pub fn stored_as(mut self, hub: ResourceDecl, conversion: Arc<dyn Conversion>) -> Self {
+        self.storage_path = hub.storage_path.clone();
+        self.stored_as = Some(StoredAs {
+            hub: Arc::new(hub),
+            conversion,
+        });
+        self
+    }
+
+    /// `(group, version, kind)` of the version objects are stored at.
+    pub fn storage_version(&self) -> (&str, &str, &str) {
+        match &self.stored_as {
+            Some(s) => (&s.hub.group, &s.hub.version, &s.hub.kind),
+            None => (&self.group, &self.version, &self.kind),
         }
     }
 

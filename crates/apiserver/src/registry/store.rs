@@ -18,6 +18,7 @@ use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
+use super::versions::{Conversion, ServedVersion};
 use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
 
@@ -79,6 +80,9 @@ pub struct Store {
     settle: Arc<std::sync::atomic::AtomicBool>,
     /// How long objects live after each write (from the declaration).
     ttl: Option<Duration>,
+    /// For a version served over another version's storage: that store and the conversion
+    /// (every operation goes through it, `registry::versions`).
+    served: Option<Arc<ServedVersion>>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -171,7 +175,38 @@ impl Store {
             admission,
             cacher: None,
             settle: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            served: None,
         }
+    }
+
+    /// Serves `decl` (another version of `hub`'s resource) over `hub`'s storage and watch
+    /// cache, converting through `conversion`.
+    pub fn served_at(
+        hub: &Store,
+        decl: Arc<ResourceDecl>,
+        conversion: Arc<dyn Conversion>,
+    ) -> Self {
+        let mut store = hub.clone();
+        store.decl = decl;
+        store.served = Some(Arc::new(ServedVersion {
+            hub: hub.clone(),
+            conversion,
+        }));
+        store
+    }
+
+    /// The declaration of the version objects are stored at (this store's own, unless it
+    /// serves another version over it).
+    pub fn storage_decl(&self) -> &Arc<ResourceDecl> {
+        match &self.served {
+            Some(s) => &s.hub.decl,
+            None => &self.decl,
+        }
+    }
+
+    /// The view of another version's storage this store is, if it is one.
+    pub(crate) fn served(&self) -> Option<&Arc<ServedVersion>> {
+        self.served.as_ref()
     }
 
     /// Makes every write wait (briefly) until the watch cache holds it before it is
@@ -253,7 +288,7 @@ impl Store {
     }
 
     /// Checks `kind`/`apiVersion` of a body against this resource, filling them when absent.
-    fn check_type_meta(&self, obj: &mut Value) -> Result<(), ApiError> {
+    pub(crate) fn check_type_meta(&self, obj: &mut Value) -> Result<(), ApiError> {
         check_type_meta(obj, &self.decl.api_version(), &self.decl.kind)
     }
 
@@ -274,7 +309,7 @@ impl Store {
         Ok(())
     }
 
-    fn validate_new(&self, obj: &Value) -> Vec<FieldError> {
+    pub(crate) fn validate_new(&self, obj: &Value) -> Vec<FieldError> {
         let empty = Value::Object(Default::default());
         let metadata = obj.get("metadata").unwrap_or(&empty);
         let strategy = self.decl.strategy.clone();
@@ -290,6 +325,9 @@ impl Store {
 
     /// GET of one object.
     pub async fn get(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        if let Some(v) = &self.served {
+            return v.get(namespace, name).await;
+        }
         match self.storage.get(&self.key(namespace, name)).await {
             Ok(Some(kv)) => self.decode(&kv.value, kv.mod_revision),
             Ok(None) => Err(ApiError::not_found(
@@ -311,6 +349,9 @@ impl Store {
         name: &str,
         rv: Option<Revision>,
     ) -> Result<Value, ApiError> {
+        if let Some(v) = &self.served {
+            return v.get_at(namespace, name, rv).await;
+        }
         let (Some(rv), Some(cacher)) = (rv, self.cacher.as_ref()) else {
             return self.get(namespace, name).await;
         };
@@ -355,6 +396,9 @@ impl Store {
     /// to storage when the cache does not hold the object: for admission lookups, as
     /// upstream's listers with a live lookup on a miss.
     pub async fn get_cached(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        if let Some(v) = &self.served {
+            return v.get_cached(namespace, name).await;
+        }
         if let Some(obj) = self
             .cacher
             .as_ref()
@@ -374,6 +418,9 @@ impl Store {
         namespace: &str,
         mut obj: Value,
     ) -> Result<Value, ApiError> {
+        if let Some(v) = &self.served {
+            return v.create(self, ctx, namespace, obj).await;
+        }
         self.check_type_meta(&mut obj)?;
         if let Some(review) = &self.decl.review {
             // Reviews are answered, not stored (nor admitted, as upstream's).
@@ -610,6 +657,9 @@ impl Store {
         subresource: &str,
         mut obj: Value,
     ) -> Result<(Value, bool), ApiError> {
+        if let Some(v) = &self.served {
+            return v.update(self, ctx, namespace, name, subresource, obj).await;
+        }
         self.check_type_meta(&mut obj)?;
         self.check_namespace(&mut obj, namespace)?;
         let body_name = meta::name(&obj).to_string();
@@ -699,6 +749,11 @@ impl Store {
         subresource: &str,
         patch: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
     ) -> Result<Value, ApiError> {
+        if let Some(v) = &self.served {
+            return v
+                .patch(self, ctx, namespace, name, subresource, patch)
+                .await;
+        }
         for _ in 0..MAX_UPDATE_RETRIES {
             let current = self
                 .storage
@@ -943,6 +998,9 @@ impl Store {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
+        if let Some(v) = &self.served {
+            return v.delete(ctx, namespace, name, opts).await;
+        }
         for _ in 0..MAX_UPDATE_RETRIES {
             let key = self.key(namespace, name);
             let current = self
@@ -1189,6 +1247,9 @@ impl Store {
     /// LIST: one namespace or all, with selectors, pagination and resourceVersion semantics.
     /// Served from the watch cache when it can be (no pagination, not an exact revision).
     pub async fn list(&self, namespace: &str, params: &ListParams) -> Result<ListOutput, ApiError> {
+        if let Some(v) = &self.served {
+            return v.list(namespace, params).await;
+        }
         self.check_field_selector(params)?;
         if let Some(out) = self.list_from_cache(namespace, params).await? {
             return Ok(out);

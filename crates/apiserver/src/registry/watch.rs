@@ -96,6 +96,9 @@ impl Store {
         namespace: &str,
         params: &ListParams,
     ) -> Result<WatchReceiver, ApiError> {
+        if let Some(v) = self.served() {
+            return v.watch(namespace, params).await;
+        }
         self.check_field_selector(params)?;
         let start = start_of(params)?;
         let prefix = self.list_prefix(namespace);

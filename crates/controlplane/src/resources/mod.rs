@@ -4,7 +4,10 @@ pub mod configmaps;
 pub mod endpoints;
 pub mod endpointslices;
 pub mod events;
+pub mod events_v1;
 mod fields;
+pub mod hpa;
+pub mod hpa_v1;
 pub mod ipaddresses;
 pub mod leases;
 pub mod limitranges;
@@ -32,17 +35,20 @@ use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
 /// answer with `authorizer`; subresources that read other kinds read them through
-/// `listers`; Services reserve through `services`.
+/// `listers`; Services reserve through `services`. A version served over another's
+/// storage names that version's declaration (`ResourceDecl::stored_as`).
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
     listers: &Arc<Listers>,
     services: Option<Arc<services::ServiceReserver>>,
 ) -> Vec<ResourceDecl> {
+    let core_events = events::decl().with_ttl(config.event_ttl);
+    let hpa_v2 = hpa::decl();
     let mut all = vec![
         configmaps::decl(),
         endpoints::decl(),
-        events::decl().with_ttl(config.event_ttl),
+        core_events.clone(),
         namespaces::decl(),
         nodes::decl().with_subresource(
             Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
@@ -60,6 +66,10 @@ pub fn all(
         resourcequotas::decl(),
         ipaddresses::decl(),
         servicecidrs::decl(),
+        // autoscaling: v2 (stored, preferred) before v1, as upstream lists them.
+        hpa_v2.clone(),
+        hpa_v1::decl(hpa_v2),
+        events_v1::decl(core_events),
     ];
     all.extend(workloads::decls());
     all.extend(reviews::decls(authorizer));
