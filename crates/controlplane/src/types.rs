@@ -43,6 +43,7 @@ mod tests {
             resources::limitranges::decl(),
             resources::resourcequotas::decl(),
         ];
+        decls.extend(resources::workloads::decls());
         decls.extend(resources::reviews::decls(std::sync::Arc::new(
             apiserver::auth::DefaultAuthorizer,
         )));

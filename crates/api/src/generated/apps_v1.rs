@@ -32,13 +32,13 @@ pub static CONTROLLER_REVISION_LIST: Message = Message {
 
 pub static DAEMON_SET: Message = Message {
     name: "io.k8s.api.apps.v1.DaemonSet",
-    description: "",
+    description: "Runs a copy of a pod on every node that matches.",
     gvks: &[("apps", "v1", "DaemonSet")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::apps_v1::DAEMON_SET_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::apps_v1::DAEMON_SET_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::apps_v1::DAEMON_SET_SPEC)).doc("The desired pods."),
+        Field::new("status", 3, Type::Message(&crate::apps_v1::DAEMON_SET_STATUS)).doc("What the controller last observed."),
     ],
 };
 
@@ -69,15 +69,15 @@ pub static DAEMON_SET_LIST: Message = Message {
 
 pub static DAEMON_SET_SPEC: Message = Message {
     name: "io.k8s.api.apps.v1.DaemonSetSpec",
-    description: "",
+    description: "The desired state of a daemon set.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("selector", 1, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required(),
-        Field::new("template", 2, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required(),
-        Field::new("updateStrategy", 3, Type::Message(&crate::apps_v1::DAEMON_SET_UPDATE_STRATEGY)),
-        Field::new("minReadySeconds", 4, Type::Int32),
-        Field::new("revisionHistoryLimit", 6, Type::Int32),
+        Field::new("selector", 1, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required().doc("The labels of the pods the set manages; must select the template's labels and cannot change."),
+        Field::new("template", 2, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required().doc("The pod to run on each node."),
+        Field::new("updateStrategy", 3, Type::Message(&crate::apps_v1::DAEMON_SET_UPDATE_STRATEGY)).doc("How pods are replaced when the template changes; defaults to a rolling update of one node at a time."),
+        Field::new("minReadySeconds", 4, Type::Int32).doc("Seconds a new pod must be ready before it counts as available; defaults to 0."),
+        Field::new("revisionHistoryLimit", 6, Type::Int32).doc("How many old revisions to keep; defaults to 10."),
     ],
 };
 
@@ -113,13 +113,13 @@ pub static DAEMON_SET_UPDATE_STRATEGY: Message = Message {
 
 pub static DEPLOYMENT: Message = Message {
     name: "io.k8s.api.apps.v1.Deployment",
-    description: "",
+    description: "Keeps a set of identical pods at a declared template, rolling out changes through replica sets.",
     gvks: &[("apps", "v1", "Deployment")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::apps_v1::DEPLOYMENT_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::apps_v1::DEPLOYMENT_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::apps_v1::DEPLOYMENT_SPEC)).doc("The desired pods and how changes roll out."),
+        Field::new("status", 3, Type::Message(&crate::apps_v1::DEPLOYMENT_STATUS)).doc("What the deployment controller last observed."),
     ],
 };
 
@@ -151,59 +151,59 @@ pub static DEPLOYMENT_LIST: Message = Message {
 
 pub static DEPLOYMENT_SPEC: Message = Message {
     name: "io.k8s.api.apps.v1.DeploymentSpec",
-    description: "",
+    description: "The desired state of a deployment.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32),
-        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required(),
-        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required(),
-        Field::new("strategy", 4, Type::Message(&crate::apps_v1::DEPLOYMENT_STRATEGY)).merge(ListMerge::of(None, &[], Some("retainKeys"), None, None)),
-        Field::new("minReadySeconds", 5, Type::Int32),
-        Field::new("revisionHistoryLimit", 6, Type::Int32),
-        Field::new("paused", 7, Type::Bool),
-        Field::new("progressDeadlineSeconds", 9, Type::Int32),
+        Field::new("replicas", 1, Type::Int32).doc("How many pods to run; defaults to 1."),
+        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required().doc("The labels of the pods the deployment manages; must select the template's labels and cannot change."),
+        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required().doc("The pods to create."),
+        Field::new("strategy", 4, Type::Message(&crate::apps_v1::DEPLOYMENT_STRATEGY)).merge(ListMerge::of(None, &[], Some("retainKeys"), None, None)).doc("How old pods are replaced by new ones."),
+        Field::new("minReadySeconds", 5, Type::Int32).doc("Seconds a new pod must be ready before it counts as available; defaults to 0."),
+        Field::new("revisionHistoryLimit", 6, Type::Int32).doc("How many old replica sets to keep for rollback; defaults to 10."),
+        Field::new("paused", 7, Type::Bool).doc("When true, template changes are not rolled out."),
+        Field::new("progressDeadlineSeconds", 9, Type::Int32).doc("Seconds a rollout may make no progress before it is reported failed; defaults to 600."),
     ],
 };
 
 pub static DEPLOYMENT_STATUS: Message = Message {
     name: "io.k8s.api.apps.v1.DeploymentStatus",
-    description: "",
+    description: "The observed state of a deployment.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("observedGeneration", 1, Type::Int64),
-        Field::new("replicas", 2, Type::Int32),
-        Field::new("updatedReplicas", 3, Type::Int32),
-        Field::new("readyReplicas", 7, Type::Int32),
-        Field::new("availableReplicas", 4, Type::Int32),
-        Field::new("unavailableReplicas", 5, Type::Int32),
-        Field::new("terminatingReplicas", 9, Type::Int32),
-        Field::new("conditions", 6, Type::List(&Type::Message(&crate::apps_v1::DEPLOYMENT_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)),
-        Field::new("collisionCount", 8, Type::Int32),
+        Field::new("observedGeneration", 1, Type::Int64).doc("The generation the controller last acted on."),
+        Field::new("replicas", 2, Type::Int32).doc("Pods that exist for the deployment."),
+        Field::new("updatedReplicas", 3, Type::Int32).doc("Pods that run the current template."),
+        Field::new("readyReplicas", 7, Type::Int32).doc("Pods that are ready."),
+        Field::new("availableReplicas", 4, Type::Int32).doc("Pods that have been ready for minReadySeconds."),
+        Field::new("unavailableReplicas", 5, Type::Int32).doc("Pods still needed for the desired count to be available."),
+        Field::new("terminatingReplicas", 9, Type::Int32).doc("Pods that are shutting down."),
+        Field::new("conditions", 6, Type::List(&Type::Message(&crate::apps_v1::DEPLOYMENT_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)).doc("Latest observations of the rollout."),
+        Field::new("collisionCount", 8, Type::Int32).doc("Counts name collisions of new replica sets; never decreases."),
     ],
 };
 
 pub static DEPLOYMENT_STRATEGY: Message = Message {
     name: "io.k8s.api.apps.v1.DeploymentStrategy",
-    description: "",
+    description: "How a deployment replaces its pods.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String),
-        Field::new("rollingUpdate", 2, Type::Message(&crate::apps_v1::ROLLING_UPDATE_DEPLOYMENT)),
+        Field::new("type", 1, Type::String).doc("`RollingUpdate` (the default) or `Recreate` (all old pods go before new ones start)."),
+        Field::new("rollingUpdate", 2, Type::Message(&crate::apps_v1::ROLLING_UPDATE_DEPLOYMENT)).doc("Limits of a rolling update; only with type `RollingUpdate`."),
     ],
 };
 
 pub static REPLICA_SET: Message = Message {
     name: "io.k8s.api.apps.v1.ReplicaSet",
-    description: "",
+    description: "Keeps a number of identical pods running.",
     gvks: &[("apps", "v1", "ReplicaSet")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::apps_v1::REPLICA_SET_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::apps_v1::REPLICA_SET_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::apps_v1::REPLICA_SET_SPEC)).doc("The desired pods."),
+        Field::new("status", 3, Type::Message(&crate::apps_v1::REPLICA_SET_STATUS)).doc("What the replica set controller last observed."),
     ],
 };
 
@@ -234,30 +234,30 @@ pub static REPLICA_SET_LIST: Message = Message {
 
 pub static REPLICA_SET_SPEC: Message = Message {
     name: "io.k8s.api.apps.v1.ReplicaSetSpec",
-    description: "",
+    description: "The desired state of a replica set.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32),
-        Field::new("minReadySeconds", 4, Type::Int32),
-        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required(),
-        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)),
+        Field::new("replicas", 1, Type::Int32).doc("How many pods to run; defaults to 1."),
+        Field::new("minReadySeconds", 4, Type::Int32).doc("Seconds a new pod must be ready before it counts as available; defaults to 0."),
+        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required().doc("The labels of the pods the set counts; must select the template's labels and cannot change."),
+        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).doc("The pods to create when too few exist."),
     ],
 };
 
 pub static REPLICA_SET_STATUS: Message = Message {
     name: "io.k8s.api.apps.v1.ReplicaSetStatus",
-    description: "",
+    description: "The observed state of a replica set.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32).required(),
-        Field::new("fullyLabeledReplicas", 2, Type::Int32),
-        Field::new("readyReplicas", 4, Type::Int32),
-        Field::new("availableReplicas", 5, Type::Int32),
-        Field::new("terminatingReplicas", 7, Type::Int32),
-        Field::new("observedGeneration", 3, Type::Int64),
-        Field::new("conditions", 6, Type::List(&Type::Message(&crate::apps_v1::REPLICA_SET_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)),
+        Field::new("replicas", 1, Type::Int32).required().doc("Pods that exist."),
+        Field::new("fullyLabeledReplicas", 2, Type::Int32).doc("Pods whose labels match the template's."),
+        Field::new("readyReplicas", 4, Type::Int32).doc("Pods that are ready."),
+        Field::new("availableReplicas", 5, Type::Int32).doc("Pods that have been ready for minReadySeconds."),
+        Field::new("terminatingReplicas", 7, Type::Int32).doc("Pods that are shutting down."),
+        Field::new("observedGeneration", 3, Type::Int64).doc("The generation the controller last acted on."),
+        Field::new("conditions", 6, Type::List(&Type::Message(&crate::apps_v1::REPLICA_SET_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)).doc("Latest observations of the set."),
     ],
 };
 
@@ -274,12 +274,12 @@ pub static ROLLING_UPDATE_DAEMON_SET: Message = Message {
 
 pub static ROLLING_UPDATE_DEPLOYMENT: Message = Message {
     name: "io.k8s.api.apps.v1.RollingUpdateDeployment",
-    description: "",
+    description: "The limits of a rolling update.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("maxUnavailable", 1, Type::IntOrString),
-        Field::new("maxSurge", 2, Type::IntOrString),
+        Field::new("maxUnavailable", 1, Type::IntOrString).doc("Pods (a number or a percentage) that may be unavailable during the update; defaults to 25%."),
+        Field::new("maxSurge", 2, Type::IntOrString).doc("Pods (a number or a percentage) that may exist above the desired count during the update; defaults to 25%."),
     ],
 };
 
@@ -296,13 +296,13 @@ pub static ROLLING_UPDATE_STATEFUL_SET_STRATEGY: Message = Message {
 
 pub static STATEFUL_SET: Message = Message {
     name: "io.k8s.api.apps.v1.StatefulSet",
-    description: "",
+    description: "Runs pods with stable names and storage, created and replaced in order.",
     gvks: &[("apps", "v1", "StatefulSet")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::apps_v1::STATEFUL_SET_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::apps_v1::STATEFUL_SET_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::apps_v1::STATEFUL_SET_SPEC)).doc("The desired pods."),
+        Field::new("status", 3, Type::Message(&crate::apps_v1::STATEFUL_SET_STATUS)).doc("What the controller last observed."),
     ],
 };
 
@@ -354,40 +354,40 @@ pub static STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY: Message = Mess
 
 pub static STATEFUL_SET_SPEC: Message = Message {
     name: "io.k8s.api.apps.v1.StatefulSetSpec",
-    description: "",
+    description: "The desired state of a stateful set; only replicas, ordinals, template, updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds may change.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32),
-        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required(),
-        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required(),
-        Field::new("volumeClaimTemplates", 4, Type::List(&Type::Message(&crate::core_v1::PERSISTENT_VOLUME_CLAIM))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("serviceName", 5, Type::String),
-        Field::new("podManagementPolicy", 6, Type::String),
-        Field::new("updateStrategy", 7, Type::Message(&crate::apps_v1::STATEFUL_SET_UPDATE_STRATEGY)),
-        Field::new("revisionHistoryLimit", 8, Type::Int32),
-        Field::new("minReadySeconds", 9, Type::Int32),
-        Field::new("persistentVolumeClaimRetentionPolicy", 10, Type::Message(&crate::apps_v1::STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY)),
-        Field::new("ordinals", 11, Type::Message(&crate::apps_v1::STATEFUL_SET_ORDINALS)),
+        Field::new("replicas", 1, Type::Int32).doc("How many pods to run; defaults to 1."),
+        Field::new("selector", 2, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).required().doc("The labels of the pods the set manages; must select the template's labels."),
+        Field::new("template", 3, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required().doc("The pods to create; each gets a name from the set's name and its ordinal."),
+        Field::new("volumeClaimTemplates", 4, Type::List(&Type::Message(&crate::core_v1::PERSISTENT_VOLUME_CLAIM))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Claims each pod gets a volume of its own from."),
+        Field::new("serviceName", 5, Type::String).doc("The headless service that gives the pods their network identity."),
+        Field::new("podManagementPolicy", 6, Type::String).doc("`OrderedReady` (the default: one pod at a time, in order) or `Parallel`."),
+        Field::new("updateStrategy", 7, Type::Message(&crate::apps_v1::STATEFUL_SET_UPDATE_STRATEGY)).doc("How pods are replaced when the template changes."),
+        Field::new("revisionHistoryLimit", 8, Type::Int32).doc("How many old revisions to keep; defaults to 10."),
+        Field::new("minReadySeconds", 9, Type::Int32).doc("Seconds a new pod must be ready before it counts as available; defaults to 0."),
+        Field::new("persistentVolumeClaimRetentionPolicy", 10, Type::Message(&crate::apps_v1::STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY)).doc("Whether claims made from volumeClaimTemplates are kept or deleted when the set is deleted or scaled down."),
+        Field::new("ordinals", 11, Type::Message(&crate::apps_v1::STATEFUL_SET_ORDINALS)).doc("The numbering of the pods."),
     ],
 };
 
 pub static STATEFUL_SET_STATUS: Message = Message {
     name: "io.k8s.api.apps.v1.StatefulSetStatus",
-    description: "",
+    description: "The observed state of a stateful set.",
     gvks: &[],
     atomic: false,
     fields: &[
         Field::new("observedGeneration", 1, Type::Int64),
-        Field::new("replicas", 2, Type::Int32).required(),
-        Field::new("readyReplicas", 3, Type::Int32),
-        Field::new("currentReplicas", 4, Type::Int32),
-        Field::new("updatedReplicas", 5, Type::Int32),
+        Field::new("replicas", 2, Type::Int32).required().doc("Pods that exist."),
+        Field::new("readyReplicas", 3, Type::Int32).doc("Pods that are ready."),
+        Field::new("currentReplicas", 4, Type::Int32).doc("Pods of the current revision."),
+        Field::new("updatedReplicas", 5, Type::Int32).doc("Pods of the update revision."),
         Field::new("currentRevision", 6, Type::String),
         Field::new("updateRevision", 7, Type::String),
         Field::new("collisionCount", 9, Type::Int32),
         Field::new("conditions", 10, Type::List(&Type::Message(&crate::apps_v1::STATEFUL_SET_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)),
-        Field::new("availableReplicas", 11, Type::Int32),
+        Field::new("availableReplicas", 11, Type::Int32).emit_zero().doc("Pods that have been ready for minReadySeconds."),
     ],
 };
 

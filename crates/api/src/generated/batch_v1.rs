@@ -9,13 +9,13 @@ use apimachinery::schema::decl::{Field, ListMerge, Message, Type};
 
 pub static CRON_JOB: Message = Message {
     name: "io.k8s.api.batch.v1.CronJob",
-    description: "",
+    description: "Creates jobs on a schedule.",
     gvks: &[("batch", "v1", "CronJob")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::batch_v1::CRON_JOB_SPEC)).required(),
-        Field::new("status", 3, Type::Message(&crate::batch_v1::CRON_JOB_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::batch_v1::CRON_JOB_SPEC)).required().doc("The schedule and the job to create."),
+        Field::new("status", 3, Type::Message(&crate::batch_v1::CRON_JOB_STATUS)).doc("What the cron job controller last observed."),
     ],
 };
 
@@ -32,42 +32,42 @@ pub static CRON_JOB_LIST: Message = Message {
 
 pub static CRON_JOB_SPEC: Message = Message {
     name: "io.k8s.api.batch.v1.CronJobSpec",
-    description: "",
+    description: "The desired behaviour of a cron job.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("schedule", 1, Type::String).required(),
-        Field::new("timeZone", 8, Type::String),
-        Field::new("startingDeadlineSeconds", 2, Type::Int64),
-        Field::new("concurrencyPolicy", 3, Type::String),
-        Field::new("suspend", 4, Type::Bool),
-        Field::new("jobTemplate", 5, Type::Message(&crate::batch_v1::JOB_TEMPLATE_SPEC)).required(),
-        Field::new("successfulJobsHistoryLimit", 6, Type::Int32),
-        Field::new("failedJobsHistoryLimit", 7, Type::Int32),
+        Field::new("schedule", 1, Type::String).required().doc("When to run, in cron format (five fields, or `@hourly`-style descriptors)."),
+        Field::new("timeZone", 8, Type::String).doc("The IANA time zone the schedule is read in; the controller's own when unset."),
+        Field::new("startingDeadlineSeconds", 2, Type::Int64).doc("Seconds after a missed time within which the job may still start."),
+        Field::new("concurrencyPolicy", 3, Type::String).doc("`Allow` (the default), `Forbid` or `Replace` runs that overlap."),
+        Field::new("suspend", 4, Type::Bool).doc("When true, no new runs start; defaults to false."),
+        Field::new("jobTemplate", 5, Type::Message(&crate::batch_v1::JOB_TEMPLATE_SPEC)).required().doc("The job to create at each run."),
+        Field::new("successfulJobsHistoryLimit", 6, Type::Int32).doc("Finished jobs to keep; defaults to 3."),
+        Field::new("failedJobsHistoryLimit", 7, Type::Int32).doc("Failed jobs to keep; defaults to 1."),
     ],
 };
 
 pub static CRON_JOB_STATUS: Message = Message {
     name: "io.k8s.api.batch.v1.CronJobStatus",
-    description: "",
+    description: "The observed state of a cron job.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("active", 1, Type::List(&Type::Message(&crate::core_v1::OBJECT_REFERENCE))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("lastScheduleTime", 4, Type::Time),
-        Field::new("lastSuccessfulTime", 5, Type::Time),
+        Field::new("active", 1, Type::List(&Type::Message(&crate::core_v1::OBJECT_REFERENCE))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The jobs running."),
+        Field::new("lastScheduleTime", 4, Type::Time).doc("When a job was last scheduled."),
+        Field::new("lastSuccessfulTime", 5, Type::Time).doc("When a job last succeeded."),
     ],
 };
 
 pub static JOB: Message = Message {
     name: "io.k8s.api.batch.v1.Job",
-    description: "",
+    description: "Runs pods until a number of them succeed.",
     gvks: &[("batch", "v1", "Job")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::batch_v1::JOB_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::batch_v1::JOB_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::batch_v1::JOB_SPEC)).doc("The pods to run and when the job is done."),
+        Field::new("status", 3, Type::Message(&crate::batch_v1::JOB_STATUS)).doc("What the job controller last observed."),
     ],
 };
 
@@ -99,57 +99,57 @@ pub static JOB_LIST: Message = Message {
 
 pub static JOB_SPEC: Message = Message {
     name: "io.k8s.api.batch.v1.JobSpec",
-    description: "",
+    description: "The desired behaviour of a job; its template cannot change.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("parallelism", 1, Type::Int32),
-        Field::new("completions", 2, Type::Int32),
-        Field::new("activeDeadlineSeconds", 3, Type::Int64),
-        Field::new("podFailurePolicy", 11, Type::Message(&crate::batch_v1::POD_FAILURE_POLICY)),
-        Field::new("successPolicy", 16, Type::Message(&crate::batch_v1::SUCCESS_POLICY)),
-        Field::new("backoffLimit", 7, Type::Int32),
-        Field::new("backoffLimitPerIndex", 12, Type::Int32),
-        Field::new("maxFailedIndexes", 13, Type::Int32),
-        Field::new("selector", 4, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)),
-        Field::new("manualSelector", 5, Type::Bool),
-        Field::new("template", 6, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required(),
-        Field::new("ttlSecondsAfterFinished", 8, Type::Int32),
-        Field::new("completionMode", 9, Type::String),
-        Field::new("suspend", 10, Type::Bool),
-        Field::new("podReplacementPolicy", 14, Type::String),
-        Field::new("managedBy", 15, Type::String),
+        Field::new("parallelism", 1, Type::Int32).doc("How many pods may run at once; defaults to 1."),
+        Field::new("completions", 2, Type::Int32).doc("How many pods must succeed; defaults to 1 when parallelism is unset too."),
+        Field::new("activeDeadlineSeconds", 3, Type::Int64).doc("Seconds the job may run before it is stopped and failed."),
+        Field::new("podFailurePolicy", 11, Type::Message(&crate::batch_v1::POD_FAILURE_POLICY)).doc("Rules that decide what a failed pod means for the job."),
+        Field::new("successPolicy", 16, Type::Message(&crate::batch_v1::SUCCESS_POLICY)).doc("When an Indexed job counts as succeeded early."),
+        Field::new("backoffLimit", 7, Type::Int32).doc("Retries before the job fails; defaults to 6."),
+        Field::new("backoffLimitPerIndex", 12, Type::Int32).doc("Retries per index of an Indexed job."),
+        Field::new("maxFailedIndexes", 13, Type::Int32).doc("Failed indexes after which an Indexed job fails."),
+        Field::new("selector", 4, Type::Message(&apimachinery::types::meta_v1::LABEL_SELECTOR)).doc("The labels of the job's pods; generated from the job's uid unless manualSelector is true."),
+        Field::new("manualSelector", 5, Type::Bool).doc("When true, the selector and template labels are the user's; defaults to false."),
+        Field::new("template", 6, Type::Message(&crate::core_v1::POD_TEMPLATE_SPEC)).required().doc("The pods to run; restartPolicy must be `OnFailure` or `Never`."),
+        Field::new("ttlSecondsAfterFinished", 8, Type::Int32).doc("Seconds after finishing before the job is deleted."),
+        Field::new("completionMode", 9, Type::String).doc("`NonIndexed` (the default) or `Indexed` (each pod gets an index)."),
+        Field::new("suspend", 10, Type::Bool).doc("When true, no pods run; defaults to false."),
+        Field::new("podReplacementPolicy", 14, Type::String).doc("When a replacement pod is created: `TerminatingOrFailed` (the default) or `Failed`."),
+        Field::new("managedBy", 15, Type::String).doc("The controller that runs the job; empty for the built-in one."),
     ],
 };
 
 pub static JOB_STATUS: Message = Message {
     name: "io.k8s.api.batch.v1.JobStatus",
-    description: "",
+    description: "The observed state of a job.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("conditions", 1, Type::List(&Type::Message(&crate::batch_v1::JOB_CONDITION))).merge(ListMerge::of(Some("atomic"), &[], Some("merge"), Some("type"), None)),
-        Field::new("startTime", 2, Type::Time),
-        Field::new("completionTime", 3, Type::Time),
-        Field::new("active", 4, Type::Int32),
-        Field::new("succeeded", 5, Type::Int32),
-        Field::new("failed", 6, Type::Int32),
-        Field::new("terminating", 11, Type::Int32),
-        Field::new("completedIndexes", 7, Type::String),
-        Field::new("failedIndexes", 10, Type::String),
-        Field::new("uncountedTerminatedPods", 8, Type::Message(&crate::batch_v1::UNCOUNTED_TERMINATED_PODS)),
-        Field::new("ready", 9, Type::Int32),
+        Field::new("conditions", 1, Type::List(&Type::Message(&crate::batch_v1::JOB_CONDITION))).merge(ListMerge::of(Some("atomic"), &[], Some("merge"), Some("type"), None)).doc("Latest observations of the job (Complete, Failed, Suspended, ...)."),
+        Field::new("startTime", 2, Type::Time).doc("When the job started."),
+        Field::new("completionTime", 3, Type::Time).doc("When the job completed."),
+        Field::new("active", 4, Type::Int32).doc("Pods running."),
+        Field::new("succeeded", 5, Type::Int32).doc("Pods that succeeded."),
+        Field::new("failed", 6, Type::Int32).doc("Pods that failed."),
+        Field::new("terminating", 11, Type::Int32).doc("Pods shutting down."),
+        Field::new("completedIndexes", 7, Type::String).doc("Indexes that succeeded, in compressed form."),
+        Field::new("failedIndexes", 10, Type::String).doc("Indexes that failed, in compressed form."),
+        Field::new("uncountedTerminatedPods", 8, Type::Message(&crate::batch_v1::UNCOUNTED_TERMINATED_PODS)).doc("Finished pods not yet counted."),
+        Field::new("ready", 9, Type::Int32).doc("Running pods that are ready."),
     ],
 };
 
 pub static JOB_TEMPLATE_SPEC: Message = Message {
     name: "io.k8s.api.batch.v1.JobTemplateSpec",
-    description: "",
+    description: "The job a cron job creates.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::batch_v1::JOB_SPEC)),
+        Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)).doc("Metadata of the jobs created."),
+        Field::new("spec", 2, Type::Message(&crate::batch_v1::JOB_SPEC)).doc("The spec of the jobs created; its selector is always generated."),
     ],
 };
 

@@ -537,8 +537,8 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                     let with_path = if i == 1 { "WithPath" } else { "" };
                     let mut o = op(
                         method,
-                        &format!("connect{go_method}"),
-                        format!("{rest}{with_path}"),
+                        "connect",
+                        format!("{go_method}{rest}{with_path}"),
                         format!("connect {go_method} requests to {name} of {kind}"),
                         "connect",
                         Vec::new(),

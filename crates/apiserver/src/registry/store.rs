@@ -411,16 +411,6 @@ impl Store {
         ] {
             meta::set_meta(&mut obj, field, None);
         }
-        let write = WriteContext {
-            operation: Operation::Create,
-            user: &ctx.user,
-            dry_run: ctx.dry_run,
-            subresource: "",
-            namespace,
-            name: &requested_name,
-            old: None,
-        };
-        self.decl.strategy.prepare(&write, &mut obj)?;
         meta::set_meta(&mut obj, "uid", Some(json!(apimachinery::uid::new_uid())));
         meta::set_meta(
             &mut obj,
@@ -438,6 +428,18 @@ impl Store {
             let name = format!("{generate_name}{}", random_suffix());
             meta::set_meta(&mut obj, "name", Some(json!(name)));
         }
+        // As upstream's Store.Create: system fields and the generated name come first, so
+        // a strategy may use them (a Job's selector is made of its uid and name).
+        let write = WriteContext {
+            operation: Operation::Create,
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            subresource: "",
+            namespace,
+            name: &requested_name,
+            old: None,
+        };
+        self.decl.strategy.prepare(&write, &mut obj)?;
         let name = meta::name(&obj).to_string();
         let mut errs = self.validate_new(&obj);
         errs.extend(self.decl.strategy.validate_in_context(&write, &obj));
@@ -780,8 +782,10 @@ impl Store {
         );
         if errs.is_empty() {
             errs.extend(self.validate_new(&new));
-            errs.extend(strategy.validate_update(&new, &old));
-            if !subresource.is_empty() {
+            // A subresource has its own update rules (upstream gives each its strategy).
+            if subresource.is_empty() {
+                errs.extend(strategy.validate_update(&new, &old));
+            } else {
                 errs.extend(strategy.validate_subresource_update(subresource, &new, &old));
             }
             errs.extend(strategy.validate_in_context(&write, &new));

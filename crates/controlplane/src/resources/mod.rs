@@ -20,6 +20,7 @@ pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;
 pub mod serviceaccounts;
+pub mod workloads;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub fn all(
         limitranges::decl(),
         resourcequotas::decl(),
     ];
+    all.extend(workloads::decls());
     all.extend(reviews::decls(authorizer));
     all
 }

@@ -249,7 +249,11 @@ impl Strategy for PodStrategy {
 
     fn subresource_update(&self, subresource: &str, new: &Value, old: &Value) -> Option<Value> {
         match subresource {
-            "ephemeralcontainers" => Some(subresources::ephemeral_containers_update(new, old)),
+            "ephemeralcontainers" => {
+                let mut merged = subresources::ephemeral_containers_update(new, old);
+                podspec::default_pod(&mut merged);
+                Some(merged)
+            }
             "resize" => Some(subresources::resize_update(new, old)),
             _ => {
                 let mut merged = DefaultStrategy.subresource_update(subresource, new, old)?;
