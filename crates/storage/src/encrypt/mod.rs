@@ -58,13 +58,17 @@ pub enum CipherError {
     All(Vec<CipherError>),
 }
 
+/// Go's aggregate error text: duplicates dropped, one message as itself, several in brackets.
 fn aggregate(errs: &[CipherError]) -> String {
-    match errs {
-        [one] => one.to_string(),
-        many => {
-            let texts: Vec<String> = many.iter().map(ToString::to_string).collect();
-            format!("[{}]", texts.join(", "))
+    let mut texts: Vec<String> = Vec::new();
+    for text in errs.iter().map(ToString::to_string) {
+        if !texts.contains(&text) {
+            texts.push(text);
         }
+    }
+    match texts.len() {
+        1 => texts.remove(0),
+        _ => format!("[{}]", texts.join(", ")),
     }
 }
 
@@ -148,6 +152,8 @@ mod tests {
             one.to_string(),
             "the stored data was shorter than the required size"
         );
+        let same = CipherError::All(vec![CipherError::Authentication, CipherError::Authentication]);
+        assert_eq!(same.to_string(), "cipher: message authentication failed");
         let two = CipherError::All(vec![CipherError::TooShort, CipherError::Authentication]);
         assert_eq!(
             two.to_string(),

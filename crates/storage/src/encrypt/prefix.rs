@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(layers.open(b"k8s:enc:x:v#1", b"").unwrap(), b"v");
         assert_eq!(
             layers.open(b"k8s:enc:x:v#3", b"").unwrap_err().to_string(),
-            "[cipher: message authentication failed, cipher: message authentication failed]"
+            "cipher: message authentication failed"
         );
     }
 }
