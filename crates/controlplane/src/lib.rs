@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
 use apiserver::auth::Authorizer;
-use apiserver::registry::{ResourceDecl, Store};
+use apiserver::encryptionconfig::EncryptionConfig;
+use apiserver::registry::{ResourceDecl, StorageEncoding, StorageMediaType, Store};
 use apiserver::server::GenericApiServer;
 use storage::Storage;
 
@@ -46,6 +47,10 @@ pub struct StorageConfig<'a> {
     pub admission_plugins: &'a [String],
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
+    /// The media type objects are written in (`--storage-media-type`).
+    pub media_type: StorageMediaType,
+    /// Encryption at rest per resource (`--encryption-provider-config`).
+    pub encryption: Option<&'a EncryptionConfig>,
 }
 
 /// Admission plugins this crate implements.
@@ -80,11 +85,18 @@ pub fn install(
             continue;
         }
         let size = (config.cache_size)(&decl);
-        let mut store = Store::new(
+        let encoding = StorageEncoding {
+            media_type: config.media_type,
+            encryption: config
+                .encryption
+                .and_then(|e| e.transformer_for(&decl.group, &decl.plural)),
+        };
+        let mut store = Store::with_encoding(
             Arc::new(decl),
             storage.clone(),
             etcd_prefix,
             admission.clone(),
+            encoding,
         );
         if let Some(size) = size {
             store = store.with_watch_cache(size);

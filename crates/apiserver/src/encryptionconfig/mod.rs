@@ -234,12 +234,7 @@ fn keyed(
         .map(|key| {
             let secret = base64::engine::general_purpose::STANDARD
                 .decode(&key.secret)
-                .map_err(|e| {
-                    format!(
-                        "could not obtain secret for named key {}: {e}",
-                        key.name
-                    )
-                })?;
+                .map_err(|e| format!("could not obtain secret for named key {}: {e}", key.name))?;
             Ok(Prefixed::new(
                 format!("{}:", key.name),
                 cipher(&key.name, &secret)?,

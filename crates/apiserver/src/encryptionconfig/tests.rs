@@ -8,9 +8,8 @@ fn key32(b: u8) -> String {
 }
 
 fn config(body: &str) -> Result<EncryptionConfig, EncryptionConfigError> {
-    let text = format!(
-        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n{body}"
-    );
+    let text =
+        format!("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n{body}");
     EncryptionConfig::from_bytes(text.as_bytes(), "/etc/enc.yaml")
 }
 
@@ -36,8 +35,12 @@ fn every_provider_writes_its_prefix_and_key_name() {
             key32(1)
         ))
         .unwrap();
-        let t = c.transformer_for("", "secrets").expect("secrets are encrypted");
-        let stored = t.to_storage(KEY, Bytes::from_static(b"k8s\0plain")).unwrap();
+        let t = c
+            .transformer_for("", "secrets")
+            .expect("secrets are encrypted");
+        let stored = t
+            .to_storage(KEY, Bytes::from_static(b"k8s\0plain"))
+            .unwrap();
         assert!(stored.starts_with(prefix.as_bytes()), "{provider}");
         assert!(!stored.windows(5).any(|w| w == b"plain"));
         assert_eq!(t.read_stored(KEY, stored).unwrap(), "k8s\0plain");
@@ -196,7 +199,10 @@ fn kms_unknown_fields_and_wrong_kinds_are_refused_by_name() {
         "resources:\n- resources: [secrets]\n  providers:\n  - kms:\n      apiVersion: v2\n      \
          name: k\n      endpoint: unix:///tmp/kms.sock\n",
     );
-    assert!(e.contains("resources[0].providers[0].kms: the kms provider is not supported"), "{e}");
+    assert!(
+        e.contains("resources[0].providers[0].kms: the kms provider is not supported"),
+        "{e}"
+    );
     assert_eq!(
         error("resources:\n- resources: [secrets]\n  provider:\n  - identity: {}\n  providers:\n  - identity: {x: 1}\n"),
         "error while parsing file: error decoding encryption provider configuration file \

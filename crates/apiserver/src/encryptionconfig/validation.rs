@@ -26,12 +26,18 @@ pub fn validate(c: &EncryptionConfiguration) -> Option<String> {
         let r = root.index(i).child("resources");
         let p = root.index(i).child("providers");
         if conf.resources.is_empty() {
-            errs.push(FieldError::required(&r, &format!("at least one {r} is required")));
+            errs.push(FieldError::required(
+                &r,
+                &format!("at least one {r} is required"),
+            ));
         }
         errs.extend(resource_overlap(&conf.resources, &r));
         errs.extend(resource_names(&conf.resources, &r));
         if conf.providers.is_empty() {
-            errs.push(FieldError::required(&p, &format!("at least one {p} is required")));
+            errs.push(FieldError::required(
+                &p,
+                &format!("at least one {p} is required"),
+            ));
         }
         for (j, provider) in conf.providers.iter().enumerate() {
             let path = p.index(j);

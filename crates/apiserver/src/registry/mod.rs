@@ -10,6 +10,7 @@ pub mod resource;
 pub mod store;
 pub mod watch;
 
+pub use codec::{StorageEncoding, StorageMediaType};
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use resource::{

@@ -248,7 +248,10 @@ mod tests {
             hex("ab6e47d42cec13bdf53a67b21257bddf"),
         ]
         .concat();
-        assert_eq!(gcm.seal_with_nonce(&[0u8; 16], b"", [0; 12]).unwrap(), stored);
+        assert_eq!(
+            gcm.seal_with_nonce(&[0u8; 16], b"", [0; 12]).unwrap(),
+            stored
+        );
         assert_eq!(gcm.open(&stored, b"").unwrap(), vec![0u8; 16]);
         for size in [16, 24, 32] {
             let gcm = AesGcm::new(&vec![3u8; size]).unwrap();

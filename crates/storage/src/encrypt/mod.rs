@@ -152,7 +152,10 @@ mod tests {
             one.to_string(),
             "the stored data was shorter than the required size"
         );
-        let same = CipherError::All(vec![CipherError::Authentication, CipherError::Authentication]);
+        let same = CipherError::All(vec![
+            CipherError::Authentication,
+            CipherError::Authentication,
+        ]);
         assert_eq!(same.to_string(), "cipher: message authentication failed");
         let two = CipherError::All(vec![CipherError::TooShort, CipherError::Authentication]);
         assert_eq!(

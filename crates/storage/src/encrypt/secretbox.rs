@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(sb.open(&stored, b"").unwrap(), plain);
         let mut tampered = stored.clone();
         tampered[30] ^= 1;
-        assert_eq!(sb.open(&tampered, b"").unwrap_err(), CipherError::SecretboxOpen);
+        assert_eq!(
+            sb.open(&tampered, b"").unwrap_err(),
+            CipherError::SecretboxOpen
+        );
         assert_eq!(sb.open(&[0; 39], b"").unwrap_err(), CipherError::TooShort);
         let round = sb.seal(b"v", b"").unwrap();
         assert_eq!(round.len(), 24 + 16 + 1);
