@@ -423,6 +423,27 @@ pub fn with_type_meta(tm: &TypeMeta, object: Value) -> Value {
     Value::Object(out)
 }
 
+/// Decodes a protobuf body as [`decode`] does, but keeps every scalar present on the wire,
+/// zero or not. Go's encoder writes a pointer field (`replicas: 0`,
+/// `automountServiceAccountToken: false`) only when it is set and its JSON keeps it even
+/// when zero, while the type model cannot tell pointer fields from the others: bytes this
+/// server wrote (only what the JSON held) read back exactly this way, and bytes upstream
+/// wrote read with their non-pointer zero fields spelled out, which Go reads the same.
+pub fn decode_keeping_zeros(
+    bytes: &[u8],
+    lookup: &dyn Fn(&str, &str) -> Option<MessageRef>,
+) -> Result<(TypeMeta, Value)> {
+    KEEP_ZEROS.with(|k| k.set(true));
+    let out = decode(bytes, lookup);
+    KEEP_ZEROS.with(|k| k.set(false));
+    out
+}
+
+thread_local! {
+    /// Set while [`decode_keeping_zeros`] runs (decoding is synchronous).
+    static KEEP_ZEROS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Encodes an object with the envelope.
 pub fn encode(api_version: &str, kind: &str, msg: &Message, value: &Value) -> Result<Vec<u8>> {
     Ok(wrap(api_version, kind, &encode_message(msg, value)?))
@@ -823,7 +844,7 @@ fn finish(field: &Field, slot: Slot<'_>, depth: usize) -> Result<Option<Value>> 
         Slot::Items(items) => Value::Array(items),
         Slot::Entries(entries) => Value::Object(entries.into_iter().collect()),
     };
-    if is_zero(&v) && !field.emit_zero {
+    if is_zero(&v) && !field.emit_zero && !KEEP_ZEROS.with(std::cell::Cell::get) {
         return Ok(None);
     }
     Ok(Some(v))

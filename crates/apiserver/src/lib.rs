@@ -6,6 +6,7 @@ pub mod admission;
 pub mod auth;
 pub mod body;
 pub mod discovery;
+pub mod encryptionconfig;
 pub mod endpoints;
 pub mod filters;
 pub mod health;

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
 use apiserver::auth::Authorizer;
-use apiserver::registry::{Listers, ResourceDecl, Store};
+use apiserver::encryptionconfig::EncryptionConfig;
+use apiserver::registry::{Listers, ResourceDecl, StorageEncoding, StorageMediaType, Store};
 use apiserver::server::GenericApiServer;
 use storage::Storage;
 
@@ -63,6 +64,10 @@ pub struct StorageConfig<'a> {
     /// Where Services get cluster IPs and node ports; `None` serves Services without
     /// allocating (only for tests of other kinds).
     pub service_network: Option<ServiceNetwork>,
+    /// The media type objects are written in (`--storage-media-type`).
+    pub media_type: StorageMediaType,
+    /// Encryption at rest per resource (`--encryption-provider-config`).
+    pub encryption: Option<&'a EncryptionConfig>,
 }
 
 /// Builds the Service allocators over `storage` (the node port bitmap is read through the
@@ -72,9 +77,12 @@ fn service_allocators(
     storage: &Arc<dyn Storage>,
     etcd_prefix: &str,
     addresses: &allocators::ip::AddressStore,
+    media_type: StorageMediaType,
 ) -> Arc<resources::services::ServiceAllocators> {
-    let codec =
-        apiserver::registry::codec::StorageCodec::new(types::of("", "v1", "RangeAllocation"));
+    let codec = apiserver::registry::codec::StorageCodec::new(
+        types::of("", "v1", "RangeAllocation"),
+        media_type,
+    );
     let ranges: Arc<dyn Storage> = Arc::new(storage::transform::TransformedStorage::new(
         storage.clone(),
         Arc::new(codec),
@@ -129,7 +137,7 @@ pub fn install(
     let service_allocators = config
         .service_network
         .as_ref()
-        .map(|net| service_allocators(net, &storage, etcd_prefix, &addresses));
+        .map(|net| service_allocators(net, &storage, etcd_prefix, &addresses, config.media_type));
     let endpoints_cell: Arc<std::sync::OnceLock<Arc<Store>>> = Default::default();
     let reserver = service_allocators.clone().map(|allocators| {
         Arc::new(resources::services::ServiceReserver {
@@ -147,11 +155,18 @@ pub fn install(
             .entry(key)
             .or_insert_with(|| {
                 let size = (config.cache_size)(decl);
-                let store = Store::new(
+                let encoding = StorageEncoding {
+                    media_type: config.media_type,
+                    encryption: config
+                        .encryption
+                        .and_then(|e| e.transformer_for(&decl.group, &decl.plural)),
+                };
+                let store = Store::with_encoding(
                     Arc::new(decl.clone()),
                     storage.clone(),
                     etcd_prefix,
                     admission.clone(),
+                    encoding,
                 );
                 match size {
                     Some(size) => store.with_watch_cache(size),

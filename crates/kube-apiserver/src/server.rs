@@ -46,6 +46,9 @@ pub enum RunError {
     Serve(#[from] apiserver::server::ServeError),
     #[error("{0}")]
     Config(String),
+    /// `--encryption-provider-config` could not be used.
+    #[error("{0}")]
+    Encryption(#[from] apiserver::encryptionconfig::EncryptionConfigError),
 }
 
 /// Whether a group-version is enabled by `--runtime-config` (everything is by default).
@@ -417,6 +420,12 @@ fn start_service_controllers(
 pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
     let started = Instant::now();
     log_inert_options(&opts);
+    let encryption = opts
+        .encryption_provider_config
+        .as_deref()
+        .map(apiserver::encryptionconfig::EncryptionConfig::load)
+        .transpose()?;
+    let media_type = opts.etcd.storage_media_type.parse().unwrap_or_default();
     let opened = open_storage(&opts).await?;
     let storage = opened.storage.clone();
 
@@ -466,6 +475,8 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
                 .copied()
                 .unwrap_or(false),
             service_network: Some(service_network(&opts)?),
+            media_type,
+            encryption: encryption.as_ref(),
         },
         authorizer.clone(),
     );

@@ -53,7 +53,9 @@ async fn serves_from_etcd_with_upstream_key_layout() {
         created["metadata"]["resourceVersion"],
         kv.mod_revision.to_string()
     );
-    let stored: serde_json::Value = serde_json::from_slice(&kv.value).unwrap();
+    // Stored as upstream stores it: protobuf in the `k8s\0` envelope.
+    let lookup = |_: &str, _: &str| api::kind("", "v1", "ConfigMap");
+    let (_, stored) = apimachinery::protobuf::decode(&kv.value, &lookup).expect("protobuf");
     assert_eq!(stored["data"]["a"], "b");
     assert!(raw
         .get("/registry/namespaces/kube-system")

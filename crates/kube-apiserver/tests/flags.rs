@@ -86,17 +86,19 @@ fn unimplemented_flags_fail_start_up_by_name() {
         &data,
         "--secure-port=0",
         &format!("--encryption-provider-config={}", file.display()),
+        "--encryption-provider-config-automatic-reload",
         "--enable-admission-plugins=NodeRestriction",
         "--authorization-mode=Node,Webhook",
-        "--storage-media-type=application/yaml",
+        "--storage-media-type=application/protobuf",
     ]);
     assert_eq!(code, Some(1), "{out}{err}");
     let text = format!("{out}{err}");
     for needle in [
-        "--encryption-provider-config is not supported yet",
+        "--encryption-provider-config-automatic-reload is not supported yet",
         "--enable-admission-plugins plugin \"NodeRestriction\" is not supported yet",
         "--authorization-mode Webhook is not supported yet",
-        "--storage-media-type \"application/yaml\" is not supported yet",
+        "--storage-media-type \"application/protobuf\" invalid, allowed values: \
+         application/json, application/vnd.kubernetes.protobuf, application/yaml",
         "--secure-port 0",
     ] {
         assert!(text.contains(needle), "{needle} not reported: {text}");

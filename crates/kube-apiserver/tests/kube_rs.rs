@@ -634,7 +634,7 @@ async fn objects_stored_as_upstream_stores_them_are_read() {
         .await
         .expect("list");
     assert_eq!(listed.items.len(), 1);
-    // Written back as JSON, then read as before.
+    // Written back, then read as before.
     let mut changed = got.clone();
     changed.data = Some([("k".to_string(), "w".to_string())].into());
     let updated = cms

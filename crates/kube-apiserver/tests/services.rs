@@ -453,9 +453,11 @@ async fn two_servers_on_one_etcd_never_allocate_twice() {
         .await
         .unwrap()
         .expect("bitmap in etcd");
-    let stored: Value = serde_json::from_slice(&bitmap.value).unwrap();
-    assert_eq!(stored["kind"], "RangeAllocation");
-    assert_eq!(stored["range"], "30000-30031");
+    // Stored as upstream stores it: protobuf in the `k8s\0` envelope.
+    let stored = &bitmap.value;
+    assert!(stored.starts_with(b"k8s\0"), "{stored:?}");
+    let has = |needle: &[u8]| stored.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"RangeAllocation") && has(b"30000-30031"), "{stored:?}");
     assert!(raw
         .get("/registry/ipaddresses/10.0.0.1")
         .await

@@ -15,6 +15,7 @@
 
 pub mod contract;
 pub mod embedded;
+pub mod encrypt;
 mod error;
 pub mod etcd;
 pub mod transform;

@@ -14,6 +14,7 @@ pub mod store;
 pub mod versions;
 pub mod watch;
 
+pub use codec::{StorageEncoding, StorageMediaType};
 pub use deletion::{DeleteOptions, GcPolicy, Preconditions, Propagation};
 pub use list_options::ListParams;
 pub use listers::Listers;

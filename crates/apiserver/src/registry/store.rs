@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use storage::{ListOptions, Revision, Storage, StorageError};
 
 use super::cacher::{CacheError, CachedObject, Cacher};
+use super::codec::{StorageCodec, StorageEncoding};
 use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
@@ -147,23 +148,45 @@ pub fn storage_error(decl: &ResourceDecl, name: &str, err: StorageError) -> ApiE
 }
 
 impl Store {
+    /// A store writing protobuf (JSON for kinds without a type), unencrypted.
     pub fn new(
         decl: Arc<ResourceDecl>,
         storage: Arc<dyn Storage>,
         etcd_prefix: &str,
         admission: AdmissionChain,
     ) -> Self {
+        Self::with_encoding(
+            decl,
+            storage,
+            etcd_prefix,
+            admission,
+            StorageEncoding::default(),
+        )
+    }
+
+    /// A store whose objects are kept as `encoding` says: encrypted (when configured) under
+    /// the storage codec, which declared kinds go through (see `registry::codec`).
+    pub fn with_encoding(
+        decl: Arc<ResourceDecl>,
+        storage: Arc<dyn Storage>,
+        etcd_prefix: &str,
+        admission: AdmissionChain,
+        encoding: StorageEncoding,
+    ) -> Self {
+        use storage::transform::TransformedStorage;
         let key_root = format!(
             "{}/{}/",
             etcd_prefix.trim_end_matches('/'),
             decl.storage_path
         );
-        // Declared kinds read their objects through the storage codec (protobuf written by
-        // upstream as well as our JSON).
+        let storage: Arc<dyn Storage> = match encoding.encryption {
+            Some(encryption) => Arc::new(TransformedStorage::new(storage, encryption)),
+            None => storage,
+        };
         let storage: Arc<dyn Storage> = match &decl.schema {
-            Some(schema) => Arc::new(storage::transform::TransformedStorage::new(
+            Some(schema) => Arc::new(TransformedStorage::new(
                 storage,
-                Arc::new(super::codec::StorageCodec::new(schema.clone())),
+                Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)),
             )),
             None => storage,
         };

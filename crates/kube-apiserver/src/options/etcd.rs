@@ -1,9 +1,8 @@
 //! "Etcd flags": upstream's `genericoptions.EtcdOptions`
 //! (staging/src/k8s.io/apiserver/pkg/server/options/etcd.go) with the
 //! kube-apiserver defaults (`/registry` prefix, 5m compaction interval from
-//! `storagebackend.NewDefaultConfig`). Objects are stored as JSON, so the
-//! `--storage-media-type` default is `application/json` (upstream:
-//! protobuf) and other media types are refused.
+//! `storagebackend.NewDefaultConfig`, and kube-apiserver's protobuf
+//! `--storage-media-type`).
 //!
 //! Without `--etcd-servers` this server uses its embedded store (see
 //! "Embedded store flags") instead of requiring etcd as upstream does.
@@ -14,13 +13,10 @@ use super::duration::GoDuration;
 use super::flags::{FlagSpec, RawArgs, Section};
 
 pub const DEFAULT_ETCD_PREFIX: &str = "/registry";
-/// The media type the store writes objects in.
-pub const STORED_MEDIA_TYPE: &str = "application/json";
-pub const STORAGE_MEDIA_TYPES: [&str; 3] = [
-    "application/json",
-    "application/yaml",
-    "application/vnd.kubernetes.protobuf",
-];
+/// The media type objects are written in by default (kube-apiserver's).
+pub const STORED_MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
+/// The media types `--storage-media-type` accepts, sorted as upstream lists them.
+pub const STORAGE_MEDIA_TYPES: [&str; 3] = apiserver::registry::StorageMediaType::NAMES;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EtcdFlags {
@@ -90,11 +86,12 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "Enable the generic garbage collector; must match the same flag of \
              kube-controller-manager."),
         FlagSpec::value(s, "encryption-provider-config", "string", "",
-            "File with the configuration of the encryption providers used for storing secrets. Not \
-             supported yet (encryption at rest is not implemented): start-up fails when it is \
-             given, so that secrets are never stored in plain text unknowingly."),
+            "File with the configuration of the encryption providers used for storing secrets \
+             (and other resources) in the store: an apiserver.config.k8s.io/v1 \
+             EncryptionConfiguration with aescbc, aesgcm, secretbox or identity providers."),
         FlagSpec::boolean(s, "encryption-provider-config-automatic-reload", false,
-            "Reload the file given by --encryption-provider-config automatically when it changes."),
+            "Reload the file given by --encryption-provider-config automatically when it changes. \
+             Not supported yet: start-up fails when it is set."),
         FlagSpec::value(s, "etcd-cafile", "string", "",
             "CA certificate file used to verify etcd servers."),
         FlagSpec::value(s, "etcd-certfile", "string", "",
@@ -124,8 +121,9 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
         FlagSpec::value(s, "storage-backend", "string", "",
             "Storage backend for persistence. Only 'etcd3' (the default) is supported."),
         FlagSpec::value(s, "storage-media-type", "string", STORED_MEDIA_TYPE,
-            "Media type used to store objects. Only application/json is supported yet \
-             (upstream's default is application/vnd.kubernetes.protobuf)."),
+            "Media type objects are stored in. Kinds without a protobuf form are always stored \
+             as JSON. Supported media types: [application/json, application/yaml, \
+             application/vnd.kubernetes.protobuf]"),
         FlagSpec::boolean(s, "watch-cache", true, "Enable the watch cache."),
         FlagSpec::value(s, "watch-cache-sizes", "strings", "",
             "Per-resource watch cache settings, comma separated, each as resource[.group]#size \
@@ -282,14 +280,6 @@ impl EtcdFlags {
                 "--storage-media-type {:?} invalid, allowed values: {}",
                 self.storage_media_type,
                 STORAGE_MEDIA_TYPES.join(", ")
-            ));
-        } else if !self.storage_media_type.is_empty()
-            && self.storage_media_type != STORED_MEDIA_TYPE
-        {
-            errs.push(format!(
-                "--storage-media-type {:?} is not supported yet: objects are stored as \
-                 {STORED_MEDIA_TYPE}",
-                self.storage_media_type
             ));
         }
         if self.delete_collection_workers <= 0 {

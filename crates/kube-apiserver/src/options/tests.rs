@@ -57,7 +57,10 @@ fn defaults_match_upstream() {
     assert_eq!(o.etcd.default_watch_cache_size, 100);
     assert!(o.authentication.anonymous_auth);
     assert_eq!(o.authorization.effective_modes(), vec!["RBAC".to_string()]);
-    assert_eq!(o.etcd.storage_media_type, "application/json");
+    assert_eq!(
+        o.etcd.storage_media_type,
+        "application/vnd.kubernetes.protobuf"
+    );
     assert_eq!(o.logs.verbosity, 0);
     assert_eq!(
         o.misc.service_cidrs().unwrap(),
@@ -903,21 +906,23 @@ fn unimplemented_flags_fail_by_name() {
     let f = file.display().to_string();
     let errs = errors_of(&[
         &format!("--encryption-provider-config={f}"),
+        "--encryption-provider-config-automatic-reload",
         &format!("--service-account-key-file={f}"),
         &format!("--authorization-webhook-config-file={f}"),
         "--authorization-mode=RBAC,Webhook,ABAC",
-        "--storage-media-type=application/vnd.kubernetes.protobuf",
+        "--storage-media-type=text/plain",
         "--enable-admission-plugins=NodeRestriction,NamespaceLifecycle",
         "--tls-min-version=VersionTLS11",
         "--tls-cipher-suites=TLS_RSA_WITH_AES_128_CBC_SHA,TLS_BOGUS",
     ]);
     for needle in [
-        "--encryption-provider-config is not supported yet",
+        "--encryption-provider-config-automatic-reload is not supported yet",
         "--service-account-key-file is not supported yet",
         "--authorization-webhook-config-file is not supported yet",
         "--authorization-mode Webhook is not supported yet",
         "--authorization-mode ABAC is not supported yet",
-        "--storage-media-type \"application/vnd.kubernetes.protobuf\" is not supported yet",
+        "--storage-media-type \"text/plain\" invalid, allowed values: application/json, \
+         application/vnd.kubernetes.protobuf, application/yaml",
         "--enable-admission-plugins plugin \"NodeRestriction\" is not supported yet",
         "--tls-min-version VersionTLS11 is not supported yet",
         "--tls-cipher-suites TLS_RSA_WITH_AES_128_CBC_SHA is not supported yet",
@@ -926,10 +931,15 @@ fn unimplemented_flags_fail_by_name() {
         assert!(has(&errs, needle), "missing {needle:?} in {errs:#?}");
     }
     assert!(!has(&errs, "plugin \"NamespaceLifecycle\""), "{errs:#?}");
+    assert!(
+        !has(&errs, "--encryption-provider-config is not"),
+        "{errs:#?}"
+    );
     // What is implemented is accepted.
     let o = ok(&[
         "--authorization-mode=Node,RBAC",
         "--storage-media-type=application/json",
+        &format!("--encryption-provider-config={f}"),
         "--enable-admission-plugins=NamespaceLifecycle,AlwaysAdmit",
         "--disable-admission-plugins=ServiceAccount,PodSecurity",
         "--tls-min-version=VersionTLS13",

@@ -18,16 +18,11 @@ fn not_supported(errs: &mut Vec<String>, what: &str, why: &str) {
 
 /// Reports every given flag whose meaning this server does not implement.
 pub(crate) fn validate(opts: &ServerRunOptions, errs: &mut Vec<String>) {
-    if opts
-        .etcd
-        .encryption_provider_config
-        .as_deref()
-        .is_some_and(|c| !c.is_empty())
-    {
+    if opts.etcd.encryption_provider_config_automatic_reload {
         not_supported(
             errs,
-            "--encryption-provider-config",
-            "encryption at rest is not implemented, and resources would be stored unencrypted",
+            "--encryption-provider-config-automatic-reload",
+            "the file given by --encryption-provider-config is read once at start-up",
         );
     }
     let authn = &opts.authentication;
