@@ -145,10 +145,21 @@ pub fn encode(managers: &Managers) -> Option<Value> {
     }
     let mut entries: Vec<(&Identity, &VersionedSet)> = managers.iter().collect();
     entries.sort_by(|(a, x), (b, y)| {
-        let op = |i: &Identity, v: &VersionedSet| if v.applied { "Apply".to_string() } else { i.operation.clone() };
+        let op = |i: &Identity, v: &VersionedSet| {
+            if v.applied {
+                "Apply".to_string()
+            } else {
+                i.operation.clone()
+            }
+        };
         op(a, x)
             .cmp(&op(b, y))
-            .then_with(|| x.time.as_deref().unwrap_or("").cmp(y.time.as_deref().unwrap_or("")))
+            .then_with(|| {
+                x.time
+                    .as_deref()
+                    .unwrap_or("")
+                    .cmp(y.time.as_deref().unwrap_or(""))
+            })
             .then_with(|| a.manager.cmp(&b.manager))
             .then_with(|| x.api_version.cmp(&y.api_version))
             .then_with(|| a.subresource.cmp(&b.subresource))
@@ -211,7 +222,10 @@ mod tests {
     fn bad_entries_are_upstreams_errors() {
         let with = |e: Value| decode(&json!({"metadata": {"managedFields": [e]}}));
         assert_eq!(with(json!({"operation": "X"})), Err(EntryError::Operation));
-        assert_eq!(with(json!({"operation": "Apply"})), Err(EntryError::ApiVersion));
+        assert_eq!(
+            with(json!({"operation": "Apply"})),
+            Err(EntryError::ApiVersion)
+        );
         assert_eq!(
             with(json!({"operation": "Apply", "apiVersion": "v1"})),
             Err(EntryError::MissingFieldsType(0))

@@ -197,7 +197,13 @@ impl FieldManager {
     /// sent replace the live ones when they decode (not for subresources); `[]` or `[{}]`
     /// stops tracking.
     pub fn update(&self, live: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
-        let decoded_live = || live.map(entries::decode).transpose().ok().flatten().unwrap_or_default();
+        let decoded_live = || {
+            live.map(entries::decode)
+                .transpose()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
         let managers = if !self.subresource.is_empty() {
             decoded_live()
         } else if entries::is_reset(new) {
@@ -236,10 +242,7 @@ impl FieldManager {
                 .difference(&cmp.removed);
         }
         managers.retain(|_, vs| !vs.set.is_empty());
-        let own = self
-            .filter
-            .apply(&changed)
-            .difference(&strip_set());
+        let own = self.filter.apply(&changed).difference(&strip_set());
         if !own.is_empty() {
             let id = self.identity(manager, Operation::Update);
             let previous = managers.remove(&id).map(|v| v.set).unwrap_or_default();
@@ -319,7 +322,60 @@ impl FieldManager {
 
     /// Applies `config` by `manager` to `live` (`None`: the object does not exist yet) at
     /// `now`; returns the new object with its `managedFields`.
+    ///
+    /// kubectl's own applies (manager `kubectl`) may take over, without conflict, the
+    /// fields its client-side apply annotation says it set and that still hold those
+    /// values: the upgrade from client-side to server-side apply.
     pub fn apply(
+        &self,
+        live: Option<&Value>,
+        config: &Value,
+        manager: &str,
+        force: bool,
+        now: &str,
+    ) -> Result<Value, ApplyError> {
+        let result = self.apply_once(live, config, manager, force, now);
+        let (Some(live), "kubectl", Err(ApplyError::Conflicts(conflicts))) =
+            (live, manager, &result)
+        else {
+            return result;
+        };
+        let Some(allowed) = self.allowed_by_last_applied(live) else {
+            return result;
+        };
+        let remaining: Vec<Conflict> = conflicts
+            .iter()
+            .filter(|c| !allowed.has(&c.path.0))
+            .cloned()
+            .collect();
+        if !remaining.is_empty() {
+            return Err(ApplyError::Conflicts(remaining));
+        }
+        self.apply_once(Some(live), config, manager, true, now)
+    }
+
+    /// The fields the live object's client-side apply annotation set that still hold the
+    /// values it gave them.
+    fn allowed_by_last_applied(&self, live: &Value) -> Option<Set> {
+        let text = live
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(LAST_APPLIED))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())?;
+        let last: Value = serde_json::from_str(text).ok()?;
+        if last.get("apiVersion").and_then(Value::as_str) != Some(self.api_version().as_str()) {
+            return None;
+        }
+        let set = typed::field_set(&self.shape, &last);
+        let cmp = typed::compare(&self.shape, Some(&last), Some(live));
+        Some(
+            set.difference(&cmp.modified)
+                .difference(&cmp.added)
+                .difference(&cmp.removed),
+        )
+    }
+
+    fn apply_once(
         &self,
         live: Option<&Value>,
         config: &Value,

@@ -328,6 +328,9 @@ mod tests {
             .child(PathElement::Field("ports".into()))
             .child(PathElement::Value(json!(80)))
             .child(PathElement::Index(1));
-        assert_eq!(p.to_string(), r#".spec.containers[name="nginx"].ports[=80][1]"#);
+        assert_eq!(
+            p.to_string(),
+            r#".spec.containers[name="nginx"].ports[=80][1]"#
+        );
     }
 }

@@ -87,7 +87,10 @@ impl Set {
     fn union_with(&mut self, other: &Set) {
         self.members.extend(other.members.iter().cloned());
         for (pe, child) in &other.children {
-            self.children.entry(pe.clone()).or_default().union_with(child);
+            self.children
+                .entry(pe.clone())
+                .or_default()
+                .union_with(child);
         }
     }
 
@@ -346,7 +349,8 @@ mod tests {
 
     #[test]
     fn a_node_with_only_a_dot_is_a_member() {
-        let s = Set::from_fields_v1_str(r#"{"f:a":{".":{}},"f:b":{".":{},"f:c":{}}}"#).unwrap_or_default();
+        let s = Set::from_fields_v1_str(r#"{"f:a":{".":{}},"f:b":{".":{},"f:c":{}}}"#)
+            .unwrap_or_default();
         assert!(s.has(&[f("a")]));
         assert!(s.has(&[f("b")]));
         assert!(s.has(&[f("b"), f("c")]));

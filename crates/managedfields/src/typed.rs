@@ -296,10 +296,7 @@ pub fn merge(shape: &Shape, live: Option<&Value>, config: &Value) -> Value {
         granular_map(shape, config),
         !matches!(shape, Shape::Deduced) || live.is_none_or(|l| l.is_object()),
     ) {
-        let mut out = live
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let mut out = live.and_then(Value::as_object).cloned().unwrap_or_default();
         for (k, cv) in c {
             if cv.is_null() {
                 out.remove(k);
@@ -324,14 +321,20 @@ fn merge_lists(item: &Shape, kind: &ListKind, live: Option<&Value>, config: &Val
     let in_r = |pe: &PathElement| r.iter().any(|(p, _)| p == pe);
     let in_l = |pe: &PathElement| l.iter().position(|(p, _)| p == pe);
     // The items both lists have, in the configuration's order.
-    let mut shared: std::collections::VecDeque<PathElement> =
-        r.iter().filter(|(p, _)| in_l(p).is_some()).map(|(p, _)| p.clone()).collect();
+    let mut shared: std::collections::VecDeque<PathElement> = r
+        .iter()
+        .filter(|(p, _)| in_l(p).is_some())
+        .map(|(p, _)| p.clone())
+        .collect();
     let mut next_shared = shared.pop_front();
     let mut merged_r: Vec<PathElement> = Vec::new();
     let mut out = Vec::new();
     let merge_item = |pe: &PathElement| -> Value {
         let lv = in_l(pe).and_then(|i| l[i].1.first().copied());
-        let rv = r.iter().find(|(p, _)| p == pe).and_then(|(_, v)| v.first().copied());
+        let rv = r
+            .iter()
+            .find(|(p, _)| p == pe)
+            .and_then(|(_, v)| v.first().copied());
         match rv {
             Some(rv) => merge(item, lv, rv),
             None => lv.cloned().unwrap_or(Value::Null),
@@ -453,8 +456,10 @@ pub fn ensure_named_fields_are_members(shape: &Shape, set: &Set) -> Set {
                 _ => Shape::Deduced,
             },
         };
-        out.children
-            .insert(pe.clone(), ensure_named_fields_are_members(&child_shape, child));
+        out.children.insert(
+            pe.clone(),
+            ensure_named_fields_are_members(&child_shape, child),
+        );
     }
     out
 }

@@ -65,24 +65,34 @@ static SELECTOR: Message = Message {
     fields: &[Field::new("matchLabels", 1, Type::Map(&Type::String))],
 };
 
-static SPEC: Message = Message {
-    name: "io.example.v1.Spec",
-    description: "",
-    gvks: &[],
-    atomic: false,
-    fields: &[
-        Field::new("replicas", 1, Type::Int32),
-        Field::new("containers", 2, Type::List(&Type::Message(&CONTAINER))).merge(
-            ListMerge::of(None, &[], Some("merge"), Some("name"), None),
-        ),
-        Field::new("finalizers", 3, Type::List(&Type::String))
-            .merge(ListMerge::of(Some("set"), &[], None, None, None)),
-        Field::new("selector", 4, Type::Message(&SELECTOR)),
-        Field::new("config", 5, Type::Map(&Type::String))
-            .merge(ListMerge::of(None, &[], None, None, Some("atomic"))),
-        Field::new("extra", 6, Type::RawJson),
-    ],
-};
+static SPEC: Message =
+    Message {
+        name: "io.example.v1.Spec",
+        description: "",
+        gvks: &[],
+        atomic: false,
+        fields: &[
+            Field::new("replicas", 1, Type::Int32),
+            Field::new("containers", 2, Type::List(&Type::Message(&CONTAINER)))
+                .merge(ListMerge::of(None, &[], Some("merge"), Some("name"), None)),
+            Field::new("finalizers", 3, Type::List(&Type::String)).merge(ListMerge::of(
+                Some("set"),
+                &[],
+                None,
+                None,
+                None,
+            )),
+            Field::new("selector", 4, Type::Message(&SELECTOR)),
+            Field::new("config", 5, Type::Map(&Type::String)).merge(ListMerge::of(
+                None,
+                &[],
+                None,
+                None,
+                Some("atomic"),
+            )),
+            Field::new("extra", 6, Type::RawJson),
+        ],
+    };
 
 static THING: Message = Message {
     name: "io.example.v1.Thing",
@@ -157,10 +167,13 @@ fn field_sets_follow_list_and_map_types() {
 #[test]
 fn duplicated_items_are_owned_whole() {
     let shape = Shape::root(&MessageRef::from_decl(&THING));
-    let obj = thing(json!({"containers": [{"name": "c", "image": "1"}, {"name": "c", "image": "2"}]}));
+    let obj =
+        thing(json!({"containers": [{"name": "c", "image": "1"}, {"name": "c", "image": "2"}]}));
     let set = typed::field_set(&shape, &obj);
     assert_eq!(
-        managedfields::gojson::to_string(&serde_json::from_str::<Value>(&set.to_fields_v1()).unwrap_or_default()["f:spec"]),
+        managedfields::gojson::to_string(
+            &serde_json::from_str::<Value>(&set.to_fields_v1()).unwrap_or_default()["f:spec"]
+        ),
         r#"{"f:containers":{"k:{\"name\":\"c\"}":{}}}"#
     );
 }
@@ -168,15 +181,22 @@ fn duplicated_items_are_owned_whole() {
 #[test]
 fn compare_reports_added_modified_removed() {
     let shape = Shape::root(&MessageRef::from_decl(&THING));
-    let old = thing(json!({"replicas": 1, "finalizers": ["a"], "selector": {"matchLabels": {"x": "y"}}}));
+    let old =
+        thing(json!({"replicas": 1, "finalizers": ["a"], "selector": {"matchLabels": {"x": "y"}}}));
     let new = thing(json!({"replicas": 2, "finalizers": ["a", "b"], "config": {"k": "v"}}));
     let cmp = typed::compare(&shape, Some(&old), Some(&new));
-    assert_eq!(cmp.modified.to_fields_v1(), r#"{"f:spec":{"f:replicas":{}}}"#);
+    assert_eq!(
+        cmp.modified.to_fields_v1(),
+        r#"{"f:spec":{"f:replicas":{}}}"#
+    );
     assert_eq!(
         cmp.added.to_fields_v1(),
         r#"{"f:spec":{"f:config":{},"f:finalizers":{"v:\"b\"":{}}}}"#
     );
-    assert_eq!(cmp.removed.to_fields_v1(), r#"{"f:spec":{"f:selector":{}}}"#);
+    assert_eq!(
+        cmp.removed.to_fields_v1(),
+        r#"{"f:spec":{"f:selector":{}}}"#
+    );
     assert!(typed::compare(&shape, Some(&old), Some(&old)).is_same());
 }
 
@@ -196,8 +216,14 @@ fn create_records_an_update_entry_like_upstream() {
     let mut next = obj.clone();
     next["spec"]["replicas"] = json!(3);
     fm().update(Some(&live), &mut next, "scaler", "2026-12-03T10:00:05Z");
-    assert_eq!(fields_of(&next, "kubectl-create"), r#"{"f:metadata":{"f:labels":{".":{},"f:app":{}}}}"#);
-    assert_eq!(fields_of(&next, "scaler"), r#"{"f:spec":{"f:replicas":{}}}"#);
+    assert_eq!(
+        fields_of(&next, "kubectl-create"),
+        r#"{"f:metadata":{"f:labels":{".":{},"f:app":{}}}}"#
+    );
+    assert_eq!(
+        fields_of(&next, "scaler"),
+        r#"{"f:spec":{"f:replicas":{}}}"#
+    );
     // `managedFields: []` stops tracking.
     let mut reset = next.clone();
     reset["metadata"]["managedFields"] = json!([]);
@@ -216,12 +242,23 @@ fn update_managers_are_capped_into_ancient_changes() {
     fm().update(None, &mut obj, "m0", "2026-12-03T10:00:00Z");
     for i in 1..=12 {
         let live = obj.clone();
-        let mut labels = live["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+        let mut labels = live["metadata"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         labels.insert(format!("l{i}"), json!("v"));
         obj["metadata"]["labels"] = Value::Object(labels);
-        fm().update(Some(&live), &mut obj, &format!("m{i}"), &format!("2026-12-03T10:00:{i:02}Z"));
+        fm().update(
+            Some(&live),
+            &mut obj,
+            &format!("m{i}"),
+            &format!("2026-12-03T10:00:{i:02}Z"),
+        );
     }
-    let entries = obj["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+    let entries = obj["metadata"]["managedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(entries.len(), 10);
     assert_eq!(entries[0]["manager"], "ancient-changes");
     assert!(fields_of(&obj, "ancient-changes").contains("f:l1"));
@@ -241,7 +278,10 @@ fn two_appliers_share_and_conflict() {
     let b = thing(json!({"replicas": 1, "finalizers": ["y"]}));
     let obj = apply(Some(&obj), &b, "b");
     assert_eq!(obj["spec"]["finalizers"], json!(["x", "y"]));
-    assert_eq!(fields_of(&obj, "b"), r#"{"f:spec":{"f:finalizers":{"v:\"y\"":{}},"f:replicas":{}}}"#);
+    assert_eq!(
+        fields_of(&obj, "b"),
+        r#"{"f:spec":{"f:finalizers":{"v:\"y\"":{}},"f:replicas":{}}}"#
+    );
     // A different value conflicts with both owners.
     let c = thing(json!({"replicas": 2}));
     let Err(ApplyError::Conflicts(conflicts)) = fm().apply(Some(&obj), &c, "c", false, NOW) else {
@@ -252,15 +292,24 @@ fn two_appliers_share_and_conflict() {
         "Apply failed with 2 conflicts: conflicts with \"a\":\n- .spec.replicas\nconflicts with \"b\":\n- .spec.replicas"
     );
     // Forced, it takes the field from both.
-    let obj = fm().apply(Some(&obj), &c, "c", true, NOW).unwrap_or_default();
+    let obj = fm()
+        .apply(Some(&obj), &c, "c", true, NOW)
+        .unwrap_or_default();
     assert_eq!(obj["spec"]["replicas"], 2);
-    assert_eq!(fields_of(&obj, "a"), r#"{"f:spec":{"f:finalizers":{"v:\"x\"":{}}}}"#);
+    assert_eq!(
+        fields_of(&obj, "a"),
+        r#"{"f:spec":{"f:finalizers":{"v:\"x\"":{}}}}"#
+    );
     assert_eq!(fields_of(&obj, "c"), r#"{"f:spec":{"f:replicas":{}}}"#);
 }
 
 #[test]
 fn dropped_fields_are_removed_unless_others_own_them() {
-    let obj = apply(None, &thing(json!({"replicas": 1, "config": {"k": "v"}, "finalizers": ["x", "y"]})), "a");
+    let obj = apply(
+        None,
+        &thing(json!({"replicas": 1, "config": {"k": "v"}, "finalizers": ["x", "y"]})),
+        "a",
+    );
     let obj = apply(Some(&obj), &thing(json!({"finalizers": ["y"]})), "b");
     // a drops replicas, config and the item y (which b owns too) and x.
     let obj = apply(Some(&obj), &thing(json!({})), "a");
@@ -296,7 +345,9 @@ fn keyed_lists_merge_by_key_and_keep_order() {
         false,
         NOW,
     );
-    let Err(ApplyError::Conflicts(c)) = err else { panic!("expected a conflict") };
+    let Err(ApplyError::Conflicts(c)) = err else {
+        panic!("expected a conflict")
+    };
     assert_eq!(
         conflict_message(&c),
         "Apply failed with 1 conflict: conflict with \"two\": .spec.containers[name=\"a\"].args"
@@ -307,11 +358,19 @@ fn keyed_lists_merge_by_key_and_keep_order() {
 fn atomic_structs_and_maps_are_replaced() {
     let obj = apply(
         None,
-        &thing(json!({"selector": {"matchLabels": {"a": "1", "b": "2"}}, "config": {"x": "1", "y": "2"}})),
+        &thing(
+            json!({"selector": {"matchLabels": {"a": "1", "b": "2"}}, "config": {"x": "1", "y": "2"}}),
+        ),
         "one",
     );
     let obj = fm()
-        .apply(Some(&obj), &thing(json!({"selector": {"matchLabels": {"c": "3"}}, "config": {"z": "3"}})), "two", true, NOW)
+        .apply(
+            Some(&obj),
+            &thing(json!({"selector": {"matchLabels": {"c": "3"}}, "config": {"z": "3"}})),
+            "two",
+            true,
+            NOW,
+        )
         .unwrap_or_default();
     assert_eq!(obj["spec"]["selector"], json!({"matchLabels": {"c": "3"}}));
     assert_eq!(obj["spec"]["config"], json!({"z": "3"}));
@@ -324,10 +383,15 @@ fn apply_over_updates_and_before_first_apply() {
     let mut live = thing(json!({"replicas": 1}));
     live["metadata"]["uid"] = json!("u");
     let obj = apply(Some(&live), &thing(json!({"finalizers": ["a"]})), "a");
-    assert_eq!(fields_of(&obj, "before-first-apply"), r#"{"f:spec":{"f:replicas":{}}}"#);
+    assert_eq!(
+        fields_of(&obj, "before-first-apply"),
+        r#"{"f:spec":{"f:replicas":{}}}"#
+    );
     // An Update manager's field conflicts with an apply that changes it, naming its version.
     let err = fm().apply(Some(&obj), &thing(json!({"replicas": 5})), "a", false, NOW);
-    let Err(ApplyError::Conflicts(c)) = err else { panic!("expected a conflict") };
+    let Err(ApplyError::Conflicts(c)) = err else {
+        panic!("expected a conflict")
+    };
     assert_eq!(
         conflict_message(&c),
         "Apply failed with 1 conflict: conflict with \"before-first-apply\" using example.io/v1: .spec.replicas"
@@ -338,7 +402,9 @@ fn apply_over_updates_and_before_first_apply() {
 fn a_no_op_apply_keeps_the_object_and_time() {
     let cfg = thing(json!({"replicas": 1}));
     let obj = apply(None, &cfg, "a");
-    let again = fm().apply(Some(&obj), &cfg, "a", false, "2030-01-01T00:00:00Z").unwrap_or_default();
+    let again = fm()
+        .apply(Some(&obj), &cfg, "a", false, "2030-01-01T00:00:00Z")
+        .unwrap_or_default();
     assert_eq!(again, obj);
 }
 
@@ -348,13 +414,17 @@ fn wrong_type_and_managed_fields_in_config_are_refused() {
     cfg["kind"] = json!("Other");
     assert_eq!(
         fm().apply(None, &cfg, "a", false, NOW),
-        Err(ApplyError::BadRequest("invalid object type: example.io/v1, Kind=Other".into()))
+        Err(ApplyError::BadRequest(
+            "invalid object type: example.io/v1, Kind=Other".into()
+        ))
     );
     let mut cfg = thing(json!({}));
     cfg["metadata"]["managedFields"] = json!([]);
     assert_eq!(
         fm().apply(None, &cfg, "a", false, NOW),
-        Err(ApplyError::BadRequest("metadata.managedFields must be nil".into()))
+        Err(ApplyError::BadRequest(
+            "metadata.managedFields must be nil".into()
+        ))
     );
 }
 

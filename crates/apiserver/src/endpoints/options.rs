@@ -16,19 +16,61 @@ use crate::request_info::{query_param, query_values};
 const META_GROUP: &str = "meta.k8s.io";
 
 /// The query options of a create, update or patch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WriteOptions {
     /// `dryRun=All`.
     pub dry_run: bool,
     pub field_validation: Directive,
+    /// `fieldManager` (empty when not given).
+    pub field_manager: String,
+    /// `force` (apply only).
+    pub force: bool,
+}
+
+/// What kind of patch the options are read for (they differ only for patches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOptionsFor {
+    /// Not a patch, or a JSON, merge or strategic merge patch.
+    Other,
+    /// Server-side apply: `fieldManager` is required, `force` allowed.
+    Apply,
 }
 
 impl WriteOptions {
     /// Reads and validates the options; `kind` names the options type in errors
     /// (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
     pub fn from_query(query: Option<&str>, kind: &str) -> Result<WriteOptions, ApiError> {
+        Self::read(query, kind, None)
+    }
+
+    /// Reads and validates `PatchOptions` for a patch of this kind: an apply needs a
+    /// `fieldManager`; other patches may not set `force` (upstream's checks, first).
+    pub fn for_patch(
+        query: Option<&str>,
+        patch: PatchOptionsFor,
+    ) -> Result<WriteOptions, ApiError> {
+        Self::read(query, "PatchOptions", Some(patch))
+    }
+
+    fn read(
+        query: Option<&str>,
+        kind: &str,
+        patch: Option<PatchOptionsFor>,
+    ) -> Result<WriteOptions, ApiError> {
         let mut errs = Vec::new();
         let manager = query_param(query, "fieldManager").unwrap_or_default();
+        let force = query_param(query, "force");
+        match patch {
+            Some(PatchOptionsFor::Apply) if manager.is_empty() => errs.push(FieldError::required(
+                &FieldPath::new("fieldManager"),
+                "is required for apply patch",
+            )),
+            Some(PatchOptionsFor::Other) if force.is_some() => errs.push(FieldError::forbidden(
+                &FieldPath::new("force"),
+                "may not be specified for non-apply patch",
+            )),
+            _ => {}
+        }
         errs.extend(validate_field_manager(
             &manager,
             &FieldPath::new("fieldManager"),
@@ -46,6 +88,9 @@ impl WriteOptions {
         Ok(WriteOptions {
             dry_run: !dry_run.is_empty(),
             field_validation,
+            field_manager: manager,
+            // Booleans in query strings: false only for `0` and `false`.
+            force: force.is_some_and(|v| !(v == "0" || v.eq_ignore_ascii_case("false"))),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod codec;
 pub mod deletion;
 pub mod encoding;
 pub mod list_options;
+pub mod managed;
 pub mod meta;
 pub mod resource;
 pub mod store;

@@ -27,6 +27,10 @@ pub struct RequestContext {
     pub dry_run: bool,
     /// Warnings the strategy has for the request's object, for the response's headers.
     pub warnings: WarningSink,
+    /// The manager of a create, update or patch: the write records an `Update` entry in
+    /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
+    /// object carries them (an apply has set them already).
+    pub field_manager: Option<String>,
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -404,14 +408,13 @@ impl Store {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
-        for field in [
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "managedFields",
-        ] {
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
         self.decl.strategy.prepare_for_create(&mut obj);
+        if let Some(manager) = &ctx.field_manager {
+            super::managed::track_create(&self.decl, &mut obj, manager);
+        }
         meta::set_meta(&mut obj, "uid", Some(json!(apimachinery::uid::new_uid())));
         meta::set_meta(
             &mut obj,
@@ -663,6 +666,7 @@ impl Store {
         rev: Revision,
     ) -> Result<Value, UpdateError> {
         let strategy = &self.decl.strategy;
+        let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let mut new = if subresource.is_empty() {
             let mut n = new;
             strategy.prepare_for_update(&mut n, &old);
@@ -672,6 +676,12 @@ impl Store {
                 .subresource_update(subresource, &new, &old)
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
         };
+        match &ctx.field_manager {
+            Some(manager) => {
+                super::managed::track_update(&self.decl, subresource, &old, &mut new, manager)
+            }
+            None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
+        }
         // System fields a client cannot change.
         for field in [
             "uid",
