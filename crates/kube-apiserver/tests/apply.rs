@@ -472,3 +472,147 @@ async fn controllers_apply_spec_and_status_without_clobbering() {
         "Apply failed with 1 conflict: conflict with \"creator\" using v1: .data.k"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_kinds_and_status_subresource_conflicts() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("objs.yaml");
+    std::fs::write(
+        &file,
+        r#"apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: lock
+  namespace: default
+spec:
+  holderIdentity: a
+  leaseDurationSeconds: 15
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: pdb
+  namespace: default
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app: web
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-1
+  namespace: default
+addressType: IPv4
+endpoints:
+- addresses: ["10.0.0.1"]
+ports:
+- name: http
+  port: 80
+  protocol: TCP
+"#,
+    )
+    .expect("write");
+    let f = file.to_str().unwrap_or_default();
+    let out = ok(server.kubectl(&["apply", "--server-side", "-f", f]));
+    assert_eq!(out.matches("serverside-applied").count(), 3, "{out}");
+    let lease = get_json(
+        &c,
+        "/apis/coordination.k8s.io/v1/namespaces/default/leases/lock",
+        200,
+    )
+    .await;
+    assert_eq!(
+        entry(&entries(&lease), "kubectl")["fieldsV1"],
+        json!({"f:spec": {"f:holderIdentity": {}, "f:leaseDurationSeconds": {}}})
+    );
+    let pdb = get_json(
+        &c,
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/pdb",
+        200,
+    )
+    .await;
+    // The selector is an atomic struct: owned whole.
+    assert_eq!(
+        entry(&entries(&pdb), "kubectl")["fieldsV1"],
+        json!({"f:spec": {"f:minAvailable": {}, "f:selector": {}}})
+    );
+    let slice = get_json(
+        &c,
+        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/web-1",
+        200,
+    )
+    .await;
+    let slice_entries = entries(&slice);
+    let fields = &entry(&slice_entries, "kubectl")["fieldsV1"];
+    assert!(
+        fields["f:addressType"].is_object() && fields["f:endpoints"].is_object(),
+        "{slice}"
+    );
+    // Applying again changes nothing.
+    let out = ok(server.kubectl(&["apply", "--server-side", "-f", f]));
+    assert_eq!(out.matches("serverside-applied").count(), 3, "{out}");
+    let again = get_json(
+        &c,
+        "/apis/coordination.k8s.io/v1/namespaces/default/leases/lock",
+        200,
+    )
+    .await;
+    assert_eq!(
+        again["metadata"]["resourceVersion"],
+        lease["metadata"]["resourceVersion"]
+    );
+
+    // Two status appliers: the second conflicts with the first, named with its subresource.
+    let path = "/apis/policy/v1/namespaces/default/poddisruptionbudgets/pdb/status";
+    let st = |n: i64| {
+        format!("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: pdb\n  namespace: default\nstatus:\n  currentHealthy: {n}\n  desiredHealthy: 1\n  disruptionsAllowed: 0\n  expectedPods: 1\n")
+    };
+    let (s, v) = apply_raw(&c, path, "fieldManager=pdb-controller", &st(1)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"]["currentHealthy"], 1);
+    let (s, v) = apply_raw(&c, path, "fieldManager=intruder", &st(2)).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(
+        v["message"],
+        "Apply failed with 1 conflict: conflict with \"pdb-controller\" with subresource \"status\": .status.currentHealthy"
+    );
+    // The resource's applier never owns status, the status applier never owns spec.
+    let pdb = get_json(
+        &c,
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/pdb",
+        200,
+    )
+    .await;
+    let list = entries(&pdb);
+    assert!(
+        entry(&list, "kubectl")["fieldsV1"]
+            .get("f:status")
+            .is_none(),
+        "{pdb}"
+    );
+    assert!(
+        entry(&list, "pdb-controller")["fieldsV1"]
+            .get("f:spec")
+            .is_none(),
+        "{pdb}"
+    );
+
+    // A field the type does not declare: upstream's typed conversion error.
+    let (s, v) = apply_raw(
+        &c,
+        "/api/v1/namespaces/default/configmaps/u",
+        "fieldManager=m",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\nbogus: 1\n",
+    )
+    .await;
+    assert_eq!(s, 500, "{v}");
+    assert!(v.get("reason").is_none(), "{v}");
+    assert_eq!(
+        v["message"],
+        "failed to create typed patch object (default/u; /v1, Kind=ConfigMap): .bogus: field not declared in schema"
+    );
+}

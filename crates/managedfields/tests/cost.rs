@@ -60,7 +60,9 @@ fn measure(kind: &str, make: fn(usize) -> Value, n: usize) {
     };
     let (c0, u0, _) = run(false);
     let (c1, u1, _) = run(true);
-    let plain = serde_json::to_vec(&objects[0]).map(|v| v.len()).unwrap_or(0);
+    let plain = serde_json::to_vec(&objects[0])
+        .map(|v| v.len())
+        .unwrap_or(0);
     let mut tracked = objects[0].clone();
     fm.update(None, &mut tracked, "bench", now);
     let with = serde_json::to_vec(&tracked).map(|v| v.len()).unwrap_or(0);

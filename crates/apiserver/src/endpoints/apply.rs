@@ -62,17 +62,22 @@ fn decode_config(
     if let Some(schema) = decl.schema.as_deref() {
         let unknown = apimachinery::fieldvalidation::prune_unknown(schema, &mut config);
         if let Some(first) = unknown.first() {
-            // Upstream's typed conversion of the configuration fails (and answers 500).
+            // Upstream's typed conversion of the configuration fails: a plain error, which
+            // its handlers answer as a 500 with no reason.
             let gv = config
                 .get("apiVersion")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let (g, v) = gv.rsplit_once('/').unwrap_or(("", gv));
             let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
-            return Err(ApiError::internal(&format!(
-                "failed to create typed patch object ({}/{}; {g}/{v}, Kind={kind}): .{first}: field not declared in schema",
-                req.namespace, req.name
-            )));
+            return Err(ApiError::new(
+                500,
+                "",
+                &format!(
+                    "failed to create typed patch object ({}/{}; {g}/{v}, Kind={kind}): .{first}: field not declared in schema",
+                    req.namespace, req.name
+                ),
+            ));
         }
     }
     Ok(config)
