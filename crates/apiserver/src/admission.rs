@@ -1,4 +1,6 @@
-//! Admission: plugins that see (and may change or refuse) every write after authorization.
+//! Admission: plugins that see (and may change or refuse) every write after authorization,
+//! in upstream's two phases. Mutating plugins run first, before the strategy prepares and
+//! validates the object; validating plugins run after, on the object as it will be stored.
 
 use std::sync::Arc;
 
@@ -14,28 +16,73 @@ pub enum Operation {
     Create,
     Update,
     Delete,
+    Connect,
 }
 
-/// What an admission plugin is told about a request.
+impl Operation {
+    /// Upstream's name of the operation (`CREATE`, `UPDATE`, `DELETE`, `CONNECT`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+/// What an admission plugin is told about a request (upstream's `admission.Attributes`).
 pub struct Attributes<'a> {
     pub operation: Operation,
+    /// The resource the request is for (its group, version and plural).
     pub resource: &'a ResourceDecl,
+    /// The subresource (`status`, `binding`), empty for the resource itself.
     pub subresource: &'a str,
+    /// The kind of the object admitted: the resource's own, or the subresource's
+    /// (`Binding` for `pods/binding`).
+    pub kind: &'a str,
     pub namespace: &'a str,
     pub name: &'a str,
+    /// The object before the request (updates and deletes).
+    pub old: Option<&'a Value>,
+    /// The request's options object (`CreateOptions`, `UpdateOptions`, `DeleteOptions`,
+    /// or a connect request's options), when it has one.
+    pub options: Option<&'a Value>,
     pub user: &'a UserInfo,
     pub dry_run: bool,
 }
 
-/// An admission plugin. `admit` may change `obj` (mutating) and may refuse (validating).
+/// An admission plugin: it may change the object in the mutating phase (`admit`) and refuse
+/// the request in either phase. Both default to admitting.
 #[async_trait::async_trait]
 pub trait AdmissionPlugin: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
-    async fn admit(&self, attrs: &Attributes<'_>, obj: Option<&mut Value>) -> Result<(), ApiError>;
+    /// Whether the plugin looks at requests of this operation at all.
+    fn handles(&self, _operation: Operation) -> bool {
+        true
+    }
+
+    /// The mutating phase: may change `obj` (absent for deletes and connects).
+    async fn admit(
+        &self,
+        _attrs: &Attributes<'_>,
+        _obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// The validating phase: sees the object as it will be stored, may only refuse.
+    async fn validate(
+        &self,
+        _attrs: &Attributes<'_>,
+        _obj: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
-/// The configured plugins, run in order.
+/// The configured plugins, run in order within each phase.
 #[derive(Clone, Default)]
 pub struct AdmissionChain {
     plugins: Vec<Arc<dyn AdmissionPlugin>>,
@@ -46,16 +93,42 @@ impl AdmissionChain {
         AdmissionChain { plugins }
     }
 
-    /// Runs every plugin; the first refusal wins.
-    pub async fn admit(
+    /// The mutating phase: every plugin's `admit`, in order; the first refusal wins.
+    pub async fn mutate(
         &self,
         attrs: &Attributes<'_>,
         mut obj: Option<&mut Value>,
     ) -> Result<(), ApiError> {
         for plugin in &self.plugins {
-            plugin.admit(attrs, obj.as_deref_mut()).await?;
+            if plugin.handles(attrs.operation) {
+                plugin.admit(attrs, obj.as_deref_mut()).await?;
+            }
         }
         Ok(())
+    }
+
+    /// The validating phase: every plugin's `validate`, in order; the first refusal wins.
+    pub async fn validate(
+        &self,
+        attrs: &Attributes<'_>,
+        obj: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        for plugin in &self.plugins {
+            if plugin.handles(attrs.operation) {
+                plugin.validate(attrs, obj).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Both phases, for requests where nothing happens in between (deletes, connects).
+    pub async fn admit(
+        &self,
+        attrs: &Attributes<'_>,
+        mut obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        self.mutate(attrs, obj.as_deref_mut()).await?;
+        self.validate(attrs, obj.as_deref()).await
     }
 
     pub fn names(&self) -> Vec<&'static str> {

@@ -14,13 +14,15 @@ use std::time::Duration;
 
 use apiserver::admission::{AdmissionChain, AdmissionPlugin};
 use apiserver::auth::Authorizer;
-use apiserver::registry::{ResourceDecl, Store};
+use apiserver::registry::{Listers, ResourceDecl, Store};
 use apiserver::server::GenericApiServer;
 use storage::Storage;
 
 /// The stores of the built-in API, by qualified resource (`configmaps`, `priorityclasses.scheduling.k8s.io`).
 pub struct Instance {
     pub stores: BTreeMap<String, Arc<Store>>,
+    /// The same stores, for code that reads other kinds.
+    pub listers: Arc<Listers>,
 }
 
 impl Instance {
@@ -60,7 +62,10 @@ pub fn install(
     config: &StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
 ) -> Instance {
-    let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::default());
+    let listers = Listers::new();
+    let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::new(
+        listers.clone(),
+    ));
     let plugins = config
         .admission_plugins
         .iter()
@@ -75,7 +80,7 @@ pub fn install(
         .collect();
     let admission = AdmissionChain::new(plugins);
     let mut stores = BTreeMap::new();
-    for decl in resources::all(config, authorizer) {
+    for decl in resources::all(config, authorizer, &listers) {
         if !enabled(&decl.group, &decl.version) {
             continue;
         }
@@ -93,11 +98,6 @@ pub fn install(
         server.install(store.clone());
         stores.insert(store.decl.qualified_resource(), store);
     }
-    if let Some(ns) = stores.get("namespaces") {
-        // NamespaceLifecycle reads namespaces from the cache: it must see every
-        // acknowledged namespace write (a deletion in particular) at once.
-        ns.settle_writes();
-        let _ = lifecycle.namespaces.set(ns.clone());
-    }
-    Instance { stores }
+    listers.set(stores.clone());
+    Instance { stores, listers }
 }

@@ -32,6 +32,7 @@ mod tests {
             resources::secrets::decl(),
             resources::namespaces::decl(),
             resources::nodes::decl(),
+            resources::pods::decl(),
             resources::events::decl(),
             resources::priorityclasses::decl(),
             resources::leases::decl(false),

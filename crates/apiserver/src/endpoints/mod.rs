@@ -7,6 +7,7 @@ pub mod options;
 pub mod protobuf;
 pub mod render;
 pub mod resource;
+mod subresource;
 pub mod warnings;
 
 /// Bodies from this size on are decoded and patched off the async worker threads.

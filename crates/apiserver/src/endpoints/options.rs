@@ -25,6 +25,8 @@ pub struct WriteOptions {
     pub field_manager: String,
     /// `force` (apply only).
     pub force: bool,
+    /// The options as an object of their kind (`CreateOptions`...), as admission sees them.
+    pub object: Value,
 }
 
 /// What kind of patch the options are read for (they differ only for patches).
@@ -85,12 +87,29 @@ impl WriteOptions {
         if !errs.is_empty() {
             return Err(ApiError::invalid(META_GROUP, kind, "", errs));
         }
+        let mut object = serde_json::Map::new();
+        object.insert("kind".into(), Value::from(kind));
+        object.insert("apiVersion".into(), Value::from("meta.k8s.io/v1"));
+        if !dry_run.is_empty() {
+            object.insert("dryRun".into(), Value::from(dry_run.clone()));
+        }
+        if !manager.is_empty() {
+            object.insert("fieldManager".into(), Value::from(manager.clone()));
+        }
+        let force = force.is_some_and(|v| !(v == "0" || v.eq_ignore_ascii_case("false")));
+        if force {
+            object.insert("force".into(), Value::from(true));
+        }
+        if let Some(v) = query_param(query, "fieldValidation") {
+            object.insert("fieldValidation".into(), Value::from(v));
+        }
         Ok(WriteOptions {
             dry_run: !dry_run.is_empty(),
             field_validation,
             field_manager: manager,
             // Booleans in query strings: false only for `0` and `false`.
-            force: force.is_some_and(|v| !(v == "0" || v.eq_ignore_ascii_case("false"))),
+            force,
+            object: Value::Object(object),
         })
     }
 }

@@ -138,6 +138,22 @@ async fn serve_inner(
                 405, "", "", "", "", "", 0, false,
             ));
         }
+        if let Some(rest) = sub.rest.clone() {
+            let sub = sub.clone();
+            return super::subresource::serve(
+                store,
+                &sub,
+                rest.as_ref(),
+                info,
+                &namespace,
+                ctx,
+                req,
+                cfg,
+                warnings,
+                pretty,
+            )
+            .await;
+        }
     }
     // A collection has no PUT or PATCH route upstream: go-restful's 405, as a Status.
     if collection && matches!(info.verb.as_str(), "update" | "patch") {
@@ -225,6 +241,7 @@ async fn serve_inner(
                 &opts.field_manager,
                 &user_agent,
             ));
+            ctx.options = Some(opts.object);
             let created = store.create(&ctx, &namespace, obj).await?;
             Ok(respond(
                 StatusCode::CREATED,
@@ -241,6 +258,7 @@ async fn serve_inner(
                 &opts.field_manager,
                 &user_agent,
             ));
+            ctx.options = Some(opts.object);
             let (updated, created) = store
                 .update(&ctx, &namespace, &info.name, &info.subresource, obj)
                 .await?;
@@ -257,20 +275,12 @@ async fn serve_inner(
             ))
         }
         "patch" => {
-            let content_type = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let content_type = patch_content_type(&req);
             if content_type == APPLY_YAML {
                 let body = read_body(req, cfg).await?;
                 let opts = WriteOptions::for_patch(query, PatchOptionsFor::Apply)?;
                 ctx.dry_run = opts.dry_run;
+                ctx.options = Some(opts.object.clone());
                 let applied = apply::apply(
                     &store,
                     &ctx,
@@ -307,6 +317,7 @@ async fn serve_inner(
                 &opts.field_manager,
                 &user_agent,
             ));
+            ctx.options = Some(opts.object.clone());
             let patcher = super::cpu_bound(body.len() >= super::HEAVY_BODY_BYTES, || {
                 Patcher::new(
                     kind,
@@ -343,6 +354,7 @@ async fn serve_inner(
             }
             let opts = read_delete_options(req, cfg, query).await?;
             ctx.dry_run = opts.dry_run;
+            ctx.options = Some(opts.to_object());
             let outcome = store.delete(&ctx, &namespace, &info.name, &opts).await?;
             let body = match outcome {
                 DeleteOutcome::Pending(obj) => render::render_object(&decl, obj, target, include),
@@ -368,6 +380,7 @@ async fn serve_inner(
             let params = ListParams::from_query(query)?;
             let opts = read_delete_options(req, cfg, query).await?;
             ctx.dry_run = opts.dry_run;
+            ctx.options = Some(opts.to_object());
             let listed = store.list(&namespace, &params).await?;
             let mut deleted = Vec::new();
             for wire in listed.items {
@@ -394,6 +407,19 @@ async fn serve_inner(
     }
 }
 
+/// The media type of a PATCH body, lower-cased, without parameters.
+pub(super) fn patch_content_type(req: &Request<Body>) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The namespace a request's object lives in, decided once from the declaration's scope
 /// for every verb, as upstream's routes are: a cluster-scoped resource has no route under
 /// `/namespaces/<namespace>/` (404), and its objects have no namespace; a namespaced
@@ -417,7 +443,7 @@ fn scoped_namespace(decl: &ResourceDecl, info: &RequestInfo) -> Result<String, A
     Ok(info.namespace.clone())
 }
 
-async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
+pub(super) async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, ApiError> {
     read_limited(req.into_body(), cfg.max_body_bytes)
         .await
         .map_err(|e| match e {
@@ -431,7 +457,7 @@ async fn read_body(req: Request<Body>, cfg: &EndpointConfig) -> Result<Bytes, Ap
 /// Which verb a body is read for: upstream's create handler checks the body's media type
 /// before reading it and its options, the update handler after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyVerb {
+pub(super) enum BodyVerb {
     Create,
     Update,
 }
@@ -439,7 +465,7 @@ enum BodyVerb {
 /// Reads an object body (create and update): JSON, or protobuf for kinds that declare a type.
 /// JSON bodies of declared kinds are decoded as upstream decodes them into the Go type:
 /// unknown fields are dropped, and reported per `fieldValidation` (warnings, or a 400).
-async fn read_object(
+pub(super) async fn read_object(
     req: Request<Body>,
     decl: &ResourceDecl,
     cfg: &EndpointConfig,
@@ -618,7 +644,7 @@ fn report_body_errors(
 /// upstream's patchers do for declared kinds: the result is decoded into the type, so
 /// unknown fields are dropped, and they and the patch body's duplicate fields are reported
 /// per `fieldValidation`.
-struct Patcher {
+pub(super) struct Patcher {
     kind: PatchKind,
     schema: Option<apimachinery::schema::MessageRef>,
     directive: Directive,
@@ -634,7 +660,7 @@ struct Patcher {
 }
 
 impl Patcher {
-    fn new(
+    pub(super) fn new(
         kind: PatchKind,
         schema: Option<apimachinery::schema::MessageRef>,
         directive: Directive,
@@ -692,7 +718,7 @@ impl Patcher {
         }
     }
 
-    fn apply(&self, current: &Value) -> Result<Value, ApiError> {
+    pub(super) fn apply(&self, current: &Value) -> Result<Value, ApiError> {
         let mut patched = self.apply_patch(current)?;
         // What is stored must read back: no deeper than a body can be.
         if jsonpatch::nesting_depth(&patched, jsonpatch::MAX_DEPTH) > jsonpatch::MAX_DEPTH {
@@ -741,7 +767,7 @@ impl Patcher {
     }
 
     /// The warnings to send (each attempt's; repeats are dropped by [`Warnings`]).
-    fn take_warnings(&self) -> Vec<String> {
+    pub(super) fn take_warnings(&self) -> Vec<String> {
         self.warnings
             .lock()
             .map(|mut w| std::mem::take(&mut *w))
@@ -801,7 +827,7 @@ pub enum PatchKind {
 
 /// 415 for a strategic merge patch of a kind without a declared type: upstream's words for
 /// custom resources, whose PATCH accepts every patch type but this one.
-fn strategic_unsupported() -> ApiError {
+pub(super) fn strategic_unsupported() -> ApiError {
     // Upstream also lists apply for custom resources; kinds without a declared type cannot
     // be applied here yet (`endpoints::apply`), so it is not offered.
     ApiError::unsupported_media_type_accepted(&PATCH_TYPES[..2])

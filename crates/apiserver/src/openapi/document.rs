@@ -52,6 +52,13 @@ pub fn gv_key(group: &str, version: &str) -> String {
 fn gvk_map(decls: &[&ResourceDecl], gvs: &[(String, String)]) -> BTreeMap<String, Vec<Gvk>> {
     let mut map: BTreeMap<String, Vec<Gvk>> = BTreeMap::new();
     for d in decls {
+        for sub in &d.subresources {
+            if let (Some(m), Some((g, v, k))) = (&sub.schema, &sub.kind) {
+                map.entry(m.name.to_string())
+                    .or_default()
+                    .push((g.clone(), v.clone(), k.clone()));
+            }
+        }
         map.entry(kind_schema_name(d)).or_default().push((
             d.group.clone(),
             d.version.clone(),
@@ -186,8 +193,13 @@ fn operation_json(
     for (code, schema) in &op.responses {
         let mut r = json!({ "description": response_text(*code) });
         if let Some(name) = schema {
-            refs.insert(name.clone());
-            let s = flavor.reference(name);
+            // `string` is a plain type (connect answers), anything else a definition.
+            let s = if name == "string" {
+                json!({"type": "string"})
+            } else {
+                refs.insert(name.clone());
+                flavor.reference(name)
+            };
             match flavor {
                 Flavor::V2 => r["schema"] = s,
                 Flavor::V3 => {

@@ -492,14 +492,74 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
         add(paths, item.clone(), o);
     }
 
-    // Subresources, with the verbs their declarations give.
+    // Subresources, with the verbs their declarations give, in their own kinds.
     for sub in &d.subresources {
         let name = &sub.name;
         let sub_path = format!("{item}/{name}");
         let rest = format!("{scope}{kind}{}", capitalize(name));
+        let sub_schema = sub
+            .schema
+            .as_ref()
+            .map(|m| m.name.to_string())
+            .unwrap_or_else(|| kind_schema.clone());
+        let sub_gvk = sub.kind.clone().unwrap_or_else(|| gvk.clone());
+        let sub_resp = |codes: &[u16]| -> Vec<(u16, Option<String>)> {
+            let mut r: Vec<_> = codes
+                .iter()
+                .map(|c| (*c, Some(sub_schema.clone())))
+                .collect();
+            r.push((401, None));
+            r
+        };
+        let sub_body = || RequestBody {
+            schema: sub_schema.clone(),
+            media: ANY_MEDIA,
+            required: true,
+        };
+        if sub.connects() {
+            // Connect subresources: one operation per HTTP method their verbs map to,
+            // plus the `{path}` form of proxies.
+            let paths_of = if name == "proxy" {
+                vec![sub_path.clone(), format!("{sub_path}/{{path}}")]
+            } else {
+                vec![sub_path.clone()]
+            };
+            for (i, p) in paths_of.iter().enumerate() {
+                for verb in &sub.verbs {
+                    let (method, go_method) = match verb.as_str() {
+                        "get" => ("get", "Get"),
+                        "create" => ("post", "Post"),
+                        "update" => ("put", "Put"),
+                        "patch" => ("patch", "Patch"),
+                        "delete" => ("delete", "Delete"),
+                        _ => continue,
+                    };
+                    let with_path = if i == 1 { "WithPath" } else { "" };
+                    let mut o = op(
+                        method,
+                        &format!("connect{go_method}"),
+                        format!("{rest}{with_path}"),
+                        format!("connect {go_method} requests to {name} of {kind}"),
+                        "connect",
+                        Vec::new(),
+                        true,
+                        ns,
+                    );
+                    o.gvk = Some((
+                        String::new(),
+                        "v1".to_string(),
+                        format!("{kind}{}Options", capitalize(name)),
+                    ));
+                    o.produces = ANY_MEDIA;
+                    o.responses = vec![(200, Some("string".to_string())), (401, None)];
+                    add(paths, p.clone(), o);
+                }
+            }
+            continue;
+        }
         for verb in &sub.verbs {
             let sub = name;
-            let o = match verb.as_str() {
+            let mut o = match verb.as_str() {
                 "get" => {
                     let mut o = op(
                         "get",
@@ -511,7 +571,22 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                         true,
                         ns,
                     );
-                    o.responses = kind_resp(&[200]);
+                    o.responses = sub_resp(&[200]);
+                    o
+                }
+                "create" => {
+                    let mut o = op(
+                        "post",
+                        "create",
+                        rest.clone(),
+                        format!("create {sub} of a {kind}"),
+                        "post",
+                        write_params(),
+                        true,
+                        ns,
+                    );
+                    o.body = Some(sub_body());
+                    o.responses = sub_resp(&[200, 201, 202]);
                     o
                 }
                 "update" => {
@@ -525,8 +600,8 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                         true,
                         ns,
                     );
-                    o.body = Some(object_body());
-                    o.responses = kind_resp(&[200, 201]);
+                    o.body = Some(sub_body());
+                    o.responses = sub_resp(&[200, 201]);
                     o
                 }
                 "patch" => {
@@ -542,13 +617,12 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                     );
                     o.body = Some(patch_body());
                     o.consumes = PATCH_MEDIA;
-                    o.responses = kind_resp(&[200, 201]);
+                    o.responses = sub_resp(&[200, 201]);
                     o
                 }
-                // Verbs of subresources with kinds of their own (binding, eviction) come
-                // with those subresources.
                 _ => continue,
             };
+            o.gvk = Some(sub_gvk.clone());
             add(paths, sub_path.clone(), o);
         }
     }

@@ -81,6 +81,9 @@ impl Universe {
             if let Some(m) = &d.schema {
                 u.add_message(m);
             }
+            for m in d.subresources.iter().filter_map(|s| s.schema.as_ref()) {
+                u.add_message(m);
+            }
         }
         for m in SHARED.iter().chain(meta_types::ALL.iter()) {
             u.add_message(apimachinery::types::handle(m));

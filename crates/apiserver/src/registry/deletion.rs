@@ -95,12 +95,36 @@ pub struct DeleteOptions {
     pub propagation_policy: Option<Propagation>,
     /// The deprecated form of `propagationPolicy` (never set together with it).
     pub orphan_dependents: Option<bool>,
-    /// Read and checked as upstream does. Only kinds with graceful deletion (pods) use it;
-    /// none is served yet, and upstream ignores it for the others.
+    /// Read and checked as upstream does. Only kinds with graceful deletion
+    /// ([`Strategy::graceful_delete_period`](super::Strategy::graceful_delete_period)) use
+    /// it; upstream ignores it for the others.
     pub grace_period_seconds: Option<i64>,
 }
 
 impl DeleteOptions {
+    /// The options as a `DeleteOptions` object, as admission sees them.
+    pub fn to_object(&self) -> serde_json::Value {
+        let mut o = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1"});
+        if let Some(g) = self.grace_period_seconds {
+            o["gracePeriodSeconds"] = g.into();
+        }
+        if self.dry_run {
+            o["dryRun"] = serde_json::json!(["All"]);
+        }
+        if let Some(p) = &self.propagation_policy {
+            let name = match p {
+                Propagation::Orphan => "Orphan",
+                Propagation::Background => "Background",
+                Propagation::Foreground => "Foreground",
+            };
+            o["propagationPolicy"] = serde_json::Value::from(name);
+        }
+        if let Some(orphan) = self.orphan_dependents {
+            o["orphanDependents"] = orphan.into();
+        }
+        o
+    }
+
     /// Whether dependents are to be orphaned: the options, else the object's own finalizers,
     /// else the kind's policy (upstream's `shouldOrphanDependents`).
     fn orphans(&self, policy: GcPolicy, finalizers: &[String]) -> bool {

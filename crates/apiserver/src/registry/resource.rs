@@ -11,7 +11,25 @@ use serde_json::{json, Value};
 
 use super::deletion::GcPolicy;
 use super::meta;
+use super::rest::SubresourceHandler;
+use crate::admission::Operation;
 use crate::auth::UserInfo;
+
+/// What a strategy is told about the write it prepares (upstream passes this in its
+/// request context): who writes, how, through which subresource, and the object before.
+#[derive(Clone, Copy)]
+pub struct WriteContext<'a> {
+    pub operation: Operation,
+    pub user: &'a UserInfo,
+    pub dry_run: bool,
+    /// The subresource written through, empty for the resource itself.
+    pub subresource: &'a str,
+    pub namespace: &'a str,
+    /// The object's name (empty on a create with `generateName`, before one is chosen).
+    pub name: &'a str,
+    /// The object before an update.
+    pub old: Option<&'a Value>,
+}
 
 /// Whether objects of a kind live in a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +50,31 @@ pub const ALL_VERBS: [&str; 8] = [
     "watch",
 ];
 
-/// A subresource of a resource (`pods/status`, `namespaces/finalize`): its name, the verbs
-/// it serves and, when it is not the resource's own kind, the kind it takes and answers
-/// (`autoscaling/v1` `Scale` for `*/scale`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A subresource of a resource (`pods/status`, `namespaces/finalize`, `pods/binding`): its
+/// name, the verbs it serves, the kind it takes and answers when not the resource's own
+/// (`autoscaling/v1` `Scale` for `*/scale`), and the REST storage serving it when the
+/// generic store's update path does not (see [`super::rest`]).
+#[derive(Clone)]
 pub struct Subresource {
     pub name: String,
     pub verbs: Vec<String>,
     /// `(group, version, kind)`; `None` for the resource's own kind.
     pub kind: Option<(String, String, String)>,
+    /// The type of [`kind`](Self::kind), for decoding bodies and encoding answers.
+    pub schema: Option<MessageRef>,
+    /// What serves the subresource; `None` for the generic store's subresource update.
+    pub rest: Option<SubresourceHandler>,
+}
+
+impl std::fmt::Debug for Subresource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subresource")
+            .field("name", &self.name)
+            .field("verbs", &self.verbs)
+            .field("kind", &self.kind)
+            .field("rest", &self.rest.is_some())
+            .finish()
+    }
 }
 
 impl Subresource {
@@ -50,6 +84,8 @@ impl Subresource {
             name: name.to_string(),
             verbs: verbs.iter().map(|v| v.to_string()).collect(),
             kind: None,
+            schema: None,
+            rest: None,
         }
     }
 
@@ -57,6 +93,23 @@ impl Subresource {
     pub fn of_kind(mut self, group: &str, version: &str, kind: &str) -> Subresource {
         self.kind = Some((group.to_string(), version.to_string(), kind.to_string()));
         self
+    }
+
+    /// The type of the subresource's kind.
+    pub fn with_schema(mut self, schema: MessageRef) -> Subresource {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Serves the subresource with `rest` instead of the generic store.
+    pub fn served_by(mut self, rest: SubresourceHandler) -> Subresource {
+        self.rest = Some(rest);
+        self
+    }
+
+    /// Whether the subresource connects (`pods/exec`): every verb is a connect.
+    pub fn connects(&self) -> bool {
+        self.rest.as_ref().is_some_and(|r| r.connects())
     }
 }
 
@@ -194,6 +247,19 @@ impl ResourceDecl {
         self.subresources.iter().find(|s| s.name == name)
     }
 
+    /// The declaration bodies and answers of subresource `sub` are read and written by:
+    /// this one, with the subresource's kind and type when it has its own.
+    pub fn for_subresource(&self, sub: &Subresource) -> ResourceDecl {
+        let mut decl = self.clone();
+        if let Some((group, version, kind)) = &sub.kind {
+            decl.group = group.clone();
+            decl.version = version.clone();
+            decl.kind = kind.clone();
+            decl.schema = sub.schema.clone();
+        }
+        decl
+    }
+
     /// `v1` for the core group, `group/version` otherwise.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
@@ -296,6 +362,24 @@ pub enum Cell {
 
 /// Per-kind behaviour of the generic registry. Every method has upstream's generic default.
 pub trait Strategy: Send + Sync + 'static {
+    /// Prepares a write with its context and may refuse it: by default
+    /// [`prepare_for_create`](Self::prepare_for_create) for a create and
+    /// [`prepare_for_update`](Self::prepare_for_update) for an update of the resource itself.
+    /// Kinds whose preparation needs the request (its user, dry run) override this.
+    fn prepare(&self, ctx: &WriteContext<'_>, obj: &mut Value) -> Result<(), ApiError> {
+        match ctx.old {
+            Some(old) => self.prepare_for_update(obj, old),
+            None => self.prepare_for_create(obj),
+        }
+        Ok(())
+    }
+
+    /// Validation that needs the request's context, after the object's own validation
+    /// (none by default).
+    fn validate_in_context(&self, _ctx: &WriteContext<'_>, _obj: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+
     /// Sets defaults and clears fields a client may not set on create (e.g. `status`).
     fn prepare_for_create(&self, _obj: &mut Value) {}
 
@@ -401,6 +485,13 @@ pub trait Strategy: Send + Sync + 'static {
     /// `DefaultGarbageCollectionPolicy`); decides which finalizers deletion adds.
     fn gc_policy(&self) -> GcPolicy {
         GcPolicy::DeleteDependents
+    }
+
+    /// The grace period a DELETE gives an object of a kind with graceful deletion (upstream's
+    /// `CheckGracefulDelete`), from the grace period the request asks for; `None` for kinds
+    /// deleted at once (the default). A period of zero deletes now.
+    fn graceful_delete_period(&self, _obj: &Value, _requested: Option<i64>) -> Option<i64> {
+        None
     }
 
     /// Whether DELETE answers with the object (as for pods) rather than a success `Status`.

@@ -16,7 +16,7 @@ use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
-use super::resource::ResourceDecl;
+use super::resource::{ResourceDecl, WriteContext};
 use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
 
@@ -25,6 +25,9 @@ use crate::auth::UserInfo;
 pub struct RequestContext {
     pub user: UserInfo,
     pub dry_run: bool,
+    /// The request's options object (`CreateOptions`, `UpdateOptions`, `PatchOptions`,
+    /// `DeleteOptions`), for admission.
+    pub options: Option<Value>,
     /// Warnings the strategy has for the request's object, for the response's headers.
     pub warnings: WarningSink,
     /// The manager of a create, update or patch: the write records an `Update` entry in
@@ -193,6 +196,12 @@ impl Store {
         self
     }
 
+    /// The admission plugins writes of this resource go through (subresources with REST
+    /// storage of their own admit their objects with them).
+    pub fn admission(&self) -> &AdmissionChain {
+        &self.admission
+    }
+
     /// The watch cache, when enabled.
     pub fn cacher(&self) -> Option<&Arc<Cacher>> {
         self.cacher.as_ref()
@@ -248,36 +257,7 @@ impl Store {
 
     /// Checks `kind`/`apiVersion` of a body against this resource, filling them when absent.
     fn check_type_meta(&self, obj: &mut Value) -> Result<(), ApiError> {
-        let Some(map) = obj.as_object_mut() else {
-            return Err(ApiError::bad_request(
-                "the body of the request must be a JSON object",
-            ));
-        };
-        let want_api = self.decl.api_version();
-        match map.get("apiVersion").and_then(Value::as_str) {
-            None | Some("") => {
-                map.insert("apiVersion".into(), json!(want_api));
-            }
-            Some(v) if v == want_api => {}
-            Some(v) => {
-                return Err(ApiError::bad_request(&format!(
-                    "the API version in the data ({v}) does not match the expected API version ({want_api})"
-                )))
-            }
-        }
-        match map.get("kind").and_then(Value::as_str) {
-            None | Some("") => {
-                map.insert("kind".into(), json!(self.decl.kind));
-            }
-            Some(k) if k == self.decl.kind => {}
-            Some(k) => {
-                return Err(ApiError::bad_request(&format!(
-                    "the kind in the data ({k}) does not match the expected kind ({})",
-                    self.decl.kind
-                )))
-            }
-        }
-        Ok(())
+        check_type_meta(obj, &self.decl.api_version(), &self.decl.kind)
     }
 
     /// Makes the body's namespace agree with the URL's (upstream's `ValidNamespace`).
@@ -408,10 +388,39 @@ impl Store {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
+        // Mutating admission sees the object as the client sent it (upstream runs it in the
+        // create handler, before the store prepares the object).
+        let requested_name = meta::name(&obj).to_string();
+        self.admission
+            .mutate(
+                &Attributes {
+                    operation: Operation::Create,
+                    resource: &self.decl,
+                    subresource: "",
+                    kind: &self.decl.kind,
+                    namespace,
+                    name: &requested_name,
+                    old: None,
+                    options: ctx.options.as_ref(),
+                    user: &ctx.user,
+                    dry_run: ctx.dry_run,
+                },
+                Some(&mut obj),
+            )
+            .await?;
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
-        self.decl.strategy.prepare_for_create(&mut obj);
+        let write = WriteContext {
+            operation: Operation::Create,
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            subresource: "",
+            namespace,
+            name: &requested_name,
+            old: None,
+        };
+        self.decl.strategy.prepare(&write, &mut obj)?;
         if let Some(manager) = &ctx.field_manager {
             super::managed::track_create(&self.decl, &mut obj, manager);
         }
@@ -433,7 +442,8 @@ impl Store {
             meta::set_meta(&mut obj, "name", Some(json!(name)));
         }
         let name = meta::name(&obj).to_string();
-        let errs = self.validate_new(&obj);
+        let mut errs = self.validate_new(&obj);
+        errs.extend(self.decl.strategy.validate_in_context(&write, &obj));
         if !errs.is_empty() {
             return Err(self.invalid(&name, errs));
         }
@@ -441,17 +451,20 @@ impl Store {
             .add(self.decl.strategy.warnings_on_create(&obj));
         let ns = meta::namespace(&obj).to_string();
         self.admission
-            .admit(
+            .validate(
                 &Attributes {
                     operation: Operation::Create,
                     resource: &self.decl,
                     subresource: "",
+                    kind: &self.decl.kind,
                     namespace: &ns,
                     name: &name,
+                    old: None,
+                    options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
                 },
-                Some(&mut obj),
+                Some(&obj),
             )
             .await?;
         if ctx.dry_run {
@@ -494,6 +507,43 @@ impl Store {
         self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)
+    }
+
+    /// Writes `new` in place of `old` (as read from this store) the way REST storage writes
+    /// below the strategy and admission (upstream's `GuaranteedUpdate` in `pods/binding`):
+    /// compare-and-swap on `old`'s resourceVersion, a 409 Conflict when it changed.
+    pub async fn write_system(
+        &self,
+        namespace: &str,
+        name: &str,
+        old: &Value,
+        mut new: Value,
+    ) -> Result<Value, ApiError> {
+        let rev: Revision = meta::resource_version(old)
+            .parse()
+            .map_err(|_| ApiError::internal("object without a resourceVersion"))?;
+        meta::set_meta(&mut new, "resourceVersion", None);
+        match self
+            .storage
+            .update_with_ttl(
+                &self.key(namespace, name),
+                rev,
+                Self::encode(&new),
+                self.ttl,
+            )
+            .await
+        {
+            Ok(new_rev) => {
+                self.settle(new_rev).await;
+                meta::set_meta(
+                    &mut new,
+                    "resourceVersion",
+                    Some(json!(new_rev.to_string())),
+                );
+                Ok(new)
+            }
+            Err(e) => Err(self.err(name, e)),
+        }
     }
 
     /// Waits (briefly) until this resource's watch cache holds a write just made, when
@@ -667,9 +717,37 @@ impl Store {
     ) -> Result<Value, UpdateError> {
         let strategy = &self.decl.strategy;
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
+        let ns = meta::namespace(&old).to_string();
+        let mut new = new;
+        self.admission
+            .mutate(
+                &Attributes {
+                    operation: Operation::Update,
+                    resource: &self.decl,
+                    subresource,
+                    kind: &self.decl.kind,
+                    namespace: &ns,
+                    name,
+                    old: Some(&old),
+                    options: ctx.options.as_ref(),
+                    user: &ctx.user,
+                    dry_run: ctx.dry_run,
+                },
+                Some(&mut new),
+            )
+            .await?;
+        let write = WriteContext {
+            operation: Operation::Update,
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            subresource,
+            namespace: &ns,
+            name,
+            old: Some(&old),
+        };
         let mut new = if subresource.is_empty() {
             let mut n = new;
-            strategy.prepare_for_update(&mut n, &old);
+            strategy.prepare(&write, &mut n)?;
             n
         } else {
             strategy
@@ -716,6 +794,7 @@ impl Store {
             if !subresource.is_empty() {
                 errs.extend(strategy.validate_subresource_update(subresource, &new, &old));
             }
+            errs.extend(strategy.validate_in_context(&write, &new));
             dedup_errors(&mut errs);
         }
         if !errs.is_empty() {
@@ -724,23 +803,28 @@ impl Store {
         if subresource.is_empty() {
             ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
-        let ns = meta::namespace(&new).to_string();
         self.admission
-            .admit(
+            .validate(
                 &Attributes {
                     operation: Operation::Update,
                     resource: &self.decl,
                     subresource,
+                    kind: &self.decl.kind,
                     namespace: &ns,
                     name,
+                    old: Some(&old),
+                    options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
                 },
-                Some(&mut new),
+                Some(&new),
             )
             .await?;
+        // An update that removes the last finalizer of an object being deleted (its grace
+        // period over) completes the deletion (upstream's `shouldDeleteDuringUpdate`).
         let finished = meta::deletion_started(&new)
             && meta::finalizers(&new).is_empty()
+            && grace_period(&new) == 0
             && !strategy.pending_finalization(&new);
         if new == old && !finished {
             return Ok(old);
@@ -805,8 +889,11 @@ impl Store {
                         operation: Operation::Delete,
                         resource: &self.decl,
                         subresource: "",
+                        kind: &self.decl.kind,
                         namespace,
                         name,
+                        old: Some(&obj),
+                        options: ctx.options.as_ref(),
                         user: &ctx.user,
                         dry_run: ctx.dry_run,
                     },
@@ -823,6 +910,46 @@ impl Store {
                     "finalizers",
                     (!finalizers.is_empty()).then(|| json!(finalizers)),
                 );
+            }
+            if let Some(period) = strategy.graceful_delete_period(&obj, opts.grace_period_seconds) {
+                start_graceful_deletion(
+                    &mut marked,
+                    period,
+                    opts.grace_period_seconds,
+                    strategy.as_ref(),
+                );
+                if grace_period(&marked) > 0 {
+                    // The grace period runs: whoever stops the object (the kubelet) deletes
+                    // it with a grace period of zero.
+                    if marked == obj {
+                        return Ok(DeleteOutcome::Pending(obj));
+                    }
+                    if ctx.dry_run {
+                        return Ok(DeleteOutcome::Pending(marked));
+                    }
+                    match self
+                        .storage
+                        .update_with_ttl(
+                            &key,
+                            current.mod_revision,
+                            Self::encode(&marked),
+                            self.ttl,
+                        )
+                        .await
+                    {
+                        Ok(rev) => {
+                            self.settle(rev).await;
+                            meta::set_meta(
+                                &mut marked,
+                                "resourceVersion",
+                                Some(json!(rev.to_string())),
+                            );
+                            return Ok(DeleteOutcome::Pending(marked));
+                        }
+                        Err(StorageError::Conflict { .. }) => continue,
+                        Err(e) => return Err(self.err(name, e)),
+                    }
+                }
             }
             if !meta::finalizers(&marked).is_empty() || strategy.pending_finalization(&marked) {
                 mark_deleting(&mut marked, strategy.as_ref());
@@ -1181,6 +1308,39 @@ impl Store {
     }
 }
 
+/// Checks a body's `kind`/`apiVersion` against the expected ones, filling them when
+/// absent, with upstream's 400 for a mismatch.
+pub fn check_type_meta(obj: &mut Value, want_api: &str, want_kind: &str) -> Result<(), ApiError> {
+    let Some(map) = obj.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON object",
+        ));
+    };
+    match map.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("apiVersion".into(), json!(want_api));
+        }
+        Some(v) if v == want_api => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(&format!(
+                "the API version in the data ({v}) does not match the expected API version ({want_api})"
+            )))
+        }
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("kind".into(), json!(want_kind));
+        }
+        Some(k) if k == want_kind => {}
+        Some(k) => {
+            return Err(ApiError::bad_request(&format!(
+                "the kind in the data ({k}) does not match the expected kind ({want_kind})"
+            )))
+        }
+    }
+    Ok(())
+}
+
 /// Why an internal update attempt failed.
 enum UpdateError {
     /// The object changed under us; the caller may retry.
@@ -1194,7 +1354,60 @@ impl From<ApiError> for UpdateError {
     }
 }
 
-/// Drops repeated field errors (the same field and message).
+/// The `deletionGracePeriodSeconds` of an object (zero when unset).
+fn grace_period(obj: &Value) -> i64 {
+    meta::meta(obj)
+        .and_then(|m| m.get("deletionGracePeriodSeconds"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+/// Starts (or shortens) the graceful deletion of an object, as upstream's `BeforeDelete`:
+/// the first delete sets `deletionTimestamp` to now plus `period` and
+/// `deletionGracePeriodSeconds` to `period` (and bumps a tracked generation); a later one
+/// may only shorten the period it asks for (`requested`), moving the timestamp earlier by
+/// as much. A period of zero leaves the object to be finalized or deleted at once.
+fn start_graceful_deletion(
+    obj: &mut Value,
+    period: i64,
+    requested: Option<i64>,
+    strategy: &dyn super::resource::Strategy,
+) {
+    let period = period.max(0);
+    if meta::deletion_started(obj) {
+        let current = grace_period(obj);
+        let Some(shorter) = requested.map(|r| r.max(0)).filter(|r| *r < current) else {
+            return;
+        };
+        let timestamp = meta::meta_str(obj, "deletionTimestamp").to_string();
+        let moved = ktime::parse_rfc3339(&timestamp)
+            .and_then(|t| t.checked_sub(Duration::from_secs((current - shorter) as u64)))
+            .map(ktime::format_rfc3339)
+            .unwrap_or(timestamp);
+        meta::set_meta(obj, "deletionTimestamp", Some(json!(moved)));
+        meta::set_meta(obj, "deletionGracePeriodSeconds", Some(json!(shorter)));
+        return;
+    }
+    if period == 0 {
+        return;
+    }
+    let at = std::time::SystemTime::now() + Duration::from_secs(period as u64);
+    meta::set_meta(
+        obj,
+        "deletionTimestamp",
+        Some(json!(ktime::format_rfc3339(at))),
+    );
+    meta::set_meta(obj, "deletionGracePeriodSeconds", Some(json!(period)));
+    let generation = meta::meta(obj)
+        .and_then(|m| m.get("generation"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if generation > 0 {
+        meta::set_meta(obj, "generation", Some(json!(generation + 1)));
+    }
+    strategy.on_deletion_started(obj);
+}
+
 /// Marks an object held by finalizers as being deleted, as upstream's `markAsDeleting`
 /// does for kinds without graceful deletion: the first time, `deletionTimestamp` is set
 /// (and a tracked generation bumped); the grace period is always zero.
@@ -1213,6 +1426,7 @@ fn mark_deleting(obj: &mut Value, strategy: &dyn super::resource::Strategy) {
     meta::set_meta(obj, "deletionGracePeriodSeconds", Some(json!(0)));
 }
 
+/// Drops repeated field errors (the same field and message).
 fn dedup_errors(errs: &mut Vec<FieldError>) {
     let mut seen = std::collections::HashSet::new();
     errs.retain(|e| seen.insert(e.to_string()));

@@ -10,7 +10,10 @@ pub mod limitranges;
 pub mod namespaces;
 pub mod netcheck;
 pub mod nodes;
+pub mod pod_rest;
 pub mod poddisruptionbudgets;
+pub mod pods;
+pub mod podspec;
 pub mod priorityclasses;
 mod resourcelists;
 pub mod resourcequotas;
@@ -21,20 +24,26 @@ pub mod serviceaccounts;
 use std::sync::Arc;
 
 use apiserver::auth::Authorizer;
-use apiserver::registry::ResourceDecl;
+use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
-/// answer with `authorizer`.
+/// answer with `authorizer`; subresources that read other kinds read them through
+/// `listers`.
 pub fn all(
     config: &crate::StorageConfig<'_>,
     authorizer: Arc<dyn Authorizer>,
+    listers: &Arc<Listers>,
 ) -> Vec<ResourceDecl> {
     let mut all = vec![
         configmaps::decl(),
         endpoints::decl(),
         events::decl().with_ttl(config.event_ttl),
         namespaces::decl(),
-        nodes::decl(),
+        nodes::decl().with_subresource(
+            Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
+                .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
+        ),
+        pod_rest::with_subresources(pods::decl(), listers),
         secrets::decl(),
         serviceaccounts::decl(),
         priorityclasses::decl(),

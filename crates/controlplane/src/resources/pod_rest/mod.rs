@@ -1,0 +1,59 @@
+//! The subresources of pods served by REST storage of their own: `binding` (a scheduler
+//! assigns a node), `eviction` (a delete that honours PodDisruptionBudgets), and the
+//! connect subresources that reach the pod's node (`log`, `exec`, `attach`,
+//! `portforward`) or the pod itself (`proxy`).
+
+mod binding;
+mod connect;
+mod eviction;
+
+use std::sync::Arc;
+
+use apiserver::registry::{Listers, ResourceDecl, Subresource};
+
+pub use connect::{KubeletConnect, NodeProxy};
+
+/// Adds the subresources to the pods declaration; the eviction reads PodDisruptionBudgets
+/// and the connect subresources read nodes through `listers`.
+pub fn with_subresources(decl: ResourceDecl, listers: &Arc<Listers>) -> ResourceDecl {
+    decl.with_subresource(
+        Subresource::new("binding", &["create"])
+            .of_kind("", "v1", "Binding")
+            .with_schema(crate::types::of("", "v1", "Binding"))
+            .served_by(Arc::new(binding::BindingRest)),
+    )
+    .with_subresource(
+        Subresource::new("eviction", &["create"])
+            .of_kind("policy", "v1", "Eviction")
+            .with_schema(crate::types::of("policy", "v1", "Eviction"))
+            .served_by(Arc::new(eviction::EvictionRest::new(listers.clone()))),
+    )
+    .with_subresource(
+        Subresource::new("log", &["get"]).served_by(Arc::new(KubeletConnect::new(
+            connect::Target::Log,
+            listers.clone(),
+        ))),
+    )
+    .with_subresource(
+        Subresource::new("exec", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
+            connect::Target::Exec,
+            listers.clone(),
+        ))),
+    )
+    .with_subresource(
+        Subresource::new("attach", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
+            connect::Target::Attach,
+            listers.clone(),
+        ))),
+    )
+    .with_subresource(
+        Subresource::new("portforward", &["create", "get"]).served_by(Arc::new(
+            KubeletConnect::new(connect::Target::PortForward, listers.clone()),
+        )),
+    )
+    .with_subresource(
+        Subresource::new("proxy", &["create", "delete", "get", "patch", "update"]).served_by(
+            Arc::new(KubeletConnect::new(connect::Target::Proxy, listers.clone())),
+        ),
+    )
+}
