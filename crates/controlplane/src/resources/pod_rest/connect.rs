@@ -114,7 +114,7 @@ async fn kubelet_of(listers: &Listers, node_name: &str) -> Result<(String, i64),
     let host = PREFERRED_ADDRESS_TYPES.iter().find_map(|t| {
         addresses
             .iter()
-            .find(|a| a["type"] == Value::from(*t))
+            .find(|a| a["type"] == *t)
             .and_then(|a| a["address"].as_str())
             .map(str::to_string)
     });
