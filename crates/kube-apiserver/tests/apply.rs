@@ -616,3 +616,28 @@ ports:
         "failed to create typed patch object (default/u; /v1, Kind=ConfigMap): .bogus: field not declared in schema"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_apply_twice_with_defaulted_keys() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\nspec:\n  containers:\n  - name: web\n    image: nginx\n    ports:\n    - containerPort: 80\n";
+    let path = "/api/v1/namespaces/default/pods/p";
+    let (s, v) = apply_raw(&c, path, "fieldManager=deployer", pod).await;
+    assert_eq!(s, 201, "{v}");
+    let rv = v["metadata"]["resourceVersion"].clone();
+    let (s, v) = apply_raw(&c, path, "fieldManager=deployer", pod).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["spec"]["containers"][0]["ports"],
+        json!([{"containerPort": 80, "protocol": "TCP"}])
+    );
+    assert_eq!(v["metadata"]["resourceVersion"], rv, "{v}");
+    let fields = &entry(&entries(&v), "deployer")["fieldsV1"].clone();
+    assert!(
+        fields["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"]["f:ports"]
+            ["k:{\"containerPort\":80,\"protocol\":\"TCP\"}"]
+            .is_object(),
+        "{fields}"
+    );
+}

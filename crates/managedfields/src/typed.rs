@@ -64,11 +64,22 @@ pub fn item_element(kind: &ListKind, item: &Value, index: usize) -> Option<PathE
             };
             let fields: Vec<(String, Value)> = keys
                 .iter()
-                .filter_map(|k| map.get(k).map(|v| (k.clone(), v.clone())))
+                .filter_map(|k| {
+                    map.get(k)
+                        .cloned()
+                        .or_else(|| key_default(k))
+                        .map(|v| (k.clone(), v))
+                })
                 .collect();
             Some(PathElement::key(fields))
         }
     }
+}
+
+/// The default of a key field an item may omit, as the schema declares it: the built-in
+/// keyed lists with such a key are the port lists, whose `protocol` defaults to `TCP`.
+fn key_default(key: &str) -> Option<Value> {
+    (key == "protocol").then(|| Value::String("TCP".into()))
 }
 
 fn is_empty_object(v: &Value) -> bool {

@@ -433,3 +433,18 @@ fn sets_of_paths_reject_nothing_they_hold() {
     let s = Set::from_fields_v1_str(r#"{"f:spec":{"f:replicas":{}}}"#).unwrap_or_default();
     assert!(!s.is_empty());
 }
+
+#[test]
+fn a_key_field_left_out_takes_its_default() {
+    let cfg = thing(json!({"containers": [{"name": "c", "ports": [{"containerPort": 80}]}]}));
+    let obj = apply(None, &cfg, "a");
+    // The server defaulted the protocol; applying the same configuration again matches it.
+    let mut live = obj.clone();
+    live["spec"]["containers"][0]["ports"][0]["protocol"] = json!("TCP");
+    let again = apply(Some(&live), &cfg, "a");
+    assert_eq!(
+        again["spec"]["containers"][0]["ports"],
+        json!([{"containerPort": 80, "protocol": "TCP"}])
+    );
+    assert!(fields_of(&again, "a").contains(r#"k:{\"containerPort\":80,\"protocol\":\"TCP\"}"#));
+}
