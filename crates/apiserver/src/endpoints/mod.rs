@@ -1,5 +1,6 @@
 //! REST endpoints: content negotiation, rendering, and the generic verb handlers.
 
+pub mod apply;
 pub mod indent;
 pub mod negotiate;
 pub mod options;

@@ -21,16 +21,58 @@ pub struct WriteOptions {
     /// `dryRun=All`.
     pub dry_run: bool,
     pub field_validation: Directive,
+    /// `fieldManager` (empty when not given).
+    pub field_manager: String,
+    /// `force` (apply only).
+    pub force: bool,
     /// The options as an object of their kind (`CreateOptions`...), as admission sees them.
     pub object: Value,
+}
+
+/// What kind of patch the options are read for (they differ only for patches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOptionsFor {
+    /// Not a patch, or a JSON, merge or strategic merge patch.
+    Other,
+    /// Server-side apply: `fieldManager` is required, `force` allowed.
+    Apply,
 }
 
 impl WriteOptions {
     /// Reads and validates the options; `kind` names the options type in errors
     /// (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
     pub fn from_query(query: Option<&str>, kind: &str) -> Result<WriteOptions, ApiError> {
+        Self::read(query, kind, None)
+    }
+
+    /// Reads and validates `PatchOptions` for a patch of this kind: an apply needs a
+    /// `fieldManager`; other patches may not set `force` (upstream's checks, first).
+    pub fn for_patch(
+        query: Option<&str>,
+        patch: PatchOptionsFor,
+    ) -> Result<WriteOptions, ApiError> {
+        Self::read(query, "PatchOptions", Some(patch))
+    }
+
+    fn read(
+        query: Option<&str>,
+        kind: &str,
+        patch: Option<PatchOptionsFor>,
+    ) -> Result<WriteOptions, ApiError> {
         let mut errs = Vec::new();
         let manager = query_param(query, "fieldManager").unwrap_or_default();
+        let force = query_param(query, "force");
+        match patch {
+            Some(PatchOptionsFor::Apply) if manager.is_empty() => errs.push(FieldError::required(
+                &FieldPath::new("fieldManager"),
+                "is required for apply patch",
+            )),
+            Some(PatchOptionsFor::Other) if force.is_some() => errs.push(FieldError::forbidden(
+                &FieldPath::new("force"),
+                "may not be specified for non-apply patch",
+            )),
+            _ => {}
+        }
         errs.extend(validate_field_manager(
             &manager,
             &FieldPath::new("fieldManager"),
@@ -52,7 +94,11 @@ impl WriteOptions {
             object.insert("dryRun".into(), Value::from(dry_run.clone()));
         }
         if !manager.is_empty() {
-            object.insert("fieldManager".into(), Value::from(manager));
+            object.insert("fieldManager".into(), Value::from(manager.clone()));
+        }
+        let force = force.is_some_and(|v| !(v == "0" || v.eq_ignore_ascii_case("false")));
+        if force {
+            object.insert("force".into(), Value::from(true));
         }
         if let Some(v) = query_param(query, "fieldValidation") {
             object.insert("fieldValidation".into(), Value::from(v));
@@ -60,6 +106,9 @@ impl WriteOptions {
         Ok(WriteOptions {
             dry_run: !dry_run.is_empty(),
             field_validation,
+            field_manager: manager,
+            // Booleans in query strings: false only for `0` and `false`.
+            force,
             object: Value::Object(object),
         })
     }

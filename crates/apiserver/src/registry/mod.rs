@@ -6,6 +6,7 @@ pub mod deletion;
 pub mod encoding;
 pub mod list_options;
 pub mod listers;
+pub mod managed;
 pub mod meta;
 pub mod reservation;
 pub mod resource;

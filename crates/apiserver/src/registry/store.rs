@@ -33,6 +33,10 @@ pub struct RequestContext {
     pub options: Option<Value>,
     /// Warnings the strategy has for the request's object, for the response's headers.
     pub warnings: WarningSink,
+    /// The manager of a create, update or patch: the write records an `Update` entry in
+    /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
+    /// object carries them (an apply has set them already).
+    pub field_manager: Option<String>,
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -475,11 +479,7 @@ impl Store {
                 Some(&mut obj),
             )
             .await?;
-        for field in [
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "managedFields",
-        ] {
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
         meta::set_meta(&mut obj, "uid", Some(json!(apimachinery::uid::new_uid())));
@@ -511,6 +511,9 @@ impl Store {
             old: None,
         };
         self.decl.strategy.prepare(&write, &mut obj)?;
+        if let Some(manager) = &ctx.field_manager {
+            super::managed::track_create(&self.decl, &mut obj, manager);
+        }
         let reservation = self.begin_create(ctx, &mut obj).await?;
         let stored = self
             .create_prepared(ctx, obj, generated, &generate_name)
@@ -837,6 +840,7 @@ impl Store {
         rev: Revision,
     ) -> Result<Value, UpdateError> {
         let strategy = &self.decl.strategy;
+        let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
         self.admission
@@ -874,6 +878,12 @@ impl Store {
                 .subresource_update(subresource, &new, &old)
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
         };
+        match &ctx.field_manager {
+            Some(manager) => {
+                super::managed::track_update(&self.decl, subresource, &old, &mut new, manager)
+            }
+            None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
+        }
         // System fields a client cannot change.
         for field in [
             "uid",
