@@ -548,3 +548,63 @@ async fn ephemeral_containers_may_be_added_never_removed() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_proxy_needs_endpoints() {
+    let server = Server::start(&[]).await;
+    let client = server.client_without_retries().await;
+    let (code, body) = send_json(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/services",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"name": "http", "port": 80}], "selector": {"app": "web"}}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/namespaces/default/services/web/proxy/",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].as_str()),
+        (404, Some("endpoints \"web\" not found"))
+    );
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/namespaces/default/services/web:81/proxy/",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].as_str()),
+        (503, Some("no service port 81 found for service \"web\""))
+    );
+    let (code, body) = send_json(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/endpoints",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/namespaces/default/services/web:80/proxy/",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].as_str()),
+        (503, Some("no endpoints available for service \"web\""))
+    );
+}

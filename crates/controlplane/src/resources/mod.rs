@@ -57,7 +57,10 @@ pub fn all(
         pod_rest::with_subresources(pods::decl(), listers),
         secrets::decl(),
         serviceaccounts::decl(),
-        services::decl(services),
+        services::decl(services).with_subresource(
+            Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
+                .served_by(Arc::new(pod_rest::ServiceProxy::new(listers.clone()))),
+        ),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),

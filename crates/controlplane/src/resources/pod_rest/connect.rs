@@ -337,3 +337,106 @@ impl SubresourceRest for NodeProxy {
         }
     }
 }
+
+/// `services/proxy`: one of the Service's endpoints (upstream's `ResourceLocation`): a
+/// port number names the Service port it is, and the endpoints of that port name are
+/// where the request would go.
+pub struct ServiceProxy {
+    listers: Arc<Listers>,
+}
+
+impl ServiceProxy {
+    pub fn new(listers: Arc<Listers>) -> ServiceProxy {
+        ServiceProxy { listers }
+    }
+}
+
+#[async_trait::async_trait]
+impl SubresourceRest for ServiceProxy {
+    fn connects(&self) -> bool {
+        true
+    }
+
+    async fn connect(
+        &self,
+        store: &Store,
+        _ctx: &RequestContext,
+        namespace: &str,
+        name: &str,
+        _req: ConnectRequest,
+    ) -> Result<Response<apiserver::body::Body>, ApiError> {
+        let Some((_, service, mut port)) = split_scheme_name_port(name) else {
+            return Err(ApiError::bad_request(&format!(
+                "invalid service request {}",
+                apimachinery::go_quote(name)
+            )));
+        };
+        if let Ok(number) = port.parse::<i64>() {
+            let svc = store.get(namespace, &service).await?;
+            let named = svc
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .and_then(|ports| {
+                    ports
+                        .iter()
+                        .find(|p| p.get("port").and_then(Value::as_i64) == Some(number))
+                })
+                .map(|p| {
+                    p.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                });
+            match named {
+                Some(n) => port = n,
+                None => {
+                    return Err(ApiError::service_unavailable(&format!(
+                        "no service port {number} found for service {}",
+                        apimachinery::go_quote(&service)
+                    )))
+                }
+            }
+        }
+        let endpoints = self.listers.get("endpoints", namespace, &service).await?;
+        let no_subsets = endpoints
+            .get("subsets")
+            .and_then(Value::as_array)
+            .is_none_or(|s| s.is_empty());
+        if no_subsets {
+            return Err(ApiError::service_unavailable(&format!(
+                "no endpoints available for service {}",
+                apimachinery::go_quote(&service)
+            )));
+        }
+        let target = endpoints
+            .get("subsets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|subset| {
+                let p = subset
+                    .get("ports")
+                    .and_then(Value::as_array)?
+                    .iter()
+                    .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port)?
+                    .get("port")
+                    .and_then(Value::as_i64)?;
+                let ip = subset
+                    .pointer("/addresses/0/ip")
+                    .and_then(Value::as_str)?
+                    .to_string();
+                Some((ip, p))
+            });
+        let Some((ip, p)) = target else {
+            return Err(ApiError::service_unavailable(&format!(
+                "no endpoints available for service {}",
+                apimachinery::go_quote(name)
+            )));
+        };
+        let addr = join_host_port(&ip, p);
+        match dial(&addr).await {
+            Err(e) => Err(plain(format!("error trying to reach service: {e}"))),
+            Ok(()) => Err(not_proxied("services")),
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
-pub use connect::{KubeletConnect, NodeProxy};
+pub use connect::{KubeletConnect, NodeProxy, ServiceProxy};
 
 /// Adds the subresources to the pods declaration; the eviction reads PodDisruptionBudgets
 /// and the connect subresources read nodes through `listers`.
