@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod bootstrap;
+pub mod default_toleration_seconds;
 pub mod namespace_lifecycle;
 pub mod resources;
 pub mod types;
@@ -48,10 +49,19 @@ pub struct StorageConfig<'a> {
     pub admission_plugins: &'a [String],
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
+    /// The tolerationSeconds DefaultTolerationSeconds gives pods for the not-ready and the
+    /// unreachable taints (`--default-not-ready-toleration-seconds`,
+    /// `--default-unreachable-toleration-seconds`).
+    pub default_toleration_seconds: (i64, i64),
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 3] = ["AlwaysAdmit", "NamespaceLifecycle", "AlwaysDeny"];
+pub const ADMISSION_PLUGINS: [&str; 4] = [
+    "AlwaysAdmit",
+    "NamespaceLifecycle",
+    "DefaultTolerationSeconds",
+    "AlwaysDeny",
+];
 
 /// Builds the stores of every enabled built-in resource and installs them in `server`.
 pub fn install(
@@ -73,6 +83,12 @@ pub fn install(
             match name.as_str() {
                 "AlwaysAdmit" => Some(Arc::new(admission::AlwaysAdmit)),
                 "NamespaceLifecycle" => Some(lifecycle.clone()),
+                "DefaultTolerationSeconds" => Some(Arc::new(
+                    default_toleration_seconds::DefaultTolerationSeconds {
+                        not_ready_seconds: config.default_toleration_seconds.0,
+                        unreachable_seconds: config.default_toleration_seconds.1,
+                    },
+                )),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
             }

@@ -353,6 +353,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
+            default_toleration_seconds: opts.default_toleration_seconds,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")

@@ -944,3 +944,18 @@ fn unimplemented_flags_fail_by_name() {
     assert!(missing.contains(&"ServiceAccount"), "{missing:?}");
     assert!(!missing.contains(&"NamespaceLifecycle"));
 }
+
+#[test]
+fn default_toleration_seconds_flags_are_typed() {
+    let o = ok(&[]);
+    assert_eq!(o.generic.default_not_ready_toleration_seconds, 300);
+    assert_eq!(o.generic.default_unreachable_toleration_seconds, 300);
+    let o = ok(&[
+        "--default-not-ready-toleration-seconds=30",
+        "--default-unreachable-toleration-seconds=45",
+    ]);
+    assert_eq!(o.generic.default_not_ready_toleration_seconds, 30);
+    assert_eq!(o.generic.default_unreachable_toleration_seconds, 45);
+    assert!(o.ignored_flags.is_empty(), "{:?}", o.ignored_flags);
+    assert!(!errors_of(&["--default-unreachable-toleration-seconds=x"]).is_empty());
+}
