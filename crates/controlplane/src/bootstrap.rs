@@ -13,7 +13,8 @@ use crate::resources::priorityclasses::SYSTEM_CLASSES;
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-fn system_context() -> RequestContext {
+/// The context of the server's own writes (`system:apiserver` in `system:masters`).
+pub fn system_context() -> RequestContext {
     RequestContext {
         user: UserInfo {
             name: "system:apiserver".to_string(),

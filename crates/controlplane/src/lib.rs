@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod default_toleration_seconds;
 pub mod namespace_lifecycle;
 pub mod resources;
+pub mod service_account;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,23 @@ pub struct Instance {
 impl Instance {
     pub fn store(&self, qualified_resource: &str) -> Option<Arc<Store>> {
         self.stores.get(qualified_resource).cloned()
+    }
+
+    /// Starts the controller that gives every namespace its `default` ServiceAccount and
+    /// (with a CA bundle) its `kube-root-ca.crt` ConfigMap, when those resources are served.
+    pub fn start_namespace_defaults(&self, root_ca_pem: Option<String>) {
+        let (Some(namespaces), Some(service_accounts)) =
+            (self.store("namespaces"), self.store("serviceaccounts"))
+        else {
+            return;
+        };
+        let root_ca = root_ca_pem.and_then(|pem| Some((self.store("configmaps")?, pem)));
+        let controller = service_account::controller::NamespaceDefaults {
+            namespaces,
+            service_accounts,
+            root_ca,
+        };
+        tokio::spawn(controller.run());
     }
 }
 
@@ -56,9 +74,10 @@ pub struct StorageConfig<'a> {
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 4] = [
+pub const ADMISSION_PLUGINS: [&str; 5] = [
     "AlwaysAdmit",
     "NamespaceLifecycle",
+    "ServiceAccount",
     "DefaultTolerationSeconds",
     "AlwaysDeny",
 ];
@@ -83,6 +102,9 @@ pub fn install(
             match name.as_str() {
                 "AlwaysAdmit" => Some(Arc::new(admission::AlwaysAdmit)),
                 "NamespaceLifecycle" => Some(lifecycle.clone()),
+                "ServiceAccount" => Some(Arc::new(
+                    service_account::admission::ServiceAccount::new(listers.clone()),
+                )),
                 "DefaultTolerationSeconds" => Some(Arc::new(
                     default_toleration_seconds::DefaultTolerationSeconds {
                         not_ready_seconds: config.default_toleration_seconds.0,

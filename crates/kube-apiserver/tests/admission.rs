@@ -1,12 +1,15 @@
 //! Admission plugins end to end, with kube-rs typed clients and kubectl:
+//! ServiceAccount (with the namespace defaults this server creates), and
 //! DefaultTolerationSeconds (and its flags).
 
 mod common;
 
-use common::{ok, Server};
-use k8s_openapi::api::core::v1::{Pod, Toleration};
+use std::time::Duration;
+
+use common::{ok, send_json, Server};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, ServiceAccount, Toleration};
 use kube::api::{Api, PostParams};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn pod(name: &str, tolerations: serde_json::Value) -> Pod {
     serde_json::from_value(json!({
@@ -104,4 +107,290 @@ async fn default_toleration_seconds_follows_its_flags_and_can_be_disabled() {
         created.spec.and_then(|s| s.tolerations).unwrap_or_default(),
         vec![]
     );
+}
+
+async fn post_pod(client: &kube::Client, ns: &str, body: Value) -> (u16, Value) {
+    send_json(
+        client,
+        "POST",
+        &format!("/api/v1/namespaces/{ns}/pods"),
+        "application/json",
+        &body,
+    )
+    .await
+}
+
+fn raw_pod(name: &str, spec: Value) -> Value {
+    let mut spec = spec;
+    if spec.get("containers").is_none() {
+        spec["containers"] = json!([{"name": "c", "image": "nginx:1.27"}]);
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec})
+}
+
+/// Waits (bounded) until `get` finds the object.
+async fn eventually<K>(api: &Api<K>, name: &str) -> K
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for _ in 0..100 {
+        if let Ok(Some(obj)) = api.get_opt(name).await {
+            return obj;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} never appeared");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_defaults_and_mounts_the_token_volume() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let created = pods
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(raw_pod(
+                "web",
+                json!({"initContainers": [{"name": "init", "image": "busybox"}]}),
+            ))
+            .expect("a pod"),
+        )
+        .await
+        .expect("create");
+    let spec = created.spec.expect("spec");
+    assert_eq!(spec.service_account_name.as_deref(), Some("default"));
+    assert_eq!(spec.service_account.as_deref(), Some("default"));
+    let volumes = spec.volumes.unwrap_or_default();
+    assert_eq!(volumes.len(), 1, "{volumes:?}");
+    let volume = &volumes[0];
+    let suffix = volume
+        .name
+        .strip_prefix("kube-api-access-")
+        .expect("token volume name");
+    assert_eq!(suffix.len(), 5);
+    let projected = volume.projected.clone().expect("projected");
+    assert_eq!(projected.default_mode, Some(420));
+    let sources = projected.sources.unwrap_or_default();
+    let token = sources[0]
+        .service_account_token
+        .clone()
+        .expect("token source");
+    assert_eq!(
+        (token.path.as_str(), token.expiration_seconds),
+        ("token", Some(3607))
+    );
+    let ca = sources[1].config_map.clone().expect("configmap source");
+    assert_eq!(ca.name, "kube-root-ca.crt");
+    let downward = sources[2].downward_api.clone().expect("downwardAPI source");
+    let item = &downward.items.unwrap_or_default()[0];
+    assert_eq!(item.path, "namespace");
+    assert_eq!(
+        item.field_ref.as_ref().map(|f| f.field_path.as_str()),
+        Some("metadata.namespace")
+    );
+    for container in spec
+        .init_containers
+        .unwrap_or_default()
+        .iter()
+        .chain(&spec.containers)
+    {
+        let mounts = container.volume_mounts.clone().unwrap_or_default();
+        assert_eq!(mounts.len(), 1, "{}", container.name);
+        assert_eq!(mounts[0].name, volume.name);
+        assert_eq!(
+            mounts[0].mount_path,
+            "/var/run/secrets/kubernetes.io/serviceaccount"
+        );
+        assert_eq!(mounts[0].read_only, Some(true));
+    }
+
+    // Opting out on the pod, or on its service account, mounts nothing.
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("no-token", json!({"automountServiceAccountToken": false})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"].get("volumes"), None, "{body}");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
+    let account: ServiceAccount = serde_json::from_value(json!({
+        "metadata": {"name": "quiet"}, "automountServiceAccountToken": false,
+        "imagePullSecrets": [{"name": "registry"}],
+    }))
+    .expect("an account");
+    accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .expect("account");
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("quiet", json!({"serviceAccountName": "quiet"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"].get("volumes"), None, "{body}");
+    assert_eq!(
+        body["spec"]["imagePullSecrets"],
+        json!([{"name": "registry"}])
+    );
+    // The pod's own choice wins over the account's.
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod(
+            "loud",
+            json!({"serviceAccountName": "quiet", "automountServiceAccountToken": true}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        body["spec"]["volumes"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_refusals() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("p", json!({"serviceAccountName": "missing"})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["reason"], json!("Forbidden"));
+    assert_eq!(
+        body["message"],
+        json!("pods \"p\" is forbidden: error looking up service account default/missing: serviceaccount \"missing\" not found")
+    );
+    // Before a name is generated, the message names the prefix.
+    let mut generated = raw_pod("", json!({"serviceAccountName": "missing"}));
+    generated["metadata"] = json!({"generateName": "web-"});
+    let (code, body) = post_pod(&client, "default", generated).await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("pods \"web-\" is forbidden: "),
+        "{body}"
+    );
+
+    // Mirror pods may not name a service account or refer to secrets.
+    let mirror = |spec: Value| {
+        let mut spec = spec;
+        spec["nodeName"] = json!("node-1");
+        let mut pod = raw_pod("mirror", spec);
+        pod["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "x"});
+        pod
+    };
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        mirror(json!({"serviceAccountName": "default"})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        json!("pods \"mirror\" is forbidden: a mirror pod may not reference service accounts")
+    );
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        mirror(json!({"volumes": [{"name": "s", "secret": {"secretName": "s"}}]})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        json!("pods \"mirror\" is forbidden: a mirror pod may not reference secrets")
+    );
+    let (code, body) = post_pod(&client, "default", mirror(json!({}))).await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"].get("serviceAccountName"), None, "{body}");
+    assert_eq!(body["spec"].get("volumes"), None, "{body}");
+
+    // An account that enforces mountable secrets limits the pod's secrets to its own.
+    let (code, body) = send_json(&client, "POST", "/api/v1/namespaces/default/serviceaccounts", "application/json", &json!({
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "strict", "annotations": {"kubernetes.io/enforce-mountable-secrets": "true"}},
+        "secrets": [{"name": "allowed"}],
+    })).await;
+    assert_eq!(code, 201, "{body}");
+    let env = |secret: &str| json!({"serviceAccountName": "strict", "containers": [{"name": "c", "image": "nginx", "env": [{"name": "E", "valueFrom": {"secretKeyRef": {"name": secret, "key": "k"}}}]}]});
+    let (code, body) = post_pod(&client, "default", raw_pod("strict", env("other"))).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], json!("pods \"strict\" is forbidden: container c with envVar E referencing secret.secretName=\"other\" is not allowed because service account strict does not reference that secret"));
+    let (code, body) = post_pod(&client, "default", raw_pod("strict", env("allowed"))).await;
+    assert_eq!(code, 201, "{body}");
+
+    // kubectl shows the refusal as upstream's does.
+    let out = server.kubectl_stdin(
+        &["create", "-f", "-"],
+        &raw_pod("k", json!({"serviceAccountName": "nobody"})).to_string(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pods \"k\" is forbidden: error looking up service account default/nobody: serviceaccount \"nobody\" not found"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_namespace_gets_a_default_account_and_the_root_ca() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        eventually(
+            &Api::<ServiceAccount>::namespaced(client.clone(), ns),
+            "default",
+        )
+        .await;
+    }
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "team"}})).expect("ns");
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("namespace");
+    // A pod created at once waits for the default account rather than failing.
+    let (code, body) = post_pod(&client, "team", raw_pod("first", json!({}))).await;
+    assert_eq!(code, 201, "{body}");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "team");
+    eventually(&accounts, "default").await;
+    let ca = eventually(
+        &Api::<ConfigMap>::namespaced(client.clone(), "team"),
+        "kube-root-ca.crt",
+    )
+    .await;
+    let pem = ca
+        .data
+        .unwrap_or_default()
+        .get("ca.crt")
+        .cloned()
+        .unwrap_or_default();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let out = ok(server.kubectl(&["get", "serviceaccounts", "-n", "team", "-o", "name"]));
+    assert_eq!(out.trim(), "serviceaccount/default");
+
+    // Without the plugin, pods need no account.
+    drop(server);
+    let server = Server::start(&["--disable-admission-plugins=ServiceAccount"]).await;
+    let client = server.client().await;
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("p", json!({"serviceAccountName": "missing"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"].get("volumes"), None, "{body}");
 }
