@@ -941,7 +941,8 @@ fn unimplemented_flags_fail_by_name() {
     // The default set starts, and its missing plugins are named for the log.
     let o = ok(&[]);
     let missing = super::default_plugins_not_implemented(&o.admission.enabled_plugins());
-    assert!(missing.contains(&"ServiceAccount"), "{missing:?}");
+    assert!(missing.contains(&"MutatingAdmissionWebhook"), "{missing:?}");
+    assert!(!missing.contains(&"ServiceAccount"), "{missing:?}");
     assert!(!missing.contains(&"NamespaceLifecycle"));
 }
 
