@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod bootstrap;
 pub mod default_toleration_seconds;
+pub mod limit_ranger;
 pub mod namespace_lifecycle;
 pub mod resources;
 pub mod service_account;
@@ -74,9 +75,10 @@ pub struct StorageConfig<'a> {
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 5] = [
+pub const ADMISSION_PLUGINS: [&str; 6] = [
     "AlwaysAdmit",
     "NamespaceLifecycle",
+    "LimitRanger",
     "ServiceAccount",
     "DefaultTolerationSeconds",
     "AlwaysDeny",
@@ -102,6 +104,7 @@ pub fn install(
             match name.as_str() {
                 "AlwaysAdmit" => Some(Arc::new(admission::AlwaysAdmit)),
                 "NamespaceLifecycle" => Some(lifecycle.clone()),
+                "LimitRanger" => Some(Arc::new(limit_ranger::LimitRanger::new(listers.clone()))),
                 "ServiceAccount" => Some(Arc::new(
                     service_account::admission::ServiceAccount::new(listers.clone()),
                 )),

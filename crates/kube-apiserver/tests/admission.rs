@@ -1,5 +1,5 @@
 //! Admission plugins end to end, with kube-rs typed clients and kubectl:
-//! ServiceAccount (with the namespace defaults this server creates), and
+//! ServiceAccount (with the namespace defaults this server creates), LimitRanger, and
 //! DefaultTolerationSeconds (and its flags).
 
 mod common;
@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{ok, send_json, Server};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, ServiceAccount, Toleration};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, LimitRange, Namespace, Pod, ServiceAccount, Toleration,
+};
 use kube::api::{Api, PostParams};
 use serde_json::{json, Value};
 
@@ -393,4 +395,118 @@ async fn every_namespace_gets_a_default_account_and_the_root_ca() {
     .await;
     assert_eq!(code, 201, "{body}");
     assert_eq!(body["spec"].get("volumes"), None, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_ranger_defaults_and_bounds_containers_and_pods() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let ranges: Api<LimitRange> = Api::namespaced(client.clone(), "default");
+    let range: LimitRange = serde_json::from_value(json!({
+        "metadata": {"name": "bounds"},
+        "spec": {"limits": [
+            {"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m"},
+             "min": {"cpu": "50m"}, "max": {"cpu": "1"}, "maxLimitRequestRatio": {"cpu": "10"}},
+            {"type": "Pod", "max": {"memory": "1Gi"}},
+        ]},
+    }))
+    .expect("a limit range");
+    ranges
+        .create(&PostParams::default(), &range)
+        .await
+        .expect("limit range");
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let created = pods
+        .create(&PostParams::default(), &pod("plain", json!([])))
+        .await
+        .expect("create");
+    let annotations = created.metadata.annotations.unwrap_or_default();
+    assert_eq!(
+        annotations.get("kubernetes.io/limit-ranger").map(String::as_str),
+        // The LimitRange's own defaulting made its default limits default requests too.
+        Some("LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c")
+    );
+    let resources = created.spec.expect("spec").containers[0]
+        .resources
+        .clone()
+        .expect("resources");
+    let text = |m: Option<
+        std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+    >,
+                k: &str| {
+        m.unwrap_or_default()
+            .get(k)
+            .map(|q| q.0.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(text(resources.requests.clone(), "cpu"), "100m");
+    assert_eq!(text(resources.limits.clone(), "cpu"), "500m");
+    assert_eq!(text(resources.limits, "memory"), "256Mi");
+
+    // Bounds: one violation alone, several in brackets, and the pod's total.
+    let with = |name: &str, resources: Value| {
+        raw_pod(
+            name,
+            json!({"containers": [{"name": "c", "image": "nginx", "resources": resources}]}),
+        )
+    };
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        with(
+            "small",
+            json!({"requests": {"cpu": "10m"}, "limits": {"cpu": "50m"}}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], json!("pods \"small\" is forbidden: minimum cpu usage per Container is 50m, but request is 10m"));
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        with(
+            "big",
+            json!({"requests": {"cpu": "100m"}, "limits": {"cpu": "2"}}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        json!("pods \"big\" is forbidden: [maximum cpu usage per Container is 1, but limit is 2, cpu max limit to request ratio per Container is 10, but provided ratio is 20.000000]")
+    );
+    let two = raw_pod(
+        "two",
+        json!({"containers": [
+            {"name": "a", "image": "nginx", "resources": {"limits": {"memory": "768Mi"}}},
+            {"name": "b", "image": "nginx", "resources": {"limits": {"memory": "512Mi"}}},
+        ]}),
+    );
+    let out = server.kubectl_stdin(&["create", "-f", "-"], &two.to_string());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "pods \"two\" is forbidden: maximum memory usage per Pod is 1Gi, but limit is 1280Mi"
+        ),
+        "{stderr}"
+    );
+
+    // Without the plugin nothing is defaulted.
+    drop(server);
+    let server = Server::start(&["--disable-admission-plugins=LimitRanger"]).await;
+    let client = server.client().await;
+    let ranges: Api<LimitRange> = Api::namespaced(client.clone(), "default");
+    ranges
+        .create(&PostParams::default(), &range)
+        .await
+        .expect("limit range");
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        with("small", json!({"requests": {"cpu": "10m"}})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["metadata"].get("annotations"), None, "{body}");
 }
