@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod default_toleration_seconds;
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
+pub mod priority;
 pub mod resources;
 pub mod service_account;
 pub mod types;
@@ -75,12 +76,13 @@ pub struct StorageConfig<'a> {
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 6] = [
+pub const ADMISSION_PLUGINS: [&str; 7] = [
     "AlwaysAdmit",
     "NamespaceLifecycle",
     "LimitRanger",
     "ServiceAccount",
     "DefaultTolerationSeconds",
+    "Priority",
     "AlwaysDeny",
 ];
 
@@ -114,6 +116,7 @@ pub fn install(
                         unreachable_seconds: config.default_toleration_seconds.1,
                     },
                 )),
+                "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
             }

@@ -1,5 +1,5 @@
 //! Admission plugins end to end, with kube-rs typed clients and kubectl:
-//! ServiceAccount (with the namespace defaults this server creates), LimitRanger, and
+//! ServiceAccount (with the namespace defaults this server creates), LimitRanger, Priority, and
 //! DefaultTolerationSeconds (and its flags).
 
 mod common;
@@ -509,4 +509,115 @@ async fn limit_ranger_defaults_and_bounds_containers_and_pods() {
     .await;
     assert_eq!(code, 201, "{body}");
     assert_eq!(body["metadata"].get("annotations"), None, "{body}");
+}
+
+async fn post(client: &kube::Client, path: &str, body: Value) -> (u16, Value) {
+    send_json(client, "POST", path, "application/json", &body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_resolves_classes_and_the_global_default() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    const CLASSES: &str = "/apis/scheduling.k8s.io/v1/priorityclasses";
+
+    // No default class: priority 0 and no class name.
+    let (code, body) = post_pod(&client, "default", raw_pod("zero", json!({}))).await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"]["priority"], json!(0));
+    assert_eq!(body["spec"].get("priorityClassName"), None, "{body}");
+
+    let (code, body) = post(
+        &client,
+        CLASSES,
+        json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": "high"}, "value": 1000, "preemptionPolicy": "Never"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("high", json!({"priorityClassName": "high"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        (&body["spec"]["priority"], &body["spec"]["preemptionPolicy"]),
+        (&json!(1000), &json!("Never"))
+    );
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("crit", json!({"priorityClassName": "system-node-critical"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"]["priority"], json!(2000001000));
+
+    // Unknown classes and values that differ from the class are refused.
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("nope", json!({"priorityClassName": "nope"})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        json!("pods \"nope\" is forbidden: no PriorityClass with name nope was found")
+    );
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod("lie", json!({"priorityClassName": "high", "priority": 5})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], json!("pods \"lie\" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name"));
+    let (code, body) = post_pod(
+        &client,
+        "default",
+        raw_pod(
+            "policy",
+            json!({"priorityClassName": "high", "preemptionPolicy": "PreemptLowerPriority"}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], json!("pods \"policy\" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided in pod spec; priority admission controller computed Never from the given PriorityClass name"));
+
+    // One global default, which pods without a class get.
+    let (code, body) = post(
+        &client,
+        CLASSES,
+        json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": "normal"}, "value": 10, "globalDefault": true}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = post(
+        &client,
+        CLASSES,
+        json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": "second"}, "value": 20, "globalDefault": true}),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["message"], json!("priorityclasses.scheduling.k8s.io \"second\" is forbidden: PriorityClass normal is already marked as default. Only one default can exist"));
+    let (code, body) = post_pod(&client, "default", raw_pod("defaulted", json!({}))).await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        (
+            &body["spec"]["priorityClassName"],
+            &body["spec"]["priority"]
+        ),
+        (&json!("normal"), &json!(10))
+    );
+    assert_eq!(
+        body["spec"]["preemptionPolicy"],
+        json!("PreemptLowerPriority")
+    );
+    let out = ok(server.kubectl(&["get", "pod", "defaulted", "-o", "jsonpath={.spec.priority}"]));
+    assert_eq!(out, "10");
 }
