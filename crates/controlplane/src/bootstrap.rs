@@ -13,7 +13,7 @@ use crate::resources::priorityclasses::SYSTEM_CLASSES;
 pub const SYSTEM_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/// The context of the API server's own writes.
+/// The context of the server's own writes (`system:apiserver` in `system:masters`).
 pub fn system_context() -> RequestContext {
     RequestContext {
         user: UserInfo {

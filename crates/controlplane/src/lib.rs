@@ -5,9 +5,13 @@
 pub mod admission;
 pub mod allocators;
 pub mod bootstrap;
+pub mod default_toleration_seconds;
 pub mod kubernetes_service;
+pub mod limit_ranger;
 pub mod namespace_lifecycle;
+pub mod priority;
 pub mod resources;
+pub mod service_account;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -42,6 +46,23 @@ impl Instance {
     pub fn store(&self, qualified_resource: &str) -> Option<Arc<Store>> {
         self.stores.get(qualified_resource).cloned()
     }
+
+    /// Starts the controller that gives every namespace its `default` ServiceAccount and
+    /// (with a CA bundle) its `kube-root-ca.crt` ConfigMap, when those resources are served.
+    pub fn start_namespace_defaults(&self, root_ca_pem: Option<String>) {
+        let (Some(namespaces), Some(service_accounts)) =
+            (self.store("namespaces"), self.store("serviceaccounts"))
+        else {
+            return;
+        };
+        let root_ca = root_ca_pem.and_then(|pem| Some((self.store("configmaps")?, pem)));
+        let controller = service_account::controller::NamespaceDefaults {
+            namespaces,
+            service_accounts,
+            root_ca,
+        };
+        tokio::spawn(controller.run());
+    }
 }
 
 /// Which group-versions are enabled (from `--runtime-config`): `enabled(group, version)`.
@@ -68,6 +89,10 @@ pub struct StorageConfig<'a> {
     pub media_type: StorageMediaType,
     /// Encryption at rest per resource (`--encryption-provider-config`).
     pub encryption: Option<&'a EncryptionConfig>,
+    /// The tolerationSeconds DefaultTolerationSeconds gives pods for the not-ready and the
+    /// unreachable taints (`--default-not-ready-toleration-seconds`,
+    /// `--default-unreachable-toleration-seconds`).
+    pub default_toleration_seconds: (i64, i64),
 }
 
 /// Builds the Service allocators over `storage` (the node port bitmap is read through the
@@ -105,7 +130,15 @@ fn service_allocators(
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 3] = ["AlwaysAdmit", "NamespaceLifecycle", "AlwaysDeny"];
+pub const ADMISSION_PLUGINS: [&str; 7] = [
+    "AlwaysAdmit",
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "ServiceAccount",
+    "DefaultTolerationSeconds",
+    "Priority",
+    "AlwaysDeny",
+];
 
 /// Builds the stores of every enabled built-in resource and installs them in `server`.
 pub fn install(
@@ -127,6 +160,17 @@ pub fn install(
             match name.as_str() {
                 "AlwaysAdmit" => Some(Arc::new(admission::AlwaysAdmit)),
                 "NamespaceLifecycle" => Some(lifecycle.clone()),
+                "LimitRanger" => Some(Arc::new(limit_ranger::LimitRanger::new(listers.clone()))),
+                "ServiceAccount" => Some(Arc::new(
+                    service_account::admission::ServiceAccount::new(listers.clone()),
+                )),
+                "DefaultTolerationSeconds" => Some(Arc::new(
+                    default_toleration_seconds::DefaultTolerationSeconds {
+                        not_ready_seconds: config.default_toleration_seconds.0,
+                        unreachable_seconds: config.default_toleration_seconds.1,
+                    },
+                )),
+                "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
             }

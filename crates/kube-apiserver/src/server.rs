@@ -469,6 +469,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
+            default_toleration_seconds: opts.default_toleration_seconds,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")
@@ -480,6 +481,16 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         },
         authorizer.clone(),
     );
+    // No controller manager runs beside this server: it creates each namespace's default
+    // ServiceAccount and kube-root-ca.crt ConfigMap itself (the CA that signed our serving
+    // certificate, else the client CA bundle).
+    let root_ca = opts
+        .pki
+        .ca_cert
+        .as_ref()
+        .or(opts.client_ca_file.as_ref())
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    instance.start_namespace_defaults(root_ca);
     if let Some(ns) = instance.store("namespaces") {
         lifecycle.add_post_start_hook(
             "start-system-namespaces-controller",

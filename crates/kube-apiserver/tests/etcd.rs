@@ -130,7 +130,12 @@ async fn two_api_servers_share_one_etcd() {
     }
     // A consistent list through B right after the write through A includes it.
     let listed = on_b.list(&Default::default()).await.unwrap();
-    assert_eq!(listed.items[0].data.as_ref().unwrap()["v"], "2");
+    let shared = listed
+        .items
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some("shared"))
+        .unwrap();
+    assert_eq!(shared.data.as_ref().unwrap()["v"], "2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -94,7 +94,7 @@ async fn tls_min_version_and_cipher_suites() {
         log.contains("not acted on: --audit-log-path=/nowhere"),
         "{log}"
     );
-    assert!(log.contains("not implemented here: ") && log.contains("ServiceAccount"));
+    assert!(log.contains("not implemented here: ") && log.contains("MutatingAdmissionWebhook"));
     drop(server);
 
     // The generated serving certificate is ECDSA: only the suite given is offered.

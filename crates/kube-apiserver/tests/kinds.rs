@@ -260,6 +260,8 @@ async fn serviceaccounts_end_to_end() {
         cells,
         [
             &["builder".to_string(), "1".to_string()][..],
+            // Created by the server for every namespace (upstream: the controller manager).
+            &["default".to_string(), "0".to_string()][..],
             &["deployer".to_string(), "0".to_string()][..]
         ]
     );

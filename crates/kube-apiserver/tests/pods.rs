@@ -57,7 +57,12 @@ fn names(pods: &[Pod]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_created_pod_has_upstreams_defaults_and_a_pending_status() {
-    let server = Server::start(&[]).await;
+    let server = Server::start(&[
+        // The strategy's own defaults, without what admission adds (the service
+        // account's token volume, tolerations, priority).
+        "--disable-admission-plugins=ServiceAccount,DefaultTolerationSeconds,Priority",
+    ])
+    .await;
     let pods: Api<Pod> = Api::namespaced(server.client().await, "default");
     let created = pods
         .create(&PostParams::default(), &nginx("web"))
@@ -378,7 +383,9 @@ async fn field_selectors_and_watches() {
             vec!["bound", "once"],
         ),
         ("spec.hostNetwork=false", vec!["bound", "once"]),
-        ("spec.serviceAccountName=", vec!["bound", "once"]),
+        // ServiceAccount admission gives every pod the `default` account.
+        ("spec.serviceAccountName=default", vec!["bound", "once"]),
+        ("spec.serviceAccountName=", vec![]),
         ("status.phase=Pending", vec!["bound", "once"]),
         ("status.phase=Running", vec![]),
         ("status.podIP=", vec!["bound", "once"]),

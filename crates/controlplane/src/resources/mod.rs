@@ -19,7 +19,7 @@ pub mod poddisruptionbudgets;
 pub mod pods;
 pub mod podspec;
 pub mod priorityclasses;
-mod resourcelists;
+pub(crate) mod resourcelists;
 pub mod resourcequotas;
 pub mod reviews;
 pub mod secrets;

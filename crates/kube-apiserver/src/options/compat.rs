@@ -64,8 +64,6 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
         v(Generic, "cloud-provider-gce-lb-src-cidrs", "cidrs").deprecated(
             "This flag will be removed once the GCE Cloud Provider is removed from kube-apiserver",
         ),
-        v(Generic, "default-not-ready-toleration-seconds", "int"),
-        v(Generic, "default-unreachable-toleration-seconds", "int"),
         b(Generic, "emulation-forward-compatible"),
         b(Generic, "runtime-config-emulation-forward-compatible"),
         v(EgressSelector, "egress-selector-config-file", "string"),

@@ -114,6 +114,8 @@ pub struct CompletedOptions {
     /// After upstream's normalisation (`v1`, `api/v1` -> `/v1`, no `api/legacy`).
     pub runtime_config: BTreeMap<String, String>,
     pub enabled_admission_plugins: Vec<String>,
+    /// The tolerationSeconds DefaultTolerationSeconds gives pods: (not ready, unreachable).
+    pub default_toleration_seconds: (i64, i64),
     pub admission_control_config_file: Option<PathBuf>,
 
     // Storage.
@@ -502,6 +504,10 @@ pub fn complete(opts: ServerRunOptions) -> Result<CompletedOptions, OptionsError
         allow_privileged: misc.allow_privileged,
         runtime_config: normalize_runtime_config(&opts.api_enablement.runtime_config),
         enabled_admission_plugins: opts.admission.enabled_plugins(),
+        default_toleration_seconds: (
+            opts.generic.default_not_ready_toleration_seconds,
+            opts.generic.default_unreachable_toleration_seconds,
+        ),
         admission_control_config_file: path(&opts.admission.config_file),
         etcd: EtcdOptions {
             servers: etcd.servers.clone(),

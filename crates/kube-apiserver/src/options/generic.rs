@@ -28,6 +28,10 @@ pub struct GenericFlags {
     pub shutdown_watch_termination_grace_period: GoDuration,
     pub feature_gates: BTreeMap<String, bool>,
     pub emulated_version: Vec<String>,
+    /// `--default-not-ready-toleration-seconds` (DefaultTolerationSeconds admission).
+    pub default_not_ready_toleration_seconds: i64,
+    /// `--default-unreachable-toleration-seconds` (DefaultTolerationSeconds admission).
+    pub default_unreachable_toleration_seconds: i64,
 }
 
 impl Default for GenericFlags {
@@ -49,6 +53,8 @@ impl Default for GenericFlags {
             shutdown_watch_termination_grace_period: GoDuration::ZERO,
             feature_gates: BTreeMap::new(),
             emulated_version: Vec::new(),
+            default_not_ready_toleration_seconds: 300,
+            default_unreachable_toleration_seconds: 300,
         }
     }
 }
@@ -64,6 +70,12 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
             "Comma-separated list of origins allowed for CORS; entries are regular expressions that \
              should be anchored to the whole host (start with '^' or contain '//', end with '$' or \
              contain ':'), e.g. '//example\\.com(:|$)'. CORS is off when the list is empty."),
+        FlagSpec::value(s, "default-not-ready-toleration-seconds", "int", "300",
+            "Seconds a pod keeps running on a node that is not ready: the tolerationSeconds of \
+             the notReady:NoExecute toleration added to pods that have none."),
+        FlagSpec::value(s, "default-unreachable-toleration-seconds", "int", "300",
+            "Seconds a pod keeps running on an unreachable node: the tolerationSeconds of the \
+             unreachable:NoExecute toleration added to pods that have none."),
         FlagSpec::value(s, "emulated-version", "strings", "",
             "Versions that components should emulate, as component=version pairs (e.g. \
              kube=1.35). Accepted for compatibility; this server always runs at its binary version."),
@@ -116,6 +128,16 @@ impl GenericFlags {
     pub(crate) fn apply(&mut self, raw: &RawArgs, errs: &mut Vec<String>) {
         raw.ip("advertise-address", &mut self.advertise_address, errs);
         raw.list("cors-allowed-origins", &mut self.cors_allowed_origins);
+        raw.int(
+            "default-not-ready-toleration-seconds",
+            &mut self.default_not_ready_toleration_seconds,
+            errs,
+        );
+        raw.int(
+            "default-unreachable-toleration-seconds",
+            &mut self.default_unreachable_toleration_seconds,
+            errs,
+        );
         raw.list("emulated-version", &mut self.emulated_version);
         raw.string("external-hostname", &mut self.external_hostname);
         raw.map_bool("feature-gates", &mut self.feature_gates, errs);

@@ -951,6 +951,22 @@ fn unimplemented_flags_fail_by_name() {
     // The default set starts, and its missing plugins are named for the log.
     let o = ok(&[]);
     let missing = super::default_plugins_not_implemented(&o.admission.enabled_plugins());
-    assert!(missing.contains(&"ServiceAccount"), "{missing:?}");
+    assert!(missing.contains(&"MutatingAdmissionWebhook"), "{missing:?}");
+    assert!(!missing.contains(&"ServiceAccount"), "{missing:?}");
     assert!(!missing.contains(&"NamespaceLifecycle"));
+}
+
+#[test]
+fn default_toleration_seconds_flags_are_typed() {
+    let o = ok(&[]);
+    assert_eq!(o.generic.default_not_ready_toleration_seconds, 300);
+    assert_eq!(o.generic.default_unreachable_toleration_seconds, 300);
+    let o = ok(&[
+        "--default-not-ready-toleration-seconds=30",
+        "--default-unreachable-toleration-seconds=45",
+    ]);
+    assert_eq!(o.generic.default_not_ready_toleration_seconds, 30);
+    assert_eq!(o.generic.default_unreachable_toleration_seconds, 45);
+    assert!(o.ignored_flags.is_empty(), "{:?}", o.ignored_flags);
+    assert!(!errors_of(&["--default-unreachable-toleration-seconds=x"]).is_empty());
 }
