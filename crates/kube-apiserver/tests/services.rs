@@ -593,3 +593,33 @@ async fn the_lease_reconciler_lists_every_server_on_one_etcd() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_expose_a_deployment() {
+    let server = Server::start(&[]).await;
+    ok(server.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "--port=80",
+    ]));
+    let out = ok(server.kubectl(&[
+        "expose",
+        "deployment",
+        "web",
+        "--port=8080",
+        "--target-port=80",
+    ]));
+    assert!(out.contains("service/web exposed"), "{out}");
+    let client = server.client().await;
+    let svc = get_json(&client, "/api/v1/namespaces/default/services/web", 200).await;
+    assert_eq!(svc["spec"]["selector"], json!({"app": "web"}));
+    assert_eq!(svc["spec"]["ports"][0]["port"], json!(8080));
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], json!(80));
+    assert!(svc["spec"]["clusterIP"]
+        .as_str()
+        .is_some_and(|ip| !ip.is_empty()));
+    let out = ok(server.kubectl(&["get", "svc", "web", "-o", "wide", "--no-headers"]));
+    assert!(out.contains("8080/TCP") && out.contains("app=web"), "{out}");
+}
