@@ -65,9 +65,6 @@ const MAX_UPDATE_RETRIES: usize = 8;
 /// New suffixes tried when a generated name is taken.
 const GENERATE_NAME_RETRIES: usize = 7;
 
-/// Longest wait for the watch cache to take in a write before answering the client.
-const SETTLE_WAIT: Duration = Duration::from_secs(1);
-
 /// How long a list waits for a requested future resource version to appear.
 const FUTURE_RV_WAIT: Duration = Duration::from_secs(3);
 
@@ -81,8 +78,6 @@ pub struct Store {
     admission: AdmissionChain,
     /// The watch cache, when enabled for this resource.
     cacher: Option<Arc<Cacher>>,
-    /// Whether writes wait until the cache holds them (see [`Store::settle_writes`]).
-    settle: Arc<std::sync::atomic::AtomicBool>,
     /// How long objects live after each write (from the declaration).
     ttl: Option<Duration>,
     /// For a version served over another version's storage: that store and the conversion
@@ -201,7 +196,6 @@ impl Store {
             key_root,
             admission,
             cacher: None,
-            settle: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             served: None,
         }
     }
@@ -234,15 +228,6 @@ impl Store {
     /// The view of another version's storage this store is, if it is one.
     pub(crate) fn served(&self) -> Option<&Arc<ServedVersion>> {
         self.served.as_ref()
-    }
-
-    /// Makes every write wait (briefly) until the watch cache holds it before it is
-    /// acknowledged. Readers of the cache that need to see acknowledged writes at once
-    /// (admission lookups through [`Store::get_cached`]) ask for it; lists and watches do
-    /// not need it, as they wait for the revision they require.
-    pub fn settle_writes(&self) {
-        self.settle
-            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Puts a watch cache keeping `capacity` recent events in front of storage.
@@ -613,7 +598,6 @@ impl Store {
                 Err(e) => return Err(self.err(&name, e)),
             }
         };
-        self.settle(rev).await;
         meta::set_meta(&mut obj, "resourceVersion", Some(json!(rev.to_string())));
         Ok(obj)
     }
@@ -643,7 +627,6 @@ impl Store {
             .await
         {
             Ok(new_rev) => {
-                self.settle(new_rev).await;
                 meta::set_meta(
                     &mut new,
                     "resourceVersion",
@@ -659,17 +642,6 @@ impl Store {
     async fn after_delete(&self, obj: &Value) {
         if let Some(r) = &self.decl.reserver {
             r.after_delete(obj).await;
-        }
-    }
-
-    /// Waits (briefly) until this resource's watch cache holds a write just made, when
-    /// [`Store::settle_writes`] asked for it.
-    async fn settle(&self, rev: Revision) {
-        if !self.settle.load(std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-        if let Some(c) = &self.cacher {
-            c.wait_for(rev, SETTLE_WAIT).await;
         }
     }
 
@@ -992,8 +964,7 @@ impl Store {
         let key = self.key(&ns, name);
         if finished {
             return match self.storage.delete(&key, Some(rev)).await {
-                Ok((_, deleted_at)) => {
-                    self.settle(deleted_at).await;
+                Ok(_) => {
                     self.after_delete(&new).await;
                     Ok(new)
                 }
@@ -1007,7 +978,6 @@ impl Store {
             .await
         {
             Ok(new_rev) => {
-                self.settle(new_rev).await;
                 meta::set_meta(
                     &mut new,
                     "resourceVersion",
@@ -1099,7 +1069,6 @@ impl Store {
                         .await
                     {
                         Ok(rev) => {
-                            self.settle(rev).await;
                             meta::set_meta(
                                 &mut marked,
                                 "resourceVersion",
@@ -1126,7 +1095,6 @@ impl Store {
                     .await
                 {
                     Ok(rev) => {
-                        self.settle(rev).await;
                         meta::set_meta(
                             &mut marked,
                             "resourceVersion",
@@ -1143,7 +1111,6 @@ impl Store {
             }
             match self.storage.delete(&key, Some(current.mod_revision)).await {
                 Ok((_, rev)) => {
-                    self.settle(rev).await;
                     self.after_delete(&obj).await;
                     let mut gone = obj;
                     meta::set_meta(&mut gone, "resourceVersion", Some(json!(rev.to_string())));
