@@ -10,6 +10,7 @@ pub mod kubernetes_service;
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
 pub mod priority;
+pub mod resource_quota;
 pub mod resources;
 pub mod service_account;
 pub mod types;
@@ -62,6 +63,14 @@ impl Instance {
             root_ca,
         };
         tokio::spawn(controller.run());
+    }
+
+    /// Starts the controller that keeps every ResourceQuota's `status` (its `hard` from the
+    /// spec, its `used` recounted), when quotas are served.
+    pub fn start_quota_controller(&self) {
+        if let Some(controller) = resource_quota::QuotaController::new(&self.stores) {
+            tokio::spawn(controller.run());
+        }
     }
 }
 
@@ -130,13 +139,14 @@ fn service_allocators(
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 7] = [
+pub const ADMISSION_PLUGINS: [&str; 8] = [
     "AlwaysAdmit",
     "NamespaceLifecycle",
     "LimitRanger",
     "ServiceAccount",
     "DefaultTolerationSeconds",
     "Priority",
+    "ResourceQuota",
     "AlwaysDeny",
 ];
 
@@ -171,6 +181,9 @@ pub fn install(
                     },
                 )),
                 "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
+                "ResourceQuota" => Some(Arc::new(resource_quota::ResourceQuota::new(
+                    listers.clone(),
+                ))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
             }

@@ -491,6 +491,15 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         .or(opts.client_ca_file.as_ref())
         .and_then(|p| std::fs::read_to_string(p).ok());
     instance.start_namespace_defaults(root_ca);
+    // Nor its resourcequota controller: quotas' status is kept here too, with the
+    // ResourceQuota plugin that relies on it.
+    if opts
+        .enabled_admission_plugins
+        .iter()
+        .any(|p| p == "ResourceQuota")
+    {
+        instance.start_quota_controller();
+    }
     if let Some(ns) = instance.store("namespaces") {
         lifecycle.add_post_start_hook(
             "start-system-namespaces-controller",

@@ -3,7 +3,7 @@
 //! annotation) and bound containers, pods and PersistentVolumeClaims by min, max and
 //! max limit/request ratio (validating phase).
 
-mod constraints;
+pub(crate) mod constraints;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -285,7 +285,7 @@ fn aggregate(errs: Vec<String>) -> String {
 
 /// Upstream's `admission.NewForbidden` naming: the request's name, else the object's name
 /// or generateName, else `Unknown`.
-fn forbidden(attrs: &Attributes<'_>, obj: &Value, msg: &str) -> ApiError {
+pub(crate) fn forbidden(attrs: &Attributes<'_>, obj: &Value, msg: &str) -> ApiError {
     let meta = |f: &str| {
         obj.pointer(&format!("/metadata/{f}"))
             .and_then(Value::as_str)

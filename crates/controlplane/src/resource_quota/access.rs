@@ -1,0 +1,87 @@
+//! Reading a namespace's quotas and writing their status (upstream's `quotaAccessor`):
+//! the shared listers first, a live list (kept for a while) when the cache holds none,
+//! and status writes through the `resourcequotas/status` subresource with the read
+//! resourceVersion as precondition.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use apimachinery::errors::ApiError;
+use apiserver::registry::{meta, ListParams, Listers};
+use serde_json::{json, Value};
+
+use crate::bootstrap::system_context;
+
+/// The resource quotas are stored as.
+pub const QUOTAS: &str = "resourcequotas";
+
+/// How long a live list of a namespace with no cached quotas is reused.
+const LIVE_LOOKUP_TTL: Duration = Duration::from_secs(30);
+
+/// The quotas of namespaces, through the shared listers.
+pub struct QuotaAccess {
+    listers: Arc<Listers>,
+    live: Mutex<HashMap<String, (Instant, Vec<Value>)>>,
+}
+
+impl QuotaAccess {
+    pub fn new(listers: Arc<Listers>) -> QuotaAccess {
+        QuotaAccess {
+            listers,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The quotas of `namespace`: the cache's, else a live list reused for a while.
+    pub async fn quotas(&self, namespace: &str) -> Result<Vec<Value>, ApiError> {
+        let cached = self.listers.list(QUOTAS, namespace, None).await?;
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+        {
+            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, items)) = live.get(namespace) {
+                if at.elapsed() < LIVE_LOOKUP_TTL {
+                    return Ok(items.clone());
+                }
+            }
+        }
+        let items = self.live_quotas(namespace).await?;
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.retain(|_, (at, _)| at.elapsed() < LIVE_LOOKUP_TTL);
+        live.insert(namespace.to_string(), (Instant::now(), items.clone()));
+        Ok(items)
+    }
+
+    /// The quotas of `namespace` as storage holds them now.
+    pub async fn live_quotas(&self, namespace: &str) -> Result<Vec<Value>, ApiError> {
+        let out = self
+            .listers
+            .store(QUOTAS)?
+            .list(namespace, &ListParams::default())
+            .await?;
+        Ok(out
+            .items
+            .iter()
+            .filter_map(|b| serde_json::from_slice(b).ok())
+            .collect())
+    }
+
+    /// Writes `quota`'s status (`hard` and `used` as given) over the version it was read
+    /// at; a 409 Conflict when the quota changed since.
+    pub async fn update_status(&self, quota: &Value) -> Result<Value, ApiError> {
+        let namespace = meta::namespace(quota).to_string();
+        let name = meta::name(quota).to_string();
+        let mut obj = quota.clone();
+        if obj.get("status").is_none_or(|s| !s.is_object()) {
+            obj["status"] = json!({});
+        }
+        let (out, _) = self
+            .listers
+            .store(QUOTAS)?
+            .update(&system_context(), &namespace, &name, "status", obj)
+            .await?;
+        Ok(out)
+    }
+}

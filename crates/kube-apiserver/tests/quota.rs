@@ -1,0 +1,383 @@
+//! ResourceQuota end to end: the admission plugin charges creates and updates to the
+//! namespace's quotas and refuses what would exceed them with upstream's 403 messages;
+//! the in-server quota controller fills `status.hard` and recounts `status.used` (deletes
+//! release quota). Driven with kube-rs typed clients and kubectl.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::{ok, Server};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, Namespace, Pod, PodSpec, ResourceQuota, ResourceRequirements,
+    ServiceAccount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::core::ObjectMeta;
+use kube::Client;
+
+fn named(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        ..Default::default()
+    }
+}
+
+fn config_map(name: &str) -> ConfigMap {
+    ConfigMap {
+        metadata: named(name),
+        ..Default::default()
+    }
+}
+
+fn quantities(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, Quantity>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+            .collect(),
+    )
+}
+
+/// A pod of one container `web` with the given requests and limits.
+fn pod(name: &str, requests: &[(&str, &str)], limits: &[(&str, &str)]) -> Pod {
+    let resources = (!requests.is_empty() || !limits.is_empty()).then(|| ResourceRequirements {
+        requests: (!requests.is_empty())
+            .then(|| quantities(requests))
+            .flatten(),
+        limits: (!limits.is_empty()).then(|| quantities(limits)).flatten(),
+        ..Default::default()
+    });
+    Pod {
+        metadata: named(name),
+        spec: Some(PodSpec {
+            containers: vec![Container {
+                name: "web".to_string(),
+                image: Some("nginx".to_string()),
+                resources,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The API error of a failed request.
+fn api_err(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// Asserts a 403 Forbidden with exactly `message`.
+fn assert_forbidden<T: std::fmt::Debug>(r: Result<T, kube::Error>, message: &str) {
+    let s = api_err(r.expect_err("the request must be refused"));
+    assert_eq!(
+        (s.code, s.reason.as_str(), s.message.as_str()),
+        (403, "Forbidden", message)
+    );
+}
+
+/// Waits (up to 10 s) until `check` holds for the quota, returning the quota.
+async fn wait_quota(
+    quotas: &Api<ResourceQuota>,
+    name: &str,
+    what: &str,
+    check: impl Fn(&ResourceQuota) -> bool,
+) -> ResourceQuota {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let q = quotas.get(name).await.expect("get quota");
+        if check(&q) {
+            return q;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "quota {name}: {what}; last: {q:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The quota's `status.used` as strings.
+fn used(q: &ResourceQuota) -> BTreeMap<String, String> {
+    q.status
+        .as_ref()
+        .and_then(|s| s.used.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect()
+}
+
+fn hard(q: &ResourceQuota) -> BTreeMap<String, String> {
+    q.status
+        .as_ref()
+        .and_then(|s| s.hard.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect()
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Creates a namespace and waits for what the server gives every namespace (its
+/// `default` ServiceAccount and `kube-root-ca.crt` ConfigMap), which quotas count too.
+async fn namespace(client: &Client, name: &str) {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &Namespace {
+                metadata: named(name),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create namespace");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), name);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), name);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while accounts.get_opt("default").await.expect("get sa").is_none()
+        || maps
+            .get_opt("kube-root-ca.crt")
+            .await
+            .expect("get cm")
+            .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "namespace {name} got no defaults"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_counts_are_charged_enforced_and_released() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    namespace(&client, "counts").await;
+    ok(server.kubectl(&[
+        "create",
+        "quota",
+        "q",
+        "--hard=pods=2,configmaps=3",
+        "-n",
+        "counts",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "counts");
+    // The controller fills the status: the namespace's kube-root-ca.crt counts.
+    let q = wait_quota(&quotas, "q", "status filled", |q| !used(q).is_empty()).await;
+    assert_eq!(hard(&q), map(&[("configmaps", "3"), ("pods", "2")]));
+    assert_eq!(used(&q), map(&[("configmaps", "1"), ("pods", "0")]));
+
+    // Creates are charged as they are admitted.
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "counts");
+    for name in ["c1", "c2"] {
+        maps.create(&PostParams::default(), &config_map(name))
+            .await
+            .expect("create within quota");
+    }
+    let q = quotas.get("q").await.expect("get");
+    assert_eq!(used(&q), map(&[("configmaps", "3"), ("pods", "0")]));
+    assert_forbidden(
+        maps.create(&PostParams::default(), &config_map("c3")).await,
+        "configmaps \"c3\" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=3, limited: configmaps=3",
+    );
+    let out = server.kubectl(&["create", "configmap", "c4", "-n", "counts"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "configmaps \"c4\" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=3, limited: configmaps=3"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (header, rows) = table(&ok(server.kubectl(&["get", "quota", "-n", "counts"])));
+    assert_eq!(header, ["NAME", "AGE", "REQUEST", "LIMIT"]);
+    assert_eq!(rows[0][2], "configmaps: 3/3, pods: 0/2");
+
+    // Deletes release quota (the controller recounts).
+    maps.delete("c2", &DeleteParams::default())
+        .await
+        .expect("delete");
+    wait_quota(&quotas, "q", "the delete released", |q| {
+        used(q) == map(&[("configmaps", "2"), ("pods", "0")])
+    })
+    .await;
+
+    // A dry run is checked but not charged.
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    maps.create(&dry, &config_map("d1"))
+        .await
+        .expect("dry run within quota");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let q = quotas.get("q").await.expect("get");
+    assert_eq!(used(&q), map(&[("configmaps", "2"), ("pods", "0")]));
+    maps.create(&PostParams::default(), &config_map("c5"))
+        .await
+        .expect("the dry run left room");
+    assert_forbidden(
+        maps.create(&dry, &config_map("d2")).await,
+        "configmaps \"d2\" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=3, limited: configmaps=3",
+    );
+
+    // Pods: two fit, the third is refused; a delete makes room again.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "counts");
+    for name in ["p1", "p2"] {
+        pods.create(&PostParams::default(), &pod(name, &[], &[]))
+            .await
+            .expect("pod within quota");
+    }
+    assert_forbidden(
+        pods.create(&PostParams::default(), &pod("p3", &[], &[])).await,
+        "pods \"p3\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2",
+    );
+    pods.delete("p1", &DeleteParams::default())
+        .await
+        .expect("delete pod");
+    wait_quota(&quotas, "q", "the pod delete released", |q| {
+        used(q).get("pods").map(String::as_str) == Some("1")
+    })
+    .await;
+    pods.create(&PostParams::default(), &pod("p3", &[], &[]))
+        .await
+        .expect("room after the delete");
+
+    // Raising the limit: the controller copies it into status.hard.
+    quotas
+        .patch(
+            "q",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"hard": {"pods": "5"}}})),
+        )
+        .await
+        .expect("patch quota");
+    let q = wait_quota(&quotas, "q", "status.hard follows the spec", |q| {
+        hard(q).get("pods").map(String::as_str) == Some("5")
+    })
+    .await;
+    assert_eq!(used(&q), map(&[("configmaps", "3"), ("pods", "2")]));
+    pods.create(&PostParams::default(), &pod("p4", &[], &[]))
+        .await
+        .expect("room under the new limit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compute_quotas_need_requests_and_scopes_select_pods() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    namespace(&client, "compute").await;
+    ok(server.kubectl(&[
+        "create",
+        "quota",
+        "compute",
+        "--hard=requests.cpu=1,limits.memory=1Gi",
+        "-n",
+        "compute",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "compute");
+    wait_quota(&quotas, "compute", "status filled", |q| {
+        used(q) == map(&[("limits.memory", "0"), ("requests.cpu", "0")])
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "compute");
+    assert_forbidden(
+        pods.create(&PostParams::default(), &pod("bare", &[], &[])).await,
+        "pods \"bare\" is forbidden: failed quota: compute: must specify limits.memory for: web; requests.cpu for: web",
+    );
+    assert_forbidden(
+        pods.create(
+            &PostParams::default(),
+            &pod("half", &[("cpu", "100m")], &[]),
+        )
+        .await,
+        "pods \"half\" is forbidden: failed quota: compute: must specify limits.memory for: web",
+    );
+    let sized = |name: &str, cpu: &str| pod(name, &[("cpu", cpu)], &[("memory", "512Mi")]);
+    pods.create(&PostParams::default(), &sized("a", "600m"))
+        .await
+        .expect("within quota");
+    let q = quotas.get("compute").await.expect("get");
+    assert_eq!(
+        used(&q),
+        map(&[("limits.memory", "512Mi"), ("requests.cpu", "600m")])
+    );
+    assert_forbidden(
+        pods.create(&PostParams::default(), &sized("b", "600m")).await,
+        "pods \"b\" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1",
+    );
+    pods.create(&PostParams::default(), &sized("c", "400m"))
+        .await
+        .expect("exactly at the limit");
+    let q = quotas.get("compute").await.expect("get");
+    assert_eq!(
+        used(&q),
+        map(&[("limits.memory", "1Gi"), ("requests.cpu", "1")])
+    );
+    pods.delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
+    wait_quota(&quotas, "compute", "the delete released", |q| {
+        used(q) == map(&[("limits.memory", "512Mi"), ("requests.cpu", "400m")])
+    })
+    .await;
+
+    // A BestEffort quota counts only pods without requests or limits.
+    namespace(&client, "scoped").await;
+    ok(server.kubectl(&[
+        "create",
+        "quota",
+        "be",
+        "--hard=pods=1",
+        "--scopes=BestEffort",
+        "-n",
+        "scoped",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "scoped");
+    wait_quota(&quotas, "be", "status filled", |q| {
+        used(q) == map(&[("pods", "0")])
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "scoped");
+    pods.create(&PostParams::default(), &pod("be1", &[], &[]))
+        .await
+        .expect("first best-effort pod");
+    assert_forbidden(
+        pods.create(&PostParams::default(), &pod("be2", &[], &[])).await,
+        "pods \"be2\" is forbidden: exceeded quota: be, requested: pods=1, used: pods=1, limited: pods=1",
+    );
+    pods.create(&PostParams::default(), &sized("burstable", "100m"))
+        .await
+        .expect("not in the quota's scope");
+    let q = quotas.get("be").await.expect("get");
+    assert_eq!(used(&q), map(&[("pods", "1")]));
+}
+
+/// A kubectl table: the header's columns and each row's cells (split on 2+ spaces).
+fn table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let split = |line: &str| -> Vec<String> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut lines = text.lines();
+    let header = lines.next().map(split).unwrap_or_default();
+    (header, lines.map(split).collect())
+}
