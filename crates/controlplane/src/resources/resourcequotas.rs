@@ -1,5 +1,6 @@
-//! `resourcequotas` (core/v1): per-namespace limits on resource use. Stored and validated
-//! only: nothing computes `status.used` or enforces the limits yet.
+//! `resourcequotas` (core/v1): per-namespace limits on resource use, stored and
+//! validated here; `crate::resource_quota` enforces them (admission) and keeps their
+//! status (the quota controller).
 
 use std::sync::Arc;
 
