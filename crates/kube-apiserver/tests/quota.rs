@@ -337,6 +337,26 @@ async fn compute_quotas_need_requests_and_scopes_select_pods() {
     })
     .await;
 
+    // An in-place resize is charged the difference, and refused past the limit.
+    let resize = |cpu: &str| {
+        Patch::Strategic(serde_json::json!({"spec": {"containers": [
+            {"name": "web", "resources": {"requests": {"cpu": cpu}}}
+        ]}}))
+    };
+    assert_forbidden(
+        pods.patch_subresource("resize", "c", &PatchParams::default(), &resize("1200m"))
+            .await,
+        "pods \"c\" is forbidden: exceeded quota: compute, requested: requests.cpu=800m, used: requests.cpu=400m, limited: requests.cpu=1",
+    );
+    pods.patch_subresource("resize", "c", &PatchParams::default(), &resize("900m"))
+        .await
+        .expect("resize within quota");
+    let q = quotas.get("compute").await.expect("get");
+    assert_eq!(
+        used(&q),
+        map(&[("limits.memory", "512Mi"), ("requests.cpu", "900m")])
+    );
+
     // A BestEffort quota counts only pods without requests or limits.
     namespace(&client, "scoped").await;
     ok(server.kubectl(&[

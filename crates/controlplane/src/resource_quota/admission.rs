@@ -166,7 +166,12 @@ pub fn check_request(
         let used = usage::read(quota, "/status/used");
         let requested = usage::mask(&delta, hard.keys());
         let new_used = usage::add(&used, &requested);
-        let exceeded = usage::exceeded(&usage::mask(&new_used, requested.keys()), &hard);
+        // A status write (a claim's allocated storage growing) is charged, never refused.
+        let exceeded = if attrs.subresource == "status" {
+            Vec::new()
+        } else {
+            usage::exceeded(&usage::mask(&new_used, requested.keys()), &hard)
+        };
         if !exceeded.is_empty() {
             return Err(refuse(format!(
                 "exceeded quota: {}, requested: {}, used: {}, limited: {}",
@@ -195,11 +200,9 @@ impl AdmissionPlugin for ResourceQuota {
         let Some(obj) = obj else {
             return Ok(());
         };
-        // Subresources, cluster-scoped objects and new namespaces are not charged.
-        if !attrs.subresource.is_empty()
-            || attrs.namespace.is_empty()
-            || !attrs.resource.namespaced()
-        {
+        // Cluster-scoped objects (new namespaces among them) are not charged; which
+        // subresources are (`pods/resize`, a claim's `status`) is the evaluator's call.
+        if attrs.namespace.is_empty() || !attrs.resource.namespaced() {
             return Ok(());
         }
         let Some(evaluator) = Evaluator::for_resource(&attrs.resource.qualified_resource()) else {

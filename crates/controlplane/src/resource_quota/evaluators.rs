@@ -198,8 +198,14 @@ impl Evaluator {
         old: Option<&Value>,
     ) -> bool {
         match self {
-            Evaluator::Pods => subresource.is_empty() && operation == Operation::Create,
-            Evaluator::Services => matches!(operation, Operation::Create | Operation::Update),
+            Evaluator::Pods => match subresource {
+                "" => operation == Operation::Create,
+                "resize" => operation == Operation::Update,
+                _ => false,
+            },
+            Evaluator::Services => {
+                subresource.is_empty() && matches!(operation, Operation::Create | Operation::Update)
+            }
             Evaluator::PersistentVolumeClaims => match subresource {
                 "" => matches!(operation, Operation::Create | Operation::Update),
                 "status" => {
@@ -211,7 +217,9 @@ impl Evaluator {
                 }
                 _ => false,
             },
-            Evaluator::ObjectCount { .. } => operation == Operation::Create,
+            Evaluator::ObjectCount { .. } => {
+                subresource.is_empty() && operation == Operation::Create
+            }
         }
     }
 
