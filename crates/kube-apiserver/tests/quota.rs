@@ -401,3 +401,61 @@ fn table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let header = lines.next().map(split).unwrap_or_default();
     (header, lines.map(split).collect())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_never_exceed_the_quota() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    namespace(&client, "burst").await;
+    ok(server.kubectl(&[
+        "create",
+        "quota",
+        "q",
+        "--hard=configmaps=10,count/secrets=0",
+        "-n",
+        "burst",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "burst");
+    wait_quota(&quotas, "q", "status filled", |q| {
+        used(q) == map(&[("configmaps", "1"), ("count/secrets", "0")])
+    })
+    .await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "burst");
+    let results = futures::future::join_all((0..20).map(|i| {
+        let maps = maps.clone();
+        async move {
+            maps.create(&PostParams::default(), &config_map(&format!("m{i}")))
+                .await
+        }
+    }))
+    .await;
+    let admitted = results.iter().filter(|r| r.is_ok()).count();
+    for r in results.into_iter().filter(|r| r.is_err()) {
+        let s = api_err(r.expect_err("refused"));
+        assert_eq!((s.code, s.reason.as_str()), (403, "Forbidden"), "{s:?}");
+        assert!(s.message.contains("exceeded quota: q, requested: configmaps=1, used: configmaps=10, limited: configmaps=10"), "{s:?}");
+    }
+    assert_eq!(admitted, 9);
+    let q = quotas.get("q").await.expect("get");
+    assert_eq!(
+        used(&q),
+        map(&[("configmaps", "10"), ("count/secrets", "0")])
+    );
+    let stored = maps
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list");
+    assert_eq!(stored.items.len(), 10);
+
+    // A generic object count: no secret may be created.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "burst");
+    assert_forbidden(
+        secrets
+            .create(&PostParams::default(), &k8s_openapi::api::core::v1::Secret {
+                metadata: named("s"),
+                ..Default::default()
+            })
+            .await,
+        "secrets \"s\" is forbidden: exceeded quota: q, requested: count/secrets=1, used: count/secrets=0, limited: count/secrets=0",
+    );
+}

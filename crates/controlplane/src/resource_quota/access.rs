@@ -1,7 +1,8 @@
 //! Reading a namespace's quotas and writing their status (upstream's `quotaAccessor`):
 //! the shared listers first, a live list (kept for a while) when the cache holds none,
 //! and status writes through the `resourcequotas/status` subresource with the read
-//! resourceVersion as precondition.
+//! resourceVersion as precondition. The quotas this server just wrote are remembered until
+//! the cache catches up, so the next request starts from them rather than conflicting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,13 @@ const LIVE_LOOKUP_TTL: Duration = Duration::from_secs(30);
 pub struct QuotaAccess {
     listers: Arc<Listers>,
     live: Mutex<HashMap<String, (Instant, Vec<Value>)>>,
+    /// Quotas as last written here, by namespace and name.
+    written: Mutex<HashMap<(String, String), Value>>,
+}
+
+/// An object's resourceVersion as a number (0 when it has none).
+fn revision(obj: &Value) -> i64 {
+    meta::resource_version(obj).parse().unwrap_or(0)
 }
 
 impl QuotaAccess {
@@ -30,20 +38,43 @@ impl QuotaAccess {
         QuotaAccess {
             listers,
             live: Mutex::new(HashMap::new()),
+            written: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// `quotas` with each replaced by the newer version this server wrote, if any; the
+    /// versions the cache has caught up with are forgotten.
+    fn newest(&self, quotas: Vec<Value>) -> Vec<Value> {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        quotas
+            .into_iter()
+            .map(|q| {
+                let key = (meta::namespace(&q).to_string(), meta::name(&q).to_string());
+                match written.get(&key) {
+                    Some(w) if revision(w) > revision(&q) => w.clone(),
+                    Some(_) => {
+                        written.remove(&key);
+                        q
+                    }
+                    None => q,
+                }
+            })
+            .collect()
     }
 
     /// The quotas of `namespace`: the cache's, else a live list reused for a while.
     pub async fn quotas(&self, namespace: &str) -> Result<Vec<Value>, ApiError> {
         let cached = self.listers.list(QUOTAS, namespace, None).await?;
         if !cached.is_empty() {
-            return Ok(cached);
+            return Ok(self.newest(cached));
         }
         {
             let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((at, items)) = live.get(namespace) {
                 if at.elapsed() < LIVE_LOOKUP_TTL {
-                    return Ok(items.clone());
+                    let items = items.clone();
+                    drop(live);
+                    return Ok(self.newest(items));
                 }
             }
         }
@@ -82,6 +113,11 @@ impl QuotaAccess {
             .store(QUOTAS)?
             .update(&system_context(), &namespace, &name, "status", obj)
             .await?;
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if written.len() > 4096 {
+            written.clear();
+        }
+        written.insert((namespace, name), out.clone());
         Ok(out)
     }
 }
