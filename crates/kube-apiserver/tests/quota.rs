@@ -459,3 +459,55 @@ async fn concurrent_creates_never_exceed_the_quota() {
         "secrets \"s\" is forbidden: exceeded quota: q, requested: count/secrets=1, used: count/secrets=0, limited: count/secrets=0",
     );
 }
+
+/// Two API servers on one etcd charge the same quota: compare-and-swap on its status keeps
+/// their concurrent creates within it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_etcd_share_a_quota() {
+    use storage::etcd::testing::{TestEtcd, TestEtcdOptions};
+    let etcd = TestEtcd::start_with(TestEtcdOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("etcd is required for this test: {e}"));
+    let flag = format!("--etcd-servers={}", etcd.endpoint());
+    let a = Server::start(&[&flag]).await;
+    let b = Server::start(&[&flag]).await;
+    let (ca, cb) = (a.client().await, b.client().await);
+    namespace(&ca, "shared").await;
+    ok(a.kubectl(&[
+        "create",
+        "quota",
+        "q",
+        "--hard=configmaps=6",
+        "-n",
+        "shared",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(cb.clone(), "shared");
+    wait_quota(&quotas, "q", "status filled", |q| {
+        used(q) == map(&[("configmaps", "1")])
+    })
+    .await;
+    let creates = (0..12).map(|i| {
+        let client = if i % 2 == 0 { ca.clone() } else { cb.clone() };
+        async move {
+            let maps: Api<ConfigMap> = Api::namespaced(client, "shared");
+            maps.create(&PostParams::default(), &config_map(&format!("m{i}")))
+                .await
+        }
+    });
+    let results = futures::future::join_all(creates).await;
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        let kube::Error::Api(s) = r else {
+            panic!("expected an API error, got {r:?}");
+        };
+        assert_eq!(s.code, 403, "{s:?}");
+    }
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
+    let maps: Api<ConfigMap> = Api::namespaced(ca, "shared");
+    let stored = maps
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list");
+    assert_eq!(stored.items.len(), 6);
+    let q = quotas.get("q").await.expect("get");
+    assert_eq!(used(&q), map(&[("configmaps", "6")]));
+}
