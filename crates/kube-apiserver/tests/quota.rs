@@ -207,6 +207,18 @@ async fn object_counts_are_charged_enforced_and_released() {
     let (header, rows) = table(&ok(server.kubectl(&["get", "quota", "-n", "counts"])));
     assert_eq!(header, ["NAME", "AGE", "REQUEST", "LIMIT"]);
     assert_eq!(rows[0][2], "configmaps: 3/3, pods: 0/2");
+    let described = ok(server.kubectl(&["describe", "quota", "q", "-n", "counts"]));
+    let lines: Vec<Vec<&str>> = described
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    for want in [
+        ["Resource", "Used", "Hard"],
+        ["configmaps", "3", "3"],
+        ["pods", "0", "2"],
+    ] {
+        assert!(lines.iter().any(|l| l == &want), "{described}");
+    }
 
     // Deletes release quota (the controller recounts).
     maps.delete("c2", &DeleteParams::default())

@@ -211,12 +211,14 @@ impl AdmissionPlugin for ResourceQuota {
         if !evaluator.handles(attrs.operation, attrs.subresource, Some(obj), attrs.old) {
             return Ok(());
         }
+        // Requests no quota covers go on without waiting for the namespace's lock.
+        let covered = |quotas: &[Value]| quotas.iter().any(|q| evaluator.matches(q, obj));
+        if !covered(&self.access.quotas(attrs.namespace).await?) {
+            return Ok(());
+        }
         let lock = self.lock_for(attrs.namespace);
         let _held = lock.lock().await;
         let quotas = self.access.quotas(attrs.namespace).await?;
-        if quotas.is_empty() {
-            return Ok(());
-        }
         self.admit_against(attrs, obj, &evaluator, quotas).await
     }
 }
