@@ -287,6 +287,19 @@ async fn object_counts_are_charged_enforced_and_released() {
     pods.create(&PostParams::default(), &pod("p4", &[], &[]))
         .await
         .expect("room under the new limit");
+
+    // A pod that finished uses no quota (the controller recounts on the status change).
+    pods.patch_status(
+        "p2",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"status": {"phase": "Succeeded"}})),
+    )
+    .await
+    .expect("pod status");
+    wait_quota(&quotas, "q", "the finished pod released", |q| {
+        used(q).get("pods").map(String::as_str) == Some("2")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
