@@ -436,13 +436,20 @@ async fn concurrent_creates_never_exceed_the_quota() {
         "create",
         "quota",
         "q",
-        "--hard=configmaps=10,count/secrets=0",
+        "--hard=configmaps=10,count/secrets=0,count/leases.coordination.k8s.io=1",
         "-n",
         "burst",
     ]));
     let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "burst");
+    let counts = |cms: &'static str, leases: &'static str| {
+        map(&[
+            ("configmaps", cms),
+            ("count/leases.coordination.k8s.io", leases),
+            ("count/secrets", "0"),
+        ])
+    };
     wait_quota(&quotas, "q", "status filled", |q| {
-        used(q) == map(&[("configmaps", "1"), ("count/secrets", "0")])
+        used(q) == counts("1", "0")
     })
     .await;
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "burst");
@@ -462,18 +469,15 @@ async fn concurrent_creates_never_exceed_the_quota() {
     }
     assert_eq!(admitted, 9);
     let q = quotas.get("q").await.expect("get");
-    assert_eq!(
-        used(&q),
-        map(&[("configmaps", "10"), ("count/secrets", "0")])
-    );
+    assert_eq!(used(&q), counts("10", "0"));
     let stored = maps
         .list(&kube::api::ListParams::default())
         .await
         .expect("list");
     assert_eq!(stored.items.len(), 10);
 
-    // A generic object count: no secret may be created.
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, "burst");
+    // Generic object counts, of any group: no secret may be created, one lease.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), "burst");
     assert_forbidden(
         secrets
             .create(&PostParams::default(), &k8s_openapi::api::core::v1::Secret {
@@ -483,6 +487,32 @@ async fn concurrent_creates_never_exceed_the_quota() {
             .await,
         "secrets \"s\" is forbidden: exceeded quota: q, requested: count/secrets=1, used: count/secrets=0, limited: count/secrets=0",
     );
+    use k8s_openapi::api::coordination::v1::Lease;
+    let leases: Api<Lease> = Api::namespaced(client, "burst");
+    let lease = |name: &str| Lease {
+        metadata: named(name),
+        ..Default::default()
+    };
+    leases
+        .create(&PostParams::default(), &lease("l1"))
+        .await
+        .expect("first lease");
+    assert_forbidden(
+        leases.create(&PostParams::default(), &lease("l2")).await,
+        "leases.coordination.k8s.io \"l2\" is forbidden: exceeded quota: q, requested: count/leases.coordination.k8s.io=1, used: count/leases.coordination.k8s.io=1, limited: count/leases.coordination.k8s.io=1",
+    );
+    leases
+        .delete("l1", &DeleteParams::default())
+        .await
+        .expect("delete lease");
+    wait_quota(&quotas, "q", "the lease delete released", |q| {
+        used(q) == counts("10", "0")
+    })
+    .await;
+    leases
+        .create(&PostParams::default(), &lease("l2"))
+        .await
+        .expect("room after the delete");
 }
 
 /// Two API servers on one etcd charge the same quota: compare-and-swap on its status keeps
