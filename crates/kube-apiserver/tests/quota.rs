@@ -566,3 +566,74 @@ async fn two_servers_on_one_etcd_share_a_quota() {
     let q = quotas.get("q").await.expect("get");
     assert_eq!(used(&q), map(&[("configmaps", "6")]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_count_node_ports_on_create_and_update() {
+    use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    namespace(&client, "svc").await;
+    ok(server.kubectl(&[
+        "create",
+        "quota",
+        "q",
+        "--hard=services=3,services.nodeports=1,services.loadbalancers=0",
+        "-n",
+        "svc",
+    ]));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "svc");
+    wait_quota(&quotas, "q", "status filled", |q| !used(q).is_empty()).await;
+    let services: Api<Service> = Api::namespaced(client, "svc");
+    let service = |name: &str, kind: &str| Service {
+        metadata: named(name),
+        spec: Some(ServiceSpec {
+            type_: Some(kind.to_string()),
+            ports: Some(vec![ServicePort {
+                port: 80,
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    services
+        .create(&PostParams::default(), &service("np1", "NodePort"))
+        .await
+        .expect("first node port");
+    assert_forbidden(
+        services
+            .create(&PostParams::default(), &service("np2", "NodePort"))
+            .await,
+        "services \"np2\" is forbidden: exceeded quota: q, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1",
+    );
+    assert_forbidden(
+        services
+            .create(&PostParams::default(), &service("lb", "LoadBalancer"))
+            .await,
+        "services \"lb\" is forbidden: exceeded quota: q, requested: services.loadbalancers=1,services.nodeports=1, used: services.loadbalancers=0,services.nodeports=1, limited: services.loadbalancers=0,services.nodeports=1",
+    );
+    services
+        .create(&PostParams::default(), &service("plain", "ClusterIP"))
+        .await
+        .expect("a ClusterIP service");
+    // An update that turns it into a NodePort service is charged the port.
+    assert_forbidden(
+        services
+            .patch(
+                "plain",
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"type": "NodePort"}})),
+            )
+            .await,
+        "services \"plain\" is forbidden: exceeded quota: q, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1",
+    );
+    let q = quotas.get("q").await.expect("get");
+    assert_eq!(
+        used(&q),
+        map(&[
+            ("services", "2"),
+            ("services.loadbalancers", "0"),
+            ("services.nodeports", "1")
+        ])
+    );
+}
