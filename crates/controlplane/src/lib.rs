@@ -33,6 +33,9 @@ pub struct Instance {
     pub listers: Arc<Listers>,
     /// The Service allocators, when a service network was configured.
     pub service_allocators: Option<Arc<resources::services::ServiceAllocators>>,
+    /// The storage backend under every store, before the stores' codecs (for code that
+    /// watches keys of many resources at once).
+    pub storage: Arc<dyn Storage>,
 }
 
 /// The Service network (`--service-cluster-ip-range`, `--service-node-port-range`).
@@ -68,7 +71,9 @@ impl Instance {
     /// Starts the controller that keeps every ResourceQuota's `status` (its `hard` from the
     /// spec, its `used` recounted), when quotas are served.
     pub fn start_quota_controller(&self) {
-        if let Some(controller) = resource_quota::QuotaController::new(&self.stores) {
+        if let Some(controller) =
+            resource_quota::QuotaController::new(&self.stores, self.storage.clone())
+        {
             tokio::spawn(controller.run());
         }
     }
@@ -257,5 +262,6 @@ pub fn install(
         stores,
         listers,
         service_allocators,
+        storage,
     }
 }

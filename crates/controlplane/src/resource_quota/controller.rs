@@ -13,7 +13,7 @@ use apimachinery::errors::ApiError;
 use apiserver::registry::{meta, ListParams, Store};
 use futures::StreamExt;
 use serde_json::Value;
-use storage::{EventType, WatchItem};
+use storage::{EventType, Storage, WatchItem};
 use tokio::sync::mpsc;
 
 use super::access::QUOTAS;
@@ -40,25 +40,35 @@ pub struct QuotaController {
     quotas: Arc<Store>,
     /// Namespaced stores by qualified resource (`pods`, `deployments.apps`).
     stores: BTreeMap<String, Arc<Store>>,
+    /// The backend under the stores, watched for the keys that change (values unread).
+    storage: Arc<dyn Storage>,
 }
 
 impl QuotaController {
-    /// A controller over the installed stores; `None` when quotas are not served.
-    pub fn new(stores: &BTreeMap<String, Arc<Store>>) -> Option<QuotaController> {
+    /// A controller over the installed stores and their backend; `None` when quotas are
+    /// not served.
+    pub fn new(
+        stores: &BTreeMap<String, Arc<Store>>,
+        storage: Arc<dyn Storage>,
+    ) -> Option<QuotaController> {
         let quotas = stores.get(QUOTAS)?.clone();
         let stores = stores
             .iter()
             .filter(|(qr, s)| s.decl.namespaced() && Evaluator::for_resource(qr).is_some())
             .map(|(qr, s)| (qr.clone(), s.clone()))
             .collect();
-        Some(QuotaController { quotas, stores })
+        Some(QuotaController {
+            quotas,
+            stores,
+            storage,
+        })
     }
 
     /// Runs until the process ends.
     pub async fn run(self) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Dirty>();
         let start = loop {
-            match self.quotas.storage().current_revision().await {
+            match self.storage.current_revision().await {
                 Ok(rev) => break rev,
                 Err(e) => {
                     tracing::warn!("resource quota controller: reading the revision: {e}");
@@ -66,9 +76,13 @@ impl QuotaController {
                 }
             }
         };
-        for (qr, store) in &self.stores {
-            tokio::spawn(watch_changes(qr.clone(), store.clone(), start, tx.clone()));
-        }
+        let roots: Vec<(String, String)> = self
+            .stores
+            .iter()
+            .map(|(qr, s)| (s.key_root().to_string(), qr.clone()))
+            .collect();
+        tokio::spawn(watch_keys(self.storage.clone(), roots, start, tx.clone()));
+        tokio::spawn(watch_quotas(self.quotas.clone(), start, tx.clone()));
         drop(tx);
         let mut pending: BTreeSet<Dirty> = [Dirty::All].into();
         loop {
@@ -213,69 +227,161 @@ impl QuotaController {
     }
 }
 
-/// The namespace of a key under `store`'s root.
-fn namespace_of<'a>(store: &Store, key: &'a str) -> Option<&'a str> {
-    key.strip_prefix(store.key_root())?.split('/').next()
-}
-
-/// Whether an update of an object of `resource` can change what quotas count: pods (phase,
-/// deletion), claims (allocated storage) and quotas whose limits changed.
-fn update_matters(resource: &str, store: &Store, value: &[u8], rev: i64) -> bool {
-    match resource {
-        "pods" | "persistentvolumeclaims" => true,
-        QUOTAS => store.decode(value, rev).is_ok_and(|q| {
-            !usage::equals(
-                &usage::read(&q, "/spec/hard"),
-                &usage::read(&q, "/status/hard"),
-            )
-        }),
-        _ => false,
+/// The longest prefix all of `keys` share.
+fn common_prefix<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    let mut keys = keys.into_iter();
+    let Some(first) = keys.next() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for k in keys {
+        len = first
+            .bytes()
+            .zip(k.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count();
     }
+    // Never split a character.
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
+    first[..len].to_string()
 }
 
-/// Sends the namespaces where `store`'s objects are deleted (and, for some kinds, changed)
-/// from revision `after` on; restarts a broken watch and asks for a full recount then.
-async fn watch_changes(
-    resource: String,
-    store: Arc<Store>,
+/// The resource and namespace of a key: the longest store root it is under, then the
+/// namespace segment.
+fn locate<'a>(roots: &'a [(String, String)], key: &'a str) -> Option<(&'a str, &'a str)> {
+    let (root, resource) = roots
+        .iter()
+        .filter(|(root, _)| key.starts_with(root.as_str()))
+        .max_by_key(|(root, _)| root.len())?;
+    let namespace = key[root.len()..].split('/').next()?;
+    Some((resource, namespace))
+}
+
+/// Watches every counted resource's keys (one watch over their common prefix, values
+/// unread) from revision `after` on, and sends the namespaces where objects were deleted,
+/// or where pods and claims changed; a broken watch restarts and asks for a full recount.
+async fn watch_keys(
+    storage: Arc<dyn Storage>,
+    roots: Vec<(String, String)>,
     mut after: i64,
     tx: mpsc::UnboundedSender<Dirty>,
 ) {
+    let prefix = common_prefix(roots.iter().map(|(r, _)| r.as_str()));
     loop {
-        let watch = store.storage().watch(store.key_root(), after, false).await;
-        if let Ok(mut watch) = watch {
+        if let Ok(mut watch) = storage.watch(&prefix, after, false).await {
             while let Some(item) = watch.next().await {
-                let Ok(WatchItem::Event(ev)) = item else {
-                    if item.is_err() {
-                        break;
-                    }
-                    continue;
+                let ev = match item {
+                    Ok(WatchItem::Event(ev)) => ev,
+                    Ok(WatchItem::Progress(_)) => continue,
+                    Err(_) => break,
                 };
                 after = ev.revision();
+                let Some((resource, namespace)) = locate(&roots, &ev.kv.key) else {
+                    continue;
+                };
                 let relevant = match ev.event_type {
                     EventType::Deleted => true,
-                    EventType::Created => resource == QUOTAS,
                     EventType::Updated => {
-                        update_matters(&resource, &store, &ev.kv.value, ev.kv.mod_revision)
+                        matches!(resource, "pods" | "persistentvolumeclaims")
                     }
+                    EventType::Created => false,
                 };
-                if !relevant {
-                    continue;
-                }
-                if let Some(ns) = namespace_of(&store, &ev.kv.key) {
-                    if tx.send(Dirty::Namespace(ns.to_string())).is_err() {
-                        return;
-                    }
+                if relevant && tx.send(Dirty::Namespace(namespace.to_string())).is_err() {
+                    return;
                 }
             }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        match store.storage().current_revision().await {
-            Ok(rev) => after = rev,
-            Err(_) => continue,
-        }
-        if tx.send(Dirty::All).is_err() {
+        if !restart(&*storage, &mut after, &tx).await {
             return;
         }
+    }
+}
+
+/// Watches the quotas: a new quota, or one whose limits differ from its status, needs
+/// counting (status writes that only change `used` do not).
+async fn watch_quotas(quotas: Arc<Store>, mut after: i64, tx: mpsc::UnboundedSender<Dirty>) {
+    loop {
+        let watch = quotas
+            .storage()
+            .watch(quotas.key_root(), after, false)
+            .await;
+        if let Ok(mut watch) = watch {
+            while let Some(item) = watch.next().await {
+                let ev = match item {
+                    Ok(WatchItem::Event(ev)) => ev,
+                    Ok(WatchItem::Progress(_)) => continue,
+                    Err(_) => break,
+                };
+                after = ev.revision();
+                if ev.event_type == EventType::Deleted {
+                    continue;
+                }
+                let Ok(quota) = quotas.decode(&ev.kv.value, ev.kv.mod_revision) else {
+                    continue;
+                };
+                let stale = ev.event_type == EventType::Created
+                    || !usage::equals(
+                        &usage::read(&quota, "/spec/hard"),
+                        &usage::read(&quota, "/status/hard"),
+                    );
+                let namespace = meta::namespace(&quota).to_string();
+                if stale && tx.send(Dirty::Namespace(namespace)).is_err() {
+                    return;
+                }
+            }
+        }
+        if !restart(quotas.storage().as_ref(), &mut after, &tx).await {
+            return;
+        }
+    }
+}
+
+/// After a broken watch: waits a moment, resumes from the current revision and asks for a
+/// full recount (what happened in between is not known). False once nobody listens.
+async fn restart(
+    storage: &dyn Storage,
+    after: &mut i64,
+    tx: &mpsc::UnboundedSender<Dirty>,
+) -> bool {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    if let Ok(rev) = storage.current_revision().await {
+        *after = rev;
+    }
+    tx.send(Dirty::All).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_located_under_the_longest_root() {
+        let roots = vec![
+            (
+                "/registry/services/specs/".to_string(),
+                "services".to_string(),
+            ),
+            (
+                "/registry/services/endpoints/".to_string(),
+                "endpoints".to_string(),
+            ),
+            ("/registry/pods/".to_string(), "pods".to_string()),
+        ];
+        assert_eq!(
+            common_prefix(roots.iter().map(|(r, _)| r.as_str())),
+            "/registry/"
+        );
+        assert_eq!(
+            locate(&roots, "/registry/services/endpoints/ns1/web"),
+            Some(("endpoints", "ns1"))
+        );
+        assert_eq!(
+            locate(&roots, "/registry/pods/ns2/p"),
+            Some(("pods", "ns2"))
+        );
+        assert_eq!(locate(&roots, "/registry/secrets/ns/s"), None);
     }
 }
