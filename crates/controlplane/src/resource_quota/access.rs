@@ -9,13 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use apimachinery::errors::ApiError;
-use apiserver::registry::{meta, ListParams, Listers};
+use apiserver::registry::{meta, ListParams, Listers, RequestContext};
 use serde_json::{json, Value};
 
 use crate::bootstrap::system_context;
 
 /// The resource quotas are stored as.
 pub const QUOTAS: &str = "resourcequotas";
+
+/// The field manager of the status writes admission makes (upstream's loopback client's).
+pub const ADMISSION_MANAGER: &str = "kube-apiserver";
 
 /// How long a live list of a namespace with no cached quotas is reused.
 const LIVE_LOOKUP_TTL: Duration = Duration::from_secs(30);
@@ -26,6 +29,15 @@ pub struct QuotaAccess {
     live: Mutex<HashMap<String, (Instant, Vec<Value>)>>,
     /// Quotas as last written here, by namespace and name.
     written: Mutex<HashMap<(String, String), Value>>,
+}
+
+/// The server's own context for a quota status write by `manager`, which upstream's
+/// clients' user agents would name in `managedFields`.
+pub fn writer_context(manager: &str) -> RequestContext {
+    RequestContext {
+        field_manager: Some(manager.to_string()),
+        ..system_context()
+    }
 }
 
 /// An object's resourceVersion as a number (0 when it has none).
@@ -111,7 +123,13 @@ impl QuotaAccess {
         let (out, _) = self
             .listers
             .store(QUOTAS)?
-            .update(&system_context(), &namespace, &name, "status", obj)
+            .update(
+                &writer_context(ADMISSION_MANAGER),
+                &namespace,
+                &name,
+                "status",
+                obj,
+            )
             .await?;
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         if written.len() > 4096 {

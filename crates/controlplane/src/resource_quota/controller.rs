@@ -16,14 +16,17 @@ use serde_json::Value;
 use storage::{EventType, Storage, WatchItem};
 use tokio::sync::mpsc;
 
-use super::access::QUOTAS;
+use super::access::{writer_context, QUOTAS};
 use super::evaluators::{quota_scopes, Evaluator};
 use super::usage::{self, Usage};
-use crate::bootstrap::system_context;
 
 /// How often every quota is recounted (upstream's `--resource-quota-sync-period` is 5m;
 /// this server has no informers to replenish from, so it resyncs more often).
 const RESYNC: Duration = Duration::from_secs(60);
+
+/// The field manager of the controller's status writes: upstream's controller runs in
+/// kube-controller-manager, whose name its writes carry.
+const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 
 /// How long changes are gathered before the namespaces they touch are recounted.
 const BATCH: Duration = Duration::from_millis(50);
@@ -155,7 +158,13 @@ impl QuotaController {
             });
             match self
                 .quotas
-                .update(&system_context(), &namespace, &name, "status", obj)
+                .update(
+                    &writer_context(CONTROLLER_MANAGER),
+                    &namespace,
+                    &name,
+                    "status",
+                    obj,
+                )
                 .await
             {
                 Ok(_) => return Ok(()),
