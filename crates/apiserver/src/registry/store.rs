@@ -567,7 +567,7 @@ impl Store {
         self.check_type_meta(&mut obj)?;
         if let Some(review) = &self.decl.review {
             // Reviews are answered, not stored (nor admitted, as upstream's).
-            return review.review(&ctx.user, namespace, obj);
+            return review.answer(ctx, namespace, obj).await;
         }
         self.check_namespace(&mut obj, namespace)?;
         if !meta::resource_version(&obj).is_empty() {
