@@ -20,7 +20,7 @@ use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
 use super::versions::{Conversion, ServedVersion};
-use crate::admission::{AdmissionChain, Attributes, Operation};
+use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
 
 /// Who asks, and how: passed to every Store operation.
@@ -37,6 +37,20 @@ pub struct RequestContext {
     /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
     /// object carries them (an apply has set them already).
     pub field_manager: Option<String>,
+    /// Set when the Store writes on behalf of another view of the object (a served
+    /// version, a subresource's REST storage): what admission is told the request is.
+    pub admitted_as: Option<AdmittedAs>,
+}
+
+impl RequestContext {
+    /// This context, admitted as `admitted_as` unless an outer view already set one.
+    pub fn admitted_as(&self, admitted_as: AdmittedAs) -> RequestContext {
+        let mut ctx = self.clone();
+        if ctx.admitted_as.is_none() {
+            ctx.admitted_as = Some(admitted_as);
+        }
+        ctx
+    }
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -83,6 +97,12 @@ pub struct Store {
     /// For a version served over another version's storage: that store and the conversion
     /// (every operation goes through it, `registry::versions`).
     served: Option<Arc<ServedVersion>>,
+    /// The storage codec of a declared kind: the store encodes what it writes with it.
+    codec: Option<Arc<StorageCodec>>,
+    /// Where writes go: the storage below the codec (encryption, then the backend), as
+    /// the store hands it encoded bytes. Reads and watches go through `storage`, which
+    /// decodes every stored form.
+    writer: Arc<dyn Storage>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -182,11 +202,13 @@ impl Store {
             Some(encryption) => Arc::new(TransformedStorage::new(storage, encryption)),
             None => storage,
         };
-        let storage: Arc<dyn Storage> = match &decl.schema {
-            Some(schema) => Arc::new(TransformedStorage::new(
-                storage,
-                Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)),
-            )),
+        let codec = decl
+            .schema
+            .as_ref()
+            .map(|schema| Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)));
+        let writer = storage.clone();
+        let storage: Arc<dyn Storage> = match &codec {
+            Some(codec) => Arc::new(TransformedStorage::new(storage, codec.clone())),
             None => storage,
         };
         Store {
@@ -197,6 +219,8 @@ impl Store {
             admission,
             cacher: None,
             served: None,
+            codec,
+            writer,
         }
     }
 
@@ -246,6 +270,123 @@ impl Store {
         &self.admission
     }
 
+    /// What admission is told about a write of this store for `ctx`: the store's own
+    /// resource and kind, or the view the request was made through (`ctx.admitted_as`).
+    fn admission_target<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        subresource: &'a str,
+    ) -> (
+        &'a ResourceDecl,
+        &'a str,
+        &'a str,
+        Option<&'a dyn AdmissionView>,
+    ) {
+        match &ctx.admitted_as {
+            Some(a) => (&a.resource, &a.subresource, &a.kind, a.view.as_deref()),
+            None => (&self.decl, subresource, &self.decl.kind, None),
+        }
+    }
+
+    /// Mutating admission of a write (`obj` absent for deletes).
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_mutating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            operation,
+            resource,
+            subresource,
+            kind,
+            namespace,
+            name,
+            old: if view.is_some() {
+                old_view.as_ref()
+            } else {
+                old
+            },
+            options: ctx.options.as_ref(),
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+        };
+        match (view, obj) {
+            (Some(view), Some(obj)) => {
+                let before = view.view(obj);
+                let mut seen = before.clone();
+                self.admission.mutate(&attrs, Some(&mut seen)).await?;
+                if seen != before {
+                    view.apply(obj, &seen)?;
+                }
+                Ok(())
+            }
+            (_, obj) => self.admission.mutate(&attrs, obj).await,
+        }
+    }
+
+    /// Validating admission of a write, on the object as it will be stored.
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_validating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let obj_view = view.zip(obj).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            operation,
+            resource,
+            subresource,
+            kind,
+            namespace,
+            name,
+            old: if view.is_some() {
+                old_view.as_ref()
+            } else {
+                old
+            },
+            options: ctx.options.as_ref(),
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+        };
+        let obj = if view.is_some() {
+            obj_view.as_ref()
+        } else {
+            obj
+        };
+        self.admission.validate(&attrs, obj).await
+    }
+
+    /// Both phases of a write without an object (a delete of `old`).
+    async fn admit_both(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        self.admit_mutating(ctx, operation, subresource, namespace, name, old, None)
+            .await?;
+        self.admit_validating(ctx, operation, subresource, namespace, name, old, None)
+            .await
+    }
+
     /// The watch cache, when enabled.
     pub fn cacher(&self) -> Option<&Arc<Cacher>> {
         self.cacher.as_ref()
@@ -291,8 +432,29 @@ impl Store {
         Ok(obj)
     }
 
-    fn encode(obj: &Value) -> Bytes {
-        encode_canonical(obj)
+    /// The bytes to write for `obj`, and `obj` as reading them back gives it: upstream's
+    /// stores answer a write (dry run included) with the object decoded from the bytes
+    /// written, so a response never shows what the stored form cannot hold (empty maps and
+    /// lists in protobuf) and a GET after it answers the same. Stored bytes hold no
+    /// `resourceVersion`; the object keeps its own.
+    fn encode_for_storage(&self, mut obj: Value) -> Result<(Bytes, Value), ApiError> {
+        let Some(codec) = &self.codec else {
+            return Ok((encode_canonical(&obj), obj));
+        };
+        let rv = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("resourceVersion"));
+        let key = self.key(meta::namespace(&obj), meta::name(&obj));
+        let err = |e| self.err(meta::name(&obj), e);
+        let bytes = codec.encode_object(&key, &obj).map_err(err)?;
+        let mut back = if codec.round_trip_changes() {
+            codec.decode_object(&key, &bytes).map_err(err)?
+        } else {
+            obj
+        };
+        meta::set_meta(&mut back, "resourceVersion", rv);
+        Ok((bytes, back))
     }
 
     fn invalid(&self, name: &str, errs: Vec<FieldError>) -> ApiError {
@@ -436,7 +598,7 @@ impl Store {
         self.check_type_meta(&mut obj)?;
         if let Some(review) = &self.decl.review {
             // Reviews are answered, not stored (nor admitted, as upstream's).
-            return review.review(&ctx.user, namespace, obj);
+            return review.answer(ctx, namespace, obj).await;
         }
         self.check_namespace(&mut obj, namespace)?;
         if !meta::resource_version(&obj).is_empty() {
@@ -447,23 +609,16 @@ impl Store {
         // Mutating admission sees the object as the client sent it (upstream runs it in the
         // create handler, before the store prepares the object).
         let requested_name = meta::name(&obj).to_string();
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace,
-                    name: &requested_name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&mut obj),
-            )
-            .await?;
+        self.admit_mutating(
+            ctx,
+            Operation::Create,
+            "",
+            namespace,
+            &requested_name,
+            None,
+            Some(&mut obj),
+        )
+        .await?;
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
@@ -522,7 +677,7 @@ impl Store {
     async fn create_prepared(
         &self,
         ctx: &RequestContext,
-        mut obj: Value,
+        obj: Value,
         generated: bool,
         generate_name: &str,
     ) -> Result<Value, ApiError> {
@@ -544,22 +699,7 @@ impl Store {
         }
         ctx.warnings
             .add(self.decl.strategy.warnings_on_create(&obj));
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name: &name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&obj),
-            )
+        self.admit_validating(ctx, Operation::Create, "", &ns, &name, None, Some(&obj))
             .await?;
         if ctx.dry_run {
             if self
@@ -575,14 +715,15 @@ impl Store {
                     &name,
                 ));
             }
-            return Ok(obj);
+            return Ok(self.encode_for_storage(obj)?.1);
         }
         let mut name = name;
         let mut attempts = 0;
+        let (mut bytes, mut obj) = self.encode_for_storage(obj)?;
         let rev = loop {
             match self
-                .storage
-                .create_with_ttl(&self.key(&ns, &name), Self::encode(&obj), self.ttl)
+                .writer
+                .create_with_ttl(&self.key(&ns, &name), bytes.clone(), self.ttl)
                 .await
             {
                 Ok(rev) => break rev,
@@ -594,6 +735,7 @@ impl Store {
                     attempts += 1;
                     name = format!("{generate_name}{}", random_suffix());
                     meta::set_meta(&mut obj, "name", Some(json!(name)));
+                    (bytes, obj) = self.encode_for_storage(obj)?;
                 }
                 Err(e) => return Err(self.err(&name, e)),
             }
@@ -616,14 +758,10 @@ impl Store {
             .parse()
             .map_err(|_| ApiError::internal("object without a resourceVersion"))?;
         meta::set_meta(&mut new, "resourceVersion", None);
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         match self
-            .storage
-            .update_with_ttl(
-                &self.key(namespace, name),
-                rev,
-                Self::encode(&new),
-                self.ttl,
-            )
+            .writer
+            .update_with_ttl(&self.key(namespace, name), rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -815,23 +953,16 @@ impl Store {
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&mut new),
-            )
-            .await?;
+        self.admit_mutating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&mut new),
+        )
+        .await?;
         let write = WriteContext {
             operation: Operation::Update,
             user: &ctx.user,
@@ -894,7 +1025,7 @@ impl Store {
         ctx: &RequestContext,
         name: &str,
         subresource: &str,
-        mut new: Value,
+        new: Value,
         old: Value,
         rev: Revision,
     ) -> Result<Value, UpdateError> {
@@ -932,29 +1063,25 @@ impl Store {
         if subresource.is_empty() {
             ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&new),
-            )
-            .await?;
+        self.admit_validating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&new),
+        )
+        .await?;
         // An update that removes the last finalizer of an object being deleted (its grace
         // period over) completes the deletion (upstream's `shouldDeleteDuringUpdate`).
         let finished = meta::deletion_started(&new)
             && meta::finalizers(&new).is_empty()
             && grace_period(&new) == 0
             && !strategy.pending_finalization(&new);
+        // Compared, and answered, in the stored form (upstream compares the bytes): an
+        // update that changes only what storage cannot hold writes nothing.
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         if new == old && !finished {
             return Ok(old);
         }
@@ -973,8 +1100,8 @@ impl Store {
             };
         }
         match self
-            .storage
-            .update_with_ttl(&key, rev, Self::encode(&new), self.ttl)
+            .writer
+            .update_with_ttl(&key, rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -1002,7 +1129,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
         if let Some(v) = &self.served {
-            return v.delete(ctx, namespace, name, opts).await;
+            return v.delete(self, ctx, namespace, name, opts).await;
         }
         for _ in 0..MAX_UPDATE_RETRIES {
             let key = self.key(namespace, name);
@@ -1014,22 +1141,7 @@ impl Store {
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
             let obj = self.decode(&current.value, current.mod_revision)?;
             opts.preconditions.check(&self.decl, name, &obj)?;
-            self.admission
-                .admit(
-                    &Attributes {
-                        operation: Operation::Delete,
-                        resource: &self.decl,
-                        subresource: "",
-                        kind: &self.decl.kind,
-                        namespace,
-                        name,
-                        old: Some(&obj),
-                        options: ctx.options.as_ref(),
-                        user: &ctx.user,
-                        dry_run: ctx.dry_run,
-                    },
-                    None,
-                )
+            self.admit_both(ctx, Operation::Delete, "", namespace, name, Some(&obj))
                 .await?;
             let strategy = &self.decl.strategy;
             let mut marked = obj.clone();
@@ -1058,14 +1170,10 @@ impl Store {
                     if ctx.dry_run {
                         return Ok(DeleteOutcome::Pending(marked));
                     }
+                    let (bytes, mut marked) = self.encode_for_storage(marked)?;
                     match self
-                        .storage
-                        .update_with_ttl(
-                            &key,
-                            current.mod_revision,
-                            Self::encode(&marked),
-                            self.ttl,
-                        )
+                        .writer
+                        .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                         .await
                     {
                         Ok(rev) => {
@@ -1089,9 +1197,10 @@ impl Store {
                 if ctx.dry_run {
                     return Ok(DeleteOutcome::Pending(marked));
                 }
+                let (bytes, mut marked) = self.encode_for_storage(marked)?;
                 match self
-                    .storage
-                    .update_with_ttl(&key, current.mod_revision, Self::encode(&marked), self.ttl)
+                    .writer
+                    .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                     .await
                 {
                     Ok(rev) => {
