@@ -670,3 +670,55 @@ async fn services_count_node_ports_on_create_and_update() {
         ])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_class_scope_selectors_pick_their_pods() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    namespace(&client, "prio").await;
+    ok(server.kubectl(&["create", "priorityclass", "high", "--value=1000"]));
+    ok(server.kubectl_stdin(
+        &["apply", "-f", "-"],
+        r#"apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: high
+  namespace: prio
+spec:
+  hard:
+    pods: "1"
+  scopeSelector:
+    matchExpressions:
+    - scopeName: PriorityClass
+      operator: In
+      values: ["high"]
+"#,
+    ));
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), "prio");
+    wait_quota(&quotas, "high", "status filled", |q| {
+        used(q) == map(&[("pods", "0")])
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client, "prio");
+    let with_class = |name: &str| {
+        let mut p = pod(name, &[], &[]);
+        if let Some(spec) = p.spec.as_mut() {
+            spec.priority_class_name = Some("high".to_string());
+        }
+        p
+    };
+    pods.create(&PostParams::default(), &with_class("h1"))
+        .await
+        .expect("first high-priority pod");
+    assert_forbidden(
+        pods.create(&PostParams::default(), &with_class("h2")).await,
+        "pods \"h2\" is forbidden: exceeded quota: high, requested: pods=1, used: pods=1, limited: pods=1",
+    );
+    for name in ["plain1", "plain2"] {
+        pods.create(&PostParams::default(), &pod(name, &[], &[]))
+            .await
+            .expect("pods of no class are out of scope");
+    }
+    let q = quotas.get("high").await.expect("get");
+    assert_eq!(used(&q), map(&[("pods", "1")]));
+}

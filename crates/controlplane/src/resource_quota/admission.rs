@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use apimachinery::errors::ApiError;
 use apiserver::admission::{AdmissionPlugin, Attributes, Operation};
@@ -19,6 +19,10 @@ use crate::limit_ranger::forbidden;
 
 /// How many times conflicting status writes are re-checked against fresh quotas.
 const RETRIES: usize = 3;
+
+/// How long a request may wait for its namespace's turn and its quota writes (upstream's
+/// evaluator gives up after as long).
+const EVALUATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The plugin.
 pub struct ResourceQuota {
@@ -216,10 +220,15 @@ impl AdmissionPlugin for ResourceQuota {
         if !covered(&self.access.quotas(attrs.namespace).await?) {
             return Ok(());
         }
-        let lock = self.lock_for(attrs.namespace);
-        let _held = lock.lock().await;
-        let quotas = self.access.quotas(attrs.namespace).await?;
-        self.admit_against(attrs, obj, &evaluator, quotas).await
+        let evaluation = async {
+            let lock = self.lock_for(attrs.namespace);
+            let _held = lock.lock().await;
+            let quotas = self.access.quotas(attrs.namespace).await?;
+            self.admit_against(attrs, obj, &evaluator, quotas).await
+        };
+        tokio::time::timeout(EVALUATION_TIMEOUT, evaluation)
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal("resource quota evaluation timed out")))
     }
 }
 
