@@ -74,8 +74,12 @@ impl QuotaAccess {
             .collect()
     }
 
-    /// The quotas of `namespace`: the cache's, else a live list reused for a while.
+    /// The quotas of `namespace`: the cache's, else a live list reused for a while (none
+    /// when quotas are not served).
     pub async fn quotas(&self, namespace: &str) -> Result<Vec<Value>, ApiError> {
+        if !self.listers.has(QUOTAS) {
+            return Ok(Vec::new());
+        }
         let cached = self.listers.list(QUOTAS, namespace, None).await?;
         if !cached.is_empty() {
             return Ok(self.newest(cached));

@@ -324,6 +324,33 @@ mod tests {
     }
 
     #[test]
+    fn every_covering_quota_is_charged_or_none() {
+        let decl = crate::resources::pods::decl();
+        let pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}]}, "status": {"qosClass": "BestEffort"}});
+        let roomy = quota("roomy", json!({"pods": "10"}), json!({"pods": "1"}));
+        let mut scoped = quota("best-effort", json!({"pods": "1"}), json!({"pods": "0"}));
+        scoped["spec"]["scopes"] = json!(["BestEffort"]);
+        let mut other = quota("other-scope", json!({"pods": "1"}), json!({"pods": "1"}));
+        other["spec"]["scopes"] = json!(["NotBestEffort"]);
+        let quotas = [roomy, scoped, other];
+        let out = check(&quotas, &decl, Operation::Create, &pod, None).unwrap_or_default();
+        let used: Vec<&Value> = out.iter().map(|q| &q["status"]["used"]).collect();
+        assert_eq!(
+            used,
+            [
+                &json!({"pods": "2"}),
+                &json!({"pods": "1"}),
+                &json!({"pods": "1"})
+            ]
+        );
+        // The scoped quota is full now: the request is refused, and nothing is charged.
+        assert_eq!(
+            check(&out, &decl, Operation::Create, &pod, None).err().as_deref(),
+            Some("pods \"p\" is forbidden: exceeded quota: best-effort, requested: pods=1, used: pods=1, limited: pods=1")
+        );
+    }
+
+    #[test]
     fn updates_charge_the_difference() {
         let decl = crate::resources::services::decl(None);
         let old = json!({"metadata": {"name": "s", "resourceVersion": "3"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}});
