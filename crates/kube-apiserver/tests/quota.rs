@@ -320,6 +320,24 @@ async fn object_counts_are_charged_enforced_and_released() {
         used(q).get("pods").map(String::as_str) == Some("2")
     })
     .await;
+
+    // A limit taken out of the spec leaves the status, and stops limiting.
+    quotas
+        .patch(
+            "q",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"hard": {"configmaps": null}}})),
+        )
+        .await
+        .expect("patch quota");
+    let q = wait_quota(&quotas, "q", "configmaps no longer limited", |q| {
+        hard(q) == map(&[("pods", "5")])
+    })
+    .await;
+    assert_eq!(used(&q), map(&[("pods", "2")]));
+    maps.create(&PostParams::default(), &config_map("free"))
+        .await
+        .expect("configmaps are not limited any more");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

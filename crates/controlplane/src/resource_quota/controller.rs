@@ -146,16 +146,19 @@ impl QuotaController {
             used.extend(self.calculate(&namespace, &quota, &hard).await?);
             let used = usage::mask(&used, hard.keys());
             let in_sync = usage::equals(&hard, &usage::read(&quota, "/status/hard"))
-                && usage::equals(&used, &usage::read(&quota, "/status/used"))
-                && quota.pointer("/status/used").is_some();
+                && usage::equals(&used, &usage::read(&quota, "/status/used"));
             if in_sync {
                 return Ok(());
             }
             let mut obj = quota.clone();
-            obj["status"] = serde_json::json!({
-                "hard": usage::to_json(&hard),
-                "used": usage::to_json(&used),
-            });
+            // Empty lists are left out, as upstream's serialization leaves them.
+            let mut status = serde_json::Map::new();
+            for (field, list) in [("hard", &hard), ("used", &used)] {
+                if !list.is_empty() {
+                    status.insert(field.to_string(), usage::to_json(list));
+                }
+            }
+            obj["status"] = Value::Object(status);
             match self
                 .quotas
                 .update(
