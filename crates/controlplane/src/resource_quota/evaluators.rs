@@ -352,7 +352,8 @@ fn compute_usage(requests: &List, limits: &List) -> Usage {
 /// `PodRequests` / `PodLimits`: the containers' totals, pod-level cpu and memory in place
 /// of them when set, and the pod's overhead (for limits: only where a limit is set).
 fn pod_resources(pod: &Value, field: &str) -> List {
-    let spec = pod.get("spec").unwrap_or(&Value::Null);
+    let effective = with_status_resources(pod);
+    let spec = &effective;
     let mut total = pod_total(spec, field);
     let pod_level = list_at(spec, &format!("/resources/{field}"));
     for res in ["cpu", "memory"] {
@@ -370,6 +371,89 @@ fn pod_resources(pod: &Value, field: &str) -> List {
         }
     }
     total
+}
+
+/// The larger of each resource over `lists`.
+fn max_of(lists: &[List]) -> List {
+    let mut out = List::new();
+    for list in lists {
+        for (k, v) in list {
+            match out.get(k) {
+                Some(q) if q.milli >= v.milli => {}
+                _ => {
+                    out.insert(k.clone(), *v);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn list_json(list: &List) -> Value {
+    Value::Object(
+        list.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.canonical())))
+            .collect(),
+    )
+}
+
+/// The pod's spec with each running container's resources as in-place resizing counts
+/// them (upstream's `determineContainerReqs` / `...Limits`): the larger of the spec's, the
+/// status's and the allocated requests, or only what the status shows while a resize is
+/// infeasible. Containers without status resources keep their spec.
+fn with_status_resources(pod: &Value) -> Value {
+    let mut spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    let infeasible = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| text(c, "/type") == "PodResizePending" && text(c, "/reason") == "Infeasible");
+    for (field, statuses) in [
+        ("containers", "containerStatuses"),
+        ("initContainers", "initContainerStatuses"),
+    ] {
+        let statuses: Vec<&Value> = pod
+            .pointer(&format!("/status/{statuses}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        let Some(containers) = spec.get_mut(field).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for c in containers.iter_mut() {
+            if field == "initContainers" && text(c, "/restartPolicy") != "Always" {
+                continue;
+            }
+            let name = text(c, "/name").to_string();
+            let Some(cs) = statuses
+                .iter()
+                .find(|cs| text(cs, "/name") == name && cs.get("resources").is_some())
+            else {
+                continue;
+            };
+            let status = |f: &str| list_at(cs, &format!("/resources/{f}"));
+            let allocated = list_at(cs, "/allocatedResources");
+            let (requests, limits) = if infeasible {
+                (max_of(&[status("requests"), allocated]), status("limits"))
+            } else {
+                (
+                    max_of(&[
+                        list_at(c, "/resources/requests"),
+                        status("requests"),
+                        allocated,
+                    ]),
+                    max_of(&[list_at(c, "/resources/limits"), status("limits")]),
+                )
+            };
+            c["resources"] = serde_json::json!({
+                "requests": list_json(&requests),
+                "limits": list_json(&limits),
+            });
+        }
+    }
+    spec
 }
 
 /// `QuotaV1Pod`: terminal pods, and pods past their deletion grace period, use no compute.
@@ -673,6 +757,39 @@ mod tests {
         assert_eq!(
             usage::pretty(&Evaluator::Pods.usage(&gone, now())),
             "count/pods=1"
+        );
+    }
+
+    #[test]
+    fn running_resizes_count_the_larger_of_spec_and_status() {
+        let mut p = pod(json!([
+            {"name": "a", "resources": {"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}},
+        ]));
+        p["status"] = json!({"containerStatuses": [{
+            "name": "a",
+            "allocatedResources": {"cpu": "800m"},
+            "resources": {"requests": {"cpu": "800m"}, "limits": {"memory": "2Gi"}},
+        }]});
+        let u = Evaluator::Pods.usage(&p, now());
+        assert_eq!(
+            u.get("requests.cpu").map(Milli::canonical).as_deref(),
+            Some("800m")
+        );
+        assert_eq!(
+            u.get("limits.memory").map(Milli::canonical).as_deref(),
+            Some("2Gi")
+        );
+        p["spec"]["containers"][0]["resources"]["requests"]["cpu"] = json!("2");
+        let u = Evaluator::Pods.usage(&p, now());
+        assert_eq!(
+            u.get("requests.cpu").map(Milli::canonical).as_deref(),
+            Some("2")
+        );
+        p["status"]["conditions"] = json!([{"type": "PodResizePending", "reason": "Infeasible"}]);
+        let u = Evaluator::Pods.usage(&p, now());
+        assert_eq!(
+            u.get("requests.cpu").map(Milli::canonical).as_deref(),
+            Some("800m")
         );
     }
 
