@@ -17,11 +17,12 @@ pub struct Milli {
 }
 
 impl Milli {
-    /// Reads a quantity value (`"500m"`, `"1Gi"`, `2`); `None` when it is none.
+    /// Reads a quantity value (`"500m"`, `"1Gi"`, `2`) exactly, rounding a fraction of a
+    /// thousandth up (as upstream's `MilliValue`); `None` when it is none.
     pub fn of(v: &Value) -> Option<Milli> {
         let q = resourcelists::quantity(v)?;
         Some(Milli {
-            milli: (q.value * 1000.0).ceil() as i128,
+            milli: exact_milli(&q.text)?,
             binary: q.text.ends_with('i'),
         })
     }
@@ -52,6 +53,69 @@ impl Milli {
         }
         format!("{v}{}", ["", "k", "M", "G", "T", "P", "E"][i])
     }
+}
+
+/// `ceil(n / d)` for a positive `d`.
+fn div_ceil(n: i128, d: i128) -> i128 {
+    n.div_euclid(d) + i128::from(n.rem_euclid(d) != 0)
+}
+
+/// A quantity's text in thousandths, computed in integers: a signed decimal number times
+/// its suffix (`Ki`..`Ei`, `n`..`E`, or an exponent `e3`). `None` when it does not parse
+/// or does not fit.
+fn exact_milli(text: &str) -> Option<i128> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (number, suffix) = rest.split_at(end);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut mantissa: i128 = 0;
+    for c in whole.chars().chain(fraction.chars()) {
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(i128::from(c.to_digit(10)?))?;
+    }
+    // value = mantissa * 10^(-fraction digits) * suffix; in thousandths: * 1000.
+    let mut ten_power: i32 = 3 - i32::try_from(fraction.len()).ok()?;
+    let mut binary: u32 = 0;
+    match suffix {
+        "" => {}
+        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
+            binary = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+                .iter()
+                .position(|s| *s == suffix)? as u32
+                + 1;
+        }
+        "n" => ten_power -= 9,
+        "u" => ten_power -= 6,
+        "m" => ten_power -= 3,
+        "k" => ten_power += 3,
+        "M" => ten_power += 6,
+        "G" => ten_power += 9,
+        "T" => ten_power += 12,
+        "P" => ten_power += 15,
+        "E" => ten_power += 18,
+        e if e.starts_with(['e', 'E']) => ten_power += e[1..].parse::<i32>().ok()?,
+        _ => return None,
+    }
+    let mut value = mantissa.checked_mul(1024i128.checked_pow(binary)?)?;
+    if ten_power >= 0 {
+        value = value.checked_mul(10i128.checked_pow(u32::try_from(ten_power).ok()?)?)?;
+    } else {
+        let divisor = 10i128.checked_pow(u32::try_from(-ten_power).ok()?);
+        value = match divisor {
+            Some(d) => div_ceil(value, d),
+            None => i128::from(value != 0),
+        };
+    }
+    Some(if negative { -value } else { value })
 }
 
 /// A resource list by name.
@@ -238,6 +302,31 @@ mod tests {
             milli: -1,
             binary: false,
         })
+    }
+
+    #[test]
+    fn quantities_are_read_exactly() {
+        for (text, milli) in [
+            ("9m", 9),
+            ("0.009", 9),
+            ("123456789m", 123456789),
+            ("1.5", 1500),
+            ("1Ki", 1024000),
+            ("0.5Gi", 536870912000),
+            ("1e3", 1000000),
+            ("2k", 2000000),
+            ("100n", 1),
+            ("-2", -2000),
+            ("10Gi", 10737418240000),
+        ] {
+            assert_eq!(q(json!(text)).milli, milli, "{text}");
+        }
+        assert_eq!(Milli::of(&json!("1Xi")), None);
+        // Every thousandth, written either way, reads back as itself.
+        for m in 1..5000i128 {
+            assert_eq!(q(json!(format!("{m}m"))).milli, m);
+            assert_eq!(q(json!(format!("{}.{:03}", m / 1000, m % 1000))).milli, m);
+        }
     }
 
     #[test]
