@@ -687,6 +687,27 @@ async fn services_count_node_ports_on_create_and_update() {
             ("services.nodeports", "1")
         ])
     );
+    // Turning the NodePort service into a ClusterIP one releases its port.
+    services
+        .patch(
+            "np1",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"type": "ClusterIP"}})),
+        )
+        .await
+        .expect("to ClusterIP");
+    wait_quota(&quotas, "q", "the node port released", |q| {
+        used(q).get("services.nodeports").map(String::as_str) == Some("0")
+    })
+    .await;
+    services
+        .patch(
+            "plain",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"type": "NodePort"}})),
+        )
+        .await
+        .expect("the released port is free for another service");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

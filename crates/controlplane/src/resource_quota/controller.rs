@@ -2,8 +2,8 @@
 //! controller), done in this server because it runs without one (a deliberate difference;
 //! see docs/architecture.md): every quota's `status.hard` follows `spec.hard`, and
 //! `status.used` is recounted from storage when a quota is created or its limits change,
-//! when objects in its namespace are deleted (deletes release quota) or pods and claims
-//! change, at start-up, and on a periodic resync.
+//! when objects in its namespace are deleted (deletes release quota) or a pod, Service or
+//! claim comes to use something else, at start-up, and on a periodic resync.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -27,6 +27,10 @@ const RESYNC: Duration = Duration::from_secs(60);
 /// The field manager of the controller's status writes: upstream's controller runs in
 /// kube-controller-manager, whose name its writes carry.
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+
+/// The kinds whose updates can lower what they use (a pod finishing, a Service no longer
+/// a NodePort, a claim's allocation): their updates are compared, not just their deletes.
+const USAGE_CHANGES_ON_UPDATE: [&str; 3] = ["pods", "services", "persistentvolumeclaims"];
 
 /// How long changes are gathered before the namespaces they touch are recounted.
 const BATCH: Duration = Duration::from_millis(50);
@@ -86,6 +90,13 @@ impl QuotaController {
             .collect();
         tokio::spawn(watch_keys(self.storage.clone(), roots, start, tx.clone()));
         tokio::spawn(watch_quotas(self.quotas.clone(), start, tx.clone()));
+        for resource in USAGE_CHANGES_ON_UPDATE {
+            if let (Some(store), Some(evaluator)) =
+                (self.stores.get(resource), Evaluator::for_resource(resource))
+            {
+                tokio::spawn(watch_usage(store.clone(), evaluator, start, tx.clone()));
+            }
+        }
         drop(tx);
         let mut pending: BTreeSet<Dirty> = [Dirty::All].into();
         loop {
@@ -273,8 +284,8 @@ fn locate<'a>(roots: &'a [(String, String)], key: &'a str) -> Option<(&'a str, &
 }
 
 /// Watches every counted resource's keys (one watch over their common prefix, values
-/// unread) from revision `after` on, and sends the namespaces where objects were deleted,
-/// or where pods and claims changed; a broken watch restarts and asks for a full recount.
+/// unread) from revision `after` on, and sends the namespaces where objects were deleted;
+/// a broken watch restarts and asks for a full recount.
 async fn watch_keys(
     storage: Arc<dyn Storage>,
     roots: Vec<(String, String)>,
@@ -291,22 +302,61 @@ async fn watch_keys(
                     Err(_) => break,
                 };
                 after = ev.revision();
-                let Some((resource, namespace)) = locate(&roots, &ev.kv.key) else {
+                let Some((_, namespace)) = locate(&roots, &ev.kv.key) else {
                     continue;
                 };
-                let relevant = match ev.event_type {
-                    EventType::Deleted => true,
-                    EventType::Updated => {
-                        matches!(resource, "pods" | "persistentvolumeclaims")
-                    }
-                    EventType::Created => false,
-                };
-                if relevant && tx.send(Dirty::Namespace(namespace.to_string())).is_err() {
+                if ev.event_type == EventType::Deleted
+                    && tx.send(Dirty::Namespace(namespace.to_string())).is_err()
+                {
                     return;
                 }
             }
         }
         if !restart(&*storage, &mut after, &tx).await {
+            return;
+        }
+    }
+}
+
+/// Watches one kind's updates (upstream's replenishment filter, made generic): an update
+/// after which the object uses something else than before sends its namespace.
+async fn watch_usage(
+    store: Arc<Store>,
+    evaluator: Evaluator,
+    mut after: i64,
+    tx: mpsc::UnboundedSender<Dirty>,
+) {
+    loop {
+        let watch = store.storage().watch(store.key_root(), after, false).await;
+        if let Ok(mut watch) = watch {
+            while let Some(item) = watch.next().await {
+                let ev = match item {
+                    Ok(WatchItem::Event(ev)) => ev,
+                    Ok(WatchItem::Progress(_)) => continue,
+                    Err(_) => break,
+                };
+                after = ev.revision();
+                if ev.event_type != EventType::Updated {
+                    continue;
+                }
+                let Ok(new) = store.decode(&ev.kv.value, ev.kv.mod_revision) else {
+                    continue;
+                };
+                let now = SystemTime::now();
+                let old = ev
+                    .prev_value
+                    .as_ref()
+                    .and_then(|v| store.decode(v, ev.kv.mod_revision).ok());
+                let changed = old.is_none_or(|old| {
+                    !usage::equals(&evaluator.usage(&old, now), &evaluator.usage(&new, now))
+                });
+                let namespace = meta::namespace(&new).to_string();
+                if changed && tx.send(Dirty::Namespace(namespace)).is_err() {
+                    return;
+                }
+            }
+        }
+        if !restart(store.storage().as_ref(), &mut after, &tx).await {
             return;
         }
     }
