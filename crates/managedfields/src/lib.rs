@@ -13,12 +13,14 @@
 //! - [`entries`]: the `managedFields` entries of an object, decoded into managers and
 //!   encoded back sorted as upstream sorts them;
 //! - [`manager`]: what a write does to them: an `Update` entry for create, update and
-//!   patch; `Apply` with ownership, pruning of dropped fields and conflicts.
+//!   patch; `Apply` with ownership, pruning of dropped fields and conflicts;
+//! - [`scale`]: the managers of a `scale` subresource, kept on the parent object.
 
 pub mod entries;
 pub mod gojson;
 pub mod manager;
 pub mod path;
+pub mod scale;
 pub mod set;
 pub mod shape;
 pub mod typed;

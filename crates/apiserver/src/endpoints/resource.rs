@@ -291,9 +291,13 @@ async fn serve_inner(
                         manager: &opts.field_manager,
                         force: opts.force,
                         body: &body,
+                        field_validation: opts.field_validation,
                     },
                 )
                 .await?;
+                for w in &applied.warnings {
+                    warnings.add(w);
+                }
                 let code = if applied.created {
                     StatusCode::CREATED
                 } else {
@@ -806,7 +810,7 @@ const PATCH_TYPES: [&str; 4] = [
 ];
 
 /// The media type of server-side apply (YAML or JSON bodies).
-const APPLY_YAML: &str = "application/apply-patch+yaml";
+pub(super) const APPLY_YAML: &str = "application/apply-patch+yaml";
 
 /// Content types accepted for create and update bodies.
 const BODY_TYPES: [&str; 2] = ["application/json", YAML];

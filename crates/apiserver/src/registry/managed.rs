@@ -2,8 +2,12 @@
 //! Store and the `managedfields` crate. A write's manager comes from the request
 //! ([`RequestContext::field_manager`](super::RequestContext)); what each endpoint may own
 //! follows upstream's reset fields: the resource does not own `status` when the kind has a
-//! status subresource, and the `status` subresource does not own `spec`.
+//! status subresource, and the `status` subresource does not own `spec`. The managers of
+//! a `scale` subresource live on the parent object ([`scale_view`], [`scale_back`]).
 
+use apimachinery::errors::ApiError;
+use managedfields::entries;
+pub use managedfields::scale::ScaleHandler;
 use managedfields::shape::Shape;
 use managedfields::typed::Filter;
 use managedfields::{FieldManager, Path, Set};
@@ -85,4 +89,28 @@ pub fn manager_from_request(field_manager: &str, user_agent: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The `managedFields` a `scale` write sees on the `Scale` of `parent` (see
+/// [`managedfields::scale`]); `None` when no manager owns the parent's replicas.
+pub fn scale_view(handler: &ScaleHandler, parent: &Value) -> Result<Option<Value>, ApiError> {
+    let managers = entries::decode(parent).map_err(decode_error)?;
+    Ok(entries::encode(&handler.to_subresource(&managers)))
+}
+
+/// The parent's `managedFields` after a `scale` write left `scale` (with its managers).
+pub fn scale_back(
+    handler: &ScaleHandler,
+    parent: &Value,
+    scale: &Value,
+) -> Result<Option<Value>, ApiError> {
+    let parent_managers = entries::decode(parent).map_err(decode_error)?;
+    let scale_managers = entries::decode(scale).map_err(decode_error)?;
+    Ok(entries::encode(
+        &handler.to_parent(&parent_managers, &scale_managers),
+    ))
+}
+
+fn decode_error(e: entries::EntryError) -> ApiError {
+    ApiError::internal(&format!("failed to decode managed fields: {e}"))
 }

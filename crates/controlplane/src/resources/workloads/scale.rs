@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::validation;
-use apiserver::registry::{meta, RequestContext, Store, Subresource, SubresourceRest};
+use apiserver::registry::managed::{self, ScaleHandler};
+use apiserver::registry::{
+    meta, RequestContext, Store, Subresource, SubresourceRest, UpdatedObject,
+};
 use serde_json::{json, Map, Value};
 
 use super::common::{int_of, spec, status};
@@ -89,9 +92,15 @@ pub fn apply_scale(obj: &mut Value, scale: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The API versions of the apps kinds, all of which keep their replicas at
+/// `.spec.replicas` (upstream's `ReplicasPathMappings`; only `apps/v1` is served here).
+const APPS_VERSIONS: &[&str] = &["apps/v1beta1", "apps/v1beta2", "apps/v1"];
+
 /// The REST storage of `*/scale`: reads are the object's `Scale`, writes set its replicas
 /// through the resource's own update (its validation, its generation), as upstream's
-/// `ScaleREST` writes through the resource's store.
+/// `ScaleREST` writes through the resource's store. A write sees the managers of the
+/// object's replicas as the `Scale`'s, and its own managers are kept on the object
+/// (upstream's `scaleUpdatedObjectInfo` with its `ScaleHandler`).
 struct ScaleRest;
 
 #[async_trait::async_trait]
@@ -106,12 +115,22 @@ impl SubresourceRest for ScaleRest {
         ctx: &RequestContext,
         namespace: &str,
         name: &str,
-        scale: Value,
+        updated: &UpdatedObject<'_>,
     ) -> Result<Value, ApiError> {
+        let handler = ScaleHandler::spec_replicas(&store.decl.api_version(), APPS_VERSIONS);
         let updated = store
             .patch(ctx, namespace, name, "", &|current: &Value| {
+                let mut old_scale = scale_of(current);
+                meta::set_meta(
+                    &mut old_scale,
+                    "managedFields",
+                    managed::scale_view(&handler, current)?,
+                );
+                let scale = updated(&old_scale)?;
                 let mut obj = current.clone();
                 apply_scale(&mut obj, &scale)?;
+                let entries = managed::scale_back(&handler, current, &scale)?;
+                meta::set_meta(&mut obj, "managedFields", entries);
                 Ok(obj)
             })
             .await?;

@@ -1,0 +1,532 @@
+//! Server-side apply beyond the resource itself: managers of `*/scale` kept on the parent
+//! object (apply, merge patch and PUT of a `Scale`, `kubectl scale`), conflicts between a
+//! `spec.replicas` applier and a scaler, and `fieldValidation` on applied configurations.
+
+mod common;
+
+use common::{get_json, ok, raw, Server};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v1::Scale;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{json, Value};
+
+const APPLY: &str = "application/apply-patch+yaml";
+
+/// A PATCH with `content_type`; answers the status, the warnings and the body.
+async fn patch_raw(
+    c: &kube::Client,
+    path: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, Vec<String>, Value) {
+    let (s, headers, text) = raw(
+        c,
+        "PATCH",
+        &format!("{path}?{query}"),
+        &[("content-type", content_type)],
+        body.as_bytes().to_vec(),
+    )
+    .await
+    .expect("request");
+    let warnings = headers
+        .get_all("warning")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect();
+    (
+        s,
+        warnings,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The managers that own `.spec.replicas`, with their entries.
+fn replicas_owners(obj: &Value) -> Vec<Value> {
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["fieldsV1"]["f:spec"].get("f:replicas").is_some())
+        .collect()
+}
+
+fn owner_names(obj: &Value) -> Vec<String> {
+    let mut names: Vec<String> = replicas_owners(obj)
+        .iter()
+        .filter_map(|e| e["manager"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+fn workload(kind: &str) -> String {
+    let mut obj = json!({
+        "apiVersion": "apps/v1", "kind": kind,
+        "metadata": {"name": "test"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "nginx"}},
+            "template": {"metadata": {"labels": {"app": "nginx"}},
+                "spec": {"containers": [{"name": "nginx", "image": "nginx:latest"}]}}
+        }
+    });
+    if kind == "StatefulSet" {
+        obj["spec"]["serviceName"] = json!("test");
+    }
+    obj.to_string()
+}
+
+fn scale_body(replicas: i64) -> String {
+    json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": "test", "namespace": "default"},
+        "spec": {"replicas": replicas}})
+    .to_string()
+}
+
+/// Upstream's scale test (`TestScaleAllResources`) for every kind with `*/scale`: the
+/// replicas owner moves between the resource's applier and the scale's writers, and the
+/// two sides conflict as upstream's do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    for (kind, plural) in [
+        ("Deployment", "deployments"),
+        ("ReplicaSet", "replicasets"),
+        ("StatefulSet", "statefulsets"),
+    ] {
+        let path = format!("/apis/apps/v1/namespaces/default/{plural}/test");
+        let scale = format!("{path}/scale");
+        let body = workload(kind);
+        let get = || get_json(&c, &path, 200);
+
+        let (s, _, v) = patch_raw(&c, &path, "fieldManager=apply_test", APPLY, &body).await;
+        assert_eq!(s, 201, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 1);
+        assert_eq!(owner_names(&obj), ["apply_test"], "{kind}");
+
+        // A merge patch of the scale takes replicas over, as an Update through `scale`
+        // recorded at the parent's version (and, as upstream's, without a time).
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=scale_test",
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":5}}"#,
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        assert_eq!(v["kind"], "Scale");
+        assert_eq!(v["spec"]["replicas"], 5);
+        assert!(v["metadata"].get("managedFields").is_none(), "{v}");
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 5);
+        let owners = replicas_owners(&obj);
+        assert_eq!(owners.len(), 1, "{kind}: {owners:?}");
+        assert_eq!(
+            owners[0],
+            json!({"manager": "scale_test", "operation": "Update", "apiVersion": "apps/v1",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}},
+                "subresource": "scale"}),
+            "{kind}"
+        );
+        // The applier keeps what else it applied.
+        let applier = obj["metadata"]["managedFields"]
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["manager"] == "apply_test").cloned())
+            .expect("apply_test keeps an entry");
+        assert!(applier["fieldsV1"]["f:spec"].get("f:selector").is_some());
+
+        // Re-applying the old replicas conflicts with the scaler.
+        let (s, _, v) = patch_raw(&c, &path, "fieldManager=apply_test", APPLY, &body).await;
+        assert_eq!(s, 409, "{kind}: {v}");
+        assert_eq!(
+            v["message"],
+            "Apply failed with 1 conflict: conflict with \"scale_test\" with subresource \"scale\" using apps/v1: .spec.replicas"
+        );
+        assert_eq!(
+            v["details"]["causes"],
+            json!([{"reason": "FieldManagerConflict",
+                "message": "conflict with \"scale_test\" with subresource \"scale\" using apps/v1",
+                "field": ".spec.replicas"}])
+        );
+        let (s, _, v) = patch_raw(
+            &c,
+            &path,
+            "fieldManager=apply_test&force=true",
+            APPLY,
+            &body,
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 1);
+        assert_eq!(owner_names(&obj), ["apply_test"], "{kind}");
+
+        // Applying a Scale conflicts with the resource's applier, then forces.
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=apply_scale",
+            APPLY,
+            &scale_body(17),
+        )
+        .await;
+        assert_eq!(s, 409, "{kind}: {v}");
+        assert_eq!(
+            v["message"],
+            "Apply failed with 1 conflict: conflict with \"apply_test\": .spec.replicas"
+        );
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=apply_scale&force=true",
+            APPLY,
+            &scale_body(17),
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        assert_eq!(v["spec"]["replicas"], 17);
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 17);
+        let owners = replicas_owners(&obj);
+        assert_eq!(owners.len(), 1, "{kind}: {owners:?}");
+        assert_eq!(owners[0]["manager"], "apply_scale");
+        assert_eq!(owners[0]["operation"], "Apply");
+        assert_eq!(owners[0]["apiVersion"], "apps/v1");
+        assert_eq!(owners[0]["subresource"], "scale");
+
+        // A PUT of the scale replaces the owner.
+        let (s, _, v) = raw(
+            &c,
+            "PUT",
+            &format!("{scale}?fieldManager=replace_test"),
+            &[("content-type", "application/json")],
+            scale_body(7).into_bytes(),
+        )
+        .await
+        .expect("request");
+        assert_eq!(s, 200, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 7);
+        assert_eq!(owner_names(&obj), ["replace_test"], "{kind}");
+
+        // Applying the same number through the scale shares the field.
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=co_owning_test",
+            APPLY,
+            &scale_body(7),
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(
+            owner_names(&obj),
+            ["co_owning_test", "replace_test"],
+            "{kind}"
+        );
+
+        // Scaling again leaves one owner.
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=scale_test",
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":5}}"#,
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(obj["spec"]["replicas"], 5);
+        assert_eq!(owner_names(&obj), ["scale_test"], "{kind}");
+
+        // A scale write that does not touch spec.replicas changes no owner
+        // (upstream's TestScaleUpdateOnlyStatus).
+        let before = get().await;
+        let (s, _, v) = patch_raw(
+            &c,
+            &scale,
+            "fieldManager=status_only",
+            "application/merge-patch+json",
+            r#"{"status":{"replicas":42}}"#,
+        )
+        .await;
+        assert_eq!(s, 200, "{kind}: {v}");
+        let obj = get().await;
+        assert_eq!(owner_names(&obj), ["scale_test"], "{kind}");
+        assert_eq!(
+            obj["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"],
+            "{kind}: nothing changed, nothing written"
+        );
+    }
+
+    // An apply of a Scale to a missing object is a 404 (scale never creates).
+    let (s, _, v) = patch_raw(
+        &c,
+        "/apis/apps/v1/namespaces/default/deployments/none/scale",
+        "fieldManager=m",
+        APPLY,
+        &scale_body(1).replace("\"test\"", "\"none\""),
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    // A configuration of another kind is refused.
+    let (s, _, v) = patch_raw(
+        &c,
+        "/apis/apps/v1/namespaces/default/deployments/test/scale",
+        "fieldManager=m",
+        APPLY,
+        &workload("Deployment"),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v["message"],
+        "invalid object type: apps/v1, Kind=Deployment"
+    );
+}
+
+/// kubectl and kube-rs clients of `*/scale`: `kubectl scale` records an `Update` entry
+/// through `scale`, and a kube-rs controller applying `spec.replicas` then conflicts with
+/// it until it forces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_scale_and_typed_clients_track_scale_managers() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    ok(server.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ]));
+    ok(server.kubectl(&["scale", "deployment/web", "--replicas=4"]));
+    let path = "/apis/apps/v1/namespaces/default/deployments/web";
+    let obj = get_json(&c, path, 200).await;
+    assert_eq!(obj["spec"]["replicas"], 4);
+    let owners = replicas_owners(&obj);
+    assert_eq!(owners.len(), 1, "{owners:?}");
+    assert_eq!(owners[0]["manager"], "kubectl");
+    assert_eq!(owners[0]["operation"], "Update");
+    assert_eq!(owners[0]["subresource"], "scale");
+    assert_eq!(owners[0]["apiVersion"], "apps/v1");
+    // kubectl create still owns the rest of the spec.
+    let creator = obj["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == "kubectl-create").cloned())
+        .expect("kubectl-create keeps its entry");
+    assert!(creator["fieldsV1"]["f:spec"].get("f:replicas").is_none());
+    assert!(creator["fieldsV1"]["f:spec"].get("f:template").is_some());
+
+    // kubectl shows the scale manager.
+    let yaml = ok(server.kubectl(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "yaml",
+        "--show-managed-fields",
+    ]));
+    assert!(yaml.contains("subresource: scale"), "{yaml}");
+
+    // A typed controller applying replicas conflicts with kubectl scale.
+    let deployments: Api<Deployment> = Api::namespaced(c.clone(), "default");
+    let config = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"}, "spec": {"replicas": 6}});
+    let err = deployments
+        .patch("web", &PatchParams::apply("ctrl"), &Patch::Apply(&config))
+        .await
+        .expect_err("conflict");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!(s.code, 409);
+            assert_eq!(
+                s.message,
+                "Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let d = deployments
+        .patch(
+            "web",
+            &PatchParams::apply("ctrl").force(),
+            &Patch::Apply(&config),
+        )
+        .await
+        .expect("forced apply");
+    assert_eq!(d.spec.and_then(|s| s.replicas), Some(6));
+
+    // The typed scale client: replace_scale is a PUT recorded through `scale`.
+    let current: Scale = deployments.get_scale("web").await.expect("scale");
+    let mut scale = current.clone();
+    scale.spec = Some(k8s_openapi::api::autoscaling::v1::ScaleSpec { replicas: Some(3) });
+    let pp = PostParams {
+        field_manager: Some("typed-scaler".into()),
+        ..Default::default()
+    };
+    let replaced = deployments
+        .replace_scale("web", &pp, &scale)
+        .await
+        .expect("replace scale");
+    assert_eq!(replaced.spec.and_then(|s| s.replicas), Some(3));
+    let obj = get_json(&c, path, 200).await;
+    assert_eq!(owner_names(&obj), ["typed-scaler"]);
+    // A stale resourceVersion in the Scale is a conflict.
+    let stale = deployments
+        .replace_scale("web", &pp, &current)
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(stale, kube::Error::Api(ref s) if s.code == 409),
+        "{stale:?}"
+    );
+}
+
+/// `fieldValidation` on applied configurations, as upstream's apply handler: repeated keys
+/// are warnings by default and under `Warn`, a 400 under `Strict` (checked once the apply
+/// itself succeeded), nothing under `Ignore`; a field the kind does not declare fails the
+/// typed conversion whatever the directive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_validation_of_applied_configurations() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let body = |name: &str| {
+        format!(
+            "{{\n\t\"apiVersion\": \"apps/v1\",\n\t\"kind\": \"Deployment\",\n\t\"metadata\": {{\n\t\t\"name\": \"{name}\",\n\t\t\"labels\": {{\"app\": \"nginx\"}}\n\t}},\n\t\"spec\": {{\n\t\t\"paused\": false,\n\t\t\"paused\": true,\n\t\t\"selector\": {{\"matchLabels\": {{\"app\": \"nginx\"}}}},\n\t\t\"template\": {{\n\t\t\t\"metadata\": {{\"labels\": {{\"app\": \"nginx\"}}}},\n\t\t\t\"spec\": {{\n\t\t\t\t\"containers\": [{{\n\t\t\t\t\t\"name\": \"nginx\",\n\t\t\t\t\t\"image\": \"nginx:latest\",\n\t\t\t\t\t\"imagePullPolicy\": \"Never\",\n\t\t\t\t\t\"imagePullPolicy\": \"Always\"\n\t\t\t\t}}]\n\t\t\t}}\n\t\t}}\n\t}}\n}}"
+        )
+    };
+    let warned = [
+        "299 - \"line 10: key \\\"paused\\\" already set in map\"".to_string(),
+        "299 - \"line 19: key \\\"imagePullPolicy\\\" already set in map\"".to_string(),
+    ];
+    for validation in ["Strict", "Warn", "Ignore", ""] {
+        let name = match validation {
+            "" => "fv-default".to_string(),
+            v => format!("fv-{}", v.to_lowercase()),
+        };
+        let path = format!("/apis/apps/v1/namespaces/default/deployments/{name}");
+        let query = format!("fieldManager=mgr&fieldValidation={validation}");
+        // Create by apply, then apply again to the existing object.
+        for existing in [false, true] {
+            if existing && validation == "Strict" {
+                let clean = body(&name)
+                    .replace("\t\t\"paused\": false,\n", "")
+                    .replace("\t\t\t\t\t\"imagePullPolicy\": \"Never\",\n", "");
+                let (s, w, v) = patch_raw(&c, &path, "fieldManager=mgr", APPLY, &clean).await;
+                assert_eq!(s, 201, "{v}");
+                assert!(w.is_empty(), "{w:?}");
+            }
+            let (s, w, v) = patch_raw(&c, &path, &query, APPLY, &body(&name)).await;
+            if validation == "Strict" {
+                assert_eq!(s, 400, "{v}");
+                assert_eq!(
+                    v["message"],
+                    "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line 10: key \"paused\" already set in map\n  line 19: key \"imagePullPolicy\" already set in map"
+                );
+                assert!(w.is_empty(), "{w:?}");
+                if !existing {
+                    // Nothing was created.
+                    get_json(&c, &path, 404).await;
+                }
+                continue;
+            }
+            assert_eq!(s, if existing { 200 } else { 201 }, "{validation}: {v}");
+            if validation == "Ignore" {
+                assert!(w.is_empty(), "{validation}: {w:?}");
+            } else {
+                assert_eq!(w, warned, "{validation}");
+            }
+            // The last value of a repeated key wins.
+            assert_eq!(v["spec"]["paused"], true);
+            assert_eq!(
+                v["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+                "Always"
+            );
+        }
+    }
+
+    // A conflict is reported before the strict check, as upstream orders them.
+    let path = "/apis/apps/v1/namespaces/default/deployments/fv-warn";
+    let (s, _, v) = patch_raw(
+        &c,
+        path,
+        "fieldManager=other&fieldValidation=Strict",
+        APPLY,
+        &body("fv-warn").replace("\"paused\": true", "\"paused\": false"),
+    )
+    .await;
+    assert_eq!(s, 409, "{v}");
+
+    // An undeclared field fails the typed conversion under every directive.
+    for validation in ["Strict", "Warn", "Ignore"] {
+        let (s, _, v) = patch_raw(
+            &c,
+            path,
+            &format!("fieldManager=mgr&fieldValidation={validation}"),
+            APPLY,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fv-warn\nspec:\n  foo: 1\n",
+        )
+        .await;
+        assert_eq!(s, 500, "{v}");
+        assert_eq!(
+            v["message"],
+            "failed to create typed patch object (default/fv-warn; apps/v1, Kind=Deployment): .spec.foo: field not declared in schema"
+        );
+    }
+
+    // Repeated keys in a Scale applied to `*/scale` are checked the same way.
+    let scale = format!("{path}/scale");
+    let scale_yaml = "kind: Scale\napiVersion: autoscaling/v1\nmetadata:\n  name: fv-warn\n  namespace: default\nspec:\n  replicas: 2\n  replicas: 3\n";
+    // Nobody owns the defaulted replicas of fv-warn: the first apply through the scale
+    // meets them as `before-first-apply`'s (upstream's skip-non-applied manager).
+    let (s, _, v) = patch_raw(&c, &scale, "fieldManager=s", APPLY, scale_yaml).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(
+        v["message"],
+        "Apply failed with 1 conflict: conflict with \"before-first-apply\" with subresource \"scale\" using autoscaling/v1: .spec.replicas"
+    );
+    let (s, _, v) = patch_raw(
+        &c,
+        &scale,
+        "fieldManager=s&force=true&fieldValidation=Strict",
+        APPLY,
+        scale_yaml,
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v["message"],
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line 8: key \"replicas\" already set in map"
+    );
+    let (s, w, v) = patch_raw(&c, &scale, "fieldManager=s&force=true", APPLY, scale_yaml).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["spec"]["replicas"], 3);
+    assert_eq!(
+        w,
+        ["299 - \"line 8: key \\\"replicas\\\" already set in map\"".to_string()]
+    );
+
+    // kubectl's strict validation of an applied manifest.
+    let manifest =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\ndata:\n  a: \"1\"\nfoo: bar\n";
+    let out = server.kubectl_stdin(
+        &["apply", "--server-side", "--validate=strict", "-f", "-"],
+        manifest,
+    );
+    assert!(!out.status.success(), "strict apply of an unknown field");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("field not declared in schema"), "{err}");
+    let clean = manifest.replace("foo: bar\n", "");
+    let out = ok(server.kubectl_stdin(
+        &["apply", "--server-side", "--validate=strict", "-f", "-"],
+        &clean,
+    ));
+    assert!(out.contains("configmap/strict serverside-applied"), "{out}");
+}
