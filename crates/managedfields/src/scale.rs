@@ -94,9 +94,8 @@ impl ScaleHandler {
             let Some(path) = self.replicas_path(&vs.api_version) else {
                 continue;
             };
-            if !vs.set.has(&path.0) {
-                out.insert(id.clone(), vs.clone());
-            } else if remaining.remove(id).is_some() {
+            // Kept as it is: an entry without replicas, or one the scale still has.
+            if !vs.set.has(&path.0) || remaining.remove(id).is_some() {
                 out.insert(id.clone(), vs.clone());
             } else {
                 let set = vs.set.difference(&Set::from_paths([path.clone()]));

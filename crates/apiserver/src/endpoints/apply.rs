@@ -53,8 +53,8 @@ fn apply_error(e: ApplyError) -> ApiError {
 
 /// An applied configuration, read as upstream reads it: leniently (a repeated key keeps
 /// its last value), the repeated keys kept for `fieldValidation`.
-pub(super) struct Config {
-    pub value: Value,
+struct Config {
+    value: Value,
     /// The repeated keys, as go-yaml's strict decoding words them.
     duplicates: Vec<String>,
     directive: Directive,
@@ -75,7 +75,7 @@ impl Config {
 
     /// The warnings of a successful apply: under `Warn` (the default), one per repeated
     /// key.
-    pub(super) fn warnings(&self) -> Vec<String> {
+    fn warnings(&self) -> Vec<String> {
         match self.directive {
             Directive::Warn => self.duplicates.clone(),
             _ => Vec::new(),
@@ -85,7 +85,7 @@ impl Config {
 
 /// Reads the configuration: YAML (JSON is YAML) that must be an object, with only fields
 /// the kind declares.
-pub(super) fn decode_config(
+fn decode_config(
     decl: &ResourceDecl,
     req: &ApplyRequest<'_>,
 ) -> Result<Config, ApiError> {
@@ -140,36 +140,47 @@ fn field_manager(decl: &ResourceDecl, subresource: &str) -> Result<FieldManager,
     })
 }
 
-/// What an apply makes of the current object (`decl` is the applied endpoint's: a
-/// subresource's own kind for `*/scale`), and the configuration it applies.
-pub(super) fn merger<'a>(
-    decl: &ResourceDecl,
+/// What an apply makes of the current object: the applied endpoint's field manager (a
+/// subresource's own kind for `*/scale`) and the configuration it applies.
+pub(super) struct Merger<'a> {
+    fm: FieldManager,
+    config: Config,
     req: &'a ApplyRequest<'a>,
-) -> Result<
-    (
-        impl Fn(&Value) -> Result<Value, ApiError> + Send + Sync + 'a,
-        Config,
-    ),
-    ApiError,
-> {
-    let fm = field_manager(decl, req.subresource)?;
-    let config = decode_config(decl, req)?;
-    let now = apimachinery::time::now_rfc3339();
-    let value = config.value.clone();
-    let strict = Config {
-        value: Value::Null,
-        duplicates: config.duplicates.clone(),
-        directive: config.directive,
-    };
-    let merge = move |current: &Value| -> Result<Value, ApiError> {
+    now: String,
+}
+
+impl<'a> Merger<'a> {
+    pub(super) fn new(decl: &ResourceDecl, req: &'a ApplyRequest<'a>) -> Result<Self, ApiError> {
+        Ok(Merger {
+            fm: field_manager(decl, req.subresource)?,
+            config: decode_config(decl, req)?,
+            req,
+            now: apimachinery::time::now_rfc3339(),
+        })
+    }
+
+    /// The configuration merged into `current`, with its managers.
+    pub(super) fn merge(&self, current: &Value) -> Result<Value, ApiError> {
+        let req = self.req;
         let merged = super::cpu_bound(true, || {
-            fm.apply(Some(current), &value, req.manager, req.force, &now)
+            self.fm
+                .apply(
+                    Some(current),
+                    &self.config.value,
+                    req.manager,
+                    req.force,
+                    &self.now,
+                )
                 .map_err(apply_error)
         })?;
-        strict.check_strict()?;
+        self.config.check_strict()?;
         Ok(merged)
-    };
-    Ok((merge, config))
+    }
+
+    /// The warnings of the apply, once it succeeded.
+    pub(super) fn warnings(&self) -> Vec<String> {
+        self.config.warnings()
+    }
 }
 
 /// Applies `req` to `store`.
@@ -178,26 +189,29 @@ pub async fn apply(
     ctx: &RequestContext,
     req: ApplyRequest<'_>,
 ) -> Result<Applied, ApiError> {
-    let decl = &store.decl;
-    let (merge, config) = merger(decl, &req)?;
+    let merger = Merger::new(&store.decl, &req)?;
     // The closure leaves managedFields set: the Store must not track this write again.
     let ctx = RequestContext {
         field_manager: None,
         ..ctx.clone()
     };
     match store
-        .patch(&ctx, req.namespace, req.name, req.subresource, &merge)
+        .patch(
+            &ctx,
+            req.namespace,
+            req.name,
+            req.subresource,
+            &|current: &Value| merger.merge(current),
+        )
         .await
     {
         Ok(object) => Ok(Applied {
             object,
             created: false,
-            warnings: config.warnings(),
+            warnings: merger.warnings(),
         }),
         Err(e) if e.code == 404 && req.subresource.is_empty() && e.reason == "NotFound" => {
-            let fm = field_manager(decl, req.subresource)?;
-            let now = apimachinery::time::now_rfc3339();
-            create(store, &ctx, &fm, &config, &req, &now).await
+            create(store, &ctx, &merger, &req).await
         }
         Err(e) => Err(e),
     }
@@ -208,13 +222,13 @@ pub async fn apply(
 async fn create(
     store: &Store,
     ctx: &RequestContext,
-    fm: &FieldManager,
-    config: &Config,
+    merger: &Merger<'_>,
     req: &ApplyRequest<'_>,
-    now: &str,
 ) -> Result<Applied, ApiError> {
-    let mut object = fm
-        .apply(None, &config.value, req.manager, req.force, now)
+    let config = &merger.config;
+    let mut object = merger
+        .fm
+        .apply(None, &config.value, req.manager, req.force, &merger.now)
         .map_err(apply_error)?;
     config.check_strict()?;
     let body_name = meta::name(&object).to_string();

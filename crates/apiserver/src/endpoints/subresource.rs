@@ -137,11 +137,12 @@ pub(super) async fn serve(
                     body: &body,
                     field_validation: opts.field_validation,
                 };
-                let (merge, config) = apply::merger(&decl, &request)?;
+                let merger = apply::Merger::new(&decl, &request)?;
+                let merge = |current: &Value| merger.merge(current);
                 let applied = rest
                     .update(&store, &ctx, namespace, &info.name, &merge)
                     .await?;
-                for w in config.warnings() {
+                for w in merger.warnings() {
                     warnings.add(&w);
                 }
                 return Ok(respond(StatusCode::OK, applied));
