@@ -530,3 +530,90 @@ async fn field_validation_of_applied_configurations() {
     ));
     assert!(out.contains("configmap/strict serverside-applied"), "{out}");
 }
+
+/// Managers are recorded before mutating admission, as upstream's handlers record them:
+/// what admission plugins add (the ServiceAccount token volume and its mounts,
+/// DefaultTolerationSeconds' tolerations, the service account name) belongs to no manager,
+/// while the defaults the request's object gets stay its writer's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_admission_adds_belong_to_no_manager() {
+    use k8s_openapi::api::core::v1::Pod;
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "labels": {"app": "p"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+    }))
+    .expect("pod");
+    let pp = PostParams {
+        field_manager: Some("creator".into()),
+        ..Default::default()
+    };
+    let created = pods.create(&pp, &pod).await.expect("create");
+    let created = serde_json::to_value(&created).expect("json");
+    // Admission did mutate the pod.
+    let volumes = created["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["name"].as_str().is_some_and(|n| n.starts_with("kube-api-access-"))),
+        "{created}"
+    );
+    assert!(created["spec"]["tolerations"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(created["spec"]["serviceAccountName"], "default");
+
+    let creator = |obj: &Value| {
+        obj["metadata"]["managedFields"]
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["manager"] == "creator").cloned())
+            .unwrap_or_else(|| panic!("no creator entry: {obj}"))
+    };
+    let entry = creator(&created);
+    assert_eq!(entry["operation"], "Update");
+    let spec = &entry["fieldsV1"]["f:spec"];
+    for unowned in ["f:volumes", "f:tolerations", "f:serviceAccountName"] {
+        assert!(spec.get(unowned).is_none(), "{unowned} owned: {entry}");
+    }
+    let container = &spec["f:containers"]["k:{\"name\":\"c\"}"];
+    assert!(container.get("f:image").is_some(), "{entry}");
+    assert!(container.get("f:volumeMounts").is_none(), "{entry}");
+    // Defaults of the request's object are its writer's, as upstream's decoding defaults
+    // them before the field manager runs.
+    for defaulted in ["f:restartPolicy", "f:dnsPolicy", "f:terminationGracePeriodSeconds"] {
+        assert!(spec.get(defaulted).is_some(), "{defaulted} not owned: {entry}");
+    }
+    assert!(container.get("f:terminationMessagePath").is_some(), "{entry}");
+
+    // An update by another manager that admission also mutates: its entry holds what it
+    // changed, not what admission put back.
+    let (s, _, v) = patch_raw(
+        &c,
+        "/api/v1/namespaces/default/pods/p",
+        "fieldManager=labeller",
+        "application/merge-patch+json",
+        r#"{"metadata":{"labels":{"tier":"web"}}}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let labeller = v["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == "labeller").cloned())
+        .expect("labeller entry");
+    assert_eq!(
+        labeller["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:tier": {}}}})
+    );
+    assert_eq!(creator(&v)["fieldsV1"], entry["fieldsV1"]);
+
+    // kubectl run: the same split.
+    ok(server.kubectl(&["run", "r", "--image=nginx"]));
+    let run = get_json(&c, "/api/v1/namespaces/default/pods/r", 200).await;
+    let entry = run["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == "kubectl-run").cloned())
+        .expect("kubectl-run entry");
+    assert!(entry["fieldsV1"]["f:spec"].get("f:volumes").is_none(), "{entry}");
+    assert!(entry["fieldsV1"]["f:spec"].get("f:containers").is_some(), "{entry}");
+}

@@ -85,10 +85,7 @@ impl Config {
 
 /// Reads the configuration: YAML (JSON is YAML) that must be an object, with only fields
 /// the kind declares.
-fn decode_config(
-    decl: &ResourceDecl,
-    req: &ApplyRequest<'_>,
-) -> Result<Config, ApiError> {
+fn decode_config(decl: &ResourceDecl, req: &ApplyRequest<'_>) -> Result<Config, ApiError> {
     let (mut config, duplicates) = apimachinery::yaml::from_yaml_lenient(req.body)
         .map_err(|e| ApiError::bad_request(&format!("error decoding YAML: {e}")))?;
     if !config.is_object() {

@@ -114,3 +114,41 @@ pub fn scale_back(
 fn decode_error(e: entries::EntryError) -> ApiError {
     ApiError::internal(&format!("failed to decode managed fields: {e}"))
 }
+
+/// Records a write's managers as upstream does, before mutating admission: its handlers run
+/// the field manager on the object as the request made it (decoded and defaulted), so what
+/// admission adds belongs to no manager. `before` is the object before admission when
+/// admission changed it; `obj` is the object admission and the strategy left. The managers
+/// are then recorded on `before` put through the same strategy step (`prepare`: the
+/// defaults and preparation `obj` had) and copied onto `obj`; with no `before`, on `obj`
+/// itself. `track` records the managers on the object it is given.
+pub fn track_before_admission(
+    before: Option<Value>,
+    obj: &mut Value,
+    prepare: impl FnOnce(&mut Value) -> Result<(), ApiError>,
+    track: impl Fn(&mut Value),
+) {
+    let Some(mut basis) = before else {
+        return track(obj);
+    };
+    // The system fields the store set after admission (a strategy may read them).
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "generation",
+    ] {
+        let value = obj.pointer(&format!("/metadata/{field}")).cloned();
+        super::meta::set_meta(&mut basis, field, value);
+    }
+    if prepare(&mut basis).is_err() {
+        return track(obj);
+    }
+    track(&mut basis);
+    super::meta::set_meta(
+        obj,
+        "managedFields",
+        basis.pointer("/metadata/managedFields").cloned(),
+    );
+}

@@ -445,8 +445,10 @@ impl Store {
             ));
         }
         // Mutating admission sees the object as the client sent it (upstream runs it in the
-        // create handler, before the store prepares the object).
+        // create handler, before the store prepares the object). The write's managers are
+        // recorded on the object as it was before admission (`managed`).
         let requested_name = meta::name(&obj).to_string();
+        let before_admission = ctx.field_manager.as_ref().map(|_| obj.clone());
         self.admission
             .mutate(
                 &Attributes {
@@ -464,6 +466,7 @@ impl Store {
                 Some(&mut obj),
             )
             .await?;
+        let before_admission = before_admission.filter(|b| *b != obj);
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
@@ -497,7 +500,12 @@ impl Store {
         };
         self.decl.strategy.prepare(&write, &mut obj)?;
         if let Some(manager) = &ctx.field_manager {
-            super::managed::track_create(&self.decl, &mut obj, manager);
+            super::managed::track_before_admission(
+                before_admission,
+                &mut obj,
+                |basis| self.decl.strategy.prepare(&write, basis),
+                |o| super::managed::track_create(&self.decl, o, manager),
+            );
         }
         let reservation = self.begin_create(ctx, &mut obj).await?;
         let stored = self
@@ -815,6 +823,7 @@ impl Store {
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
+        let before_admission = ctx.field_manager.as_ref().map(|_| new.clone());
         self.admission
             .mutate(
                 &Attributes {
@@ -841,18 +850,25 @@ impl Store {
             name,
             old: Some(&old),
         };
-        let mut new = if subresource.is_empty() {
-            let mut n = new;
-            strategy.prepare(&write, &mut n)?;
-            n
-        } else {
-            strategy
-                .subresource_update(subresource, &new, &old)
-                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
+        let before_admission = before_admission.filter(|b| *b != new);
+        let prepare = |obj: &mut Value| -> Result<(), ApiError> {
+            if subresource.is_empty() {
+                strategy.prepare(&write, obj)
+            } else {
+                *obj = strategy
+                    .subresource_update(subresource, obj, &old)
+                    .ok_or_else(|| {
+                        ApiError::not_found(&self.decl.group, &self.decl.plural, name)
+                    })?;
+                Ok(())
+            }
         };
+        prepare(&mut new)?;
         match &ctx.field_manager {
             Some(manager) => {
-                super::managed::track_update(&self.decl, subresource, &old, &mut new, manager)
+                super::managed::track_before_admission(before_admission, &mut new, prepare, |o| {
+                    super::managed::track_update(&self.decl, subresource, &old, o, manager)
+                })
             }
             None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
         }
