@@ -554,14 +554,19 @@ async fn fields_admission_adds_belong_to_no_manager() {
     let created = pods.create(&pp, &pod).await.expect("create");
     let created = serde_json::to_value(&created).expect("json");
     // Admission did mutate the pod.
-    let volumes = created["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+    let volumes = created["spec"]["volumes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
-        volumes
-            .iter()
-            .any(|v| v["name"].as_str().is_some_and(|n| n.starts_with("kube-api-access-"))),
+        volumes.iter().any(|v| v["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("kube-api-access-"))),
         "{created}"
     );
-    assert!(created["spec"]["tolerations"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(created["spec"]["tolerations"]
+        .as_array()
+        .is_some_and(|t| !t.is_empty()));
     assert_eq!(created["spec"]["serviceAccountName"], "default");
 
     let creator = |obj: &Value| {
@@ -581,10 +586,20 @@ async fn fields_admission_adds_belong_to_no_manager() {
     assert!(container.get("f:volumeMounts").is_none(), "{entry}");
     // Defaults of the request's object are its writer's, as upstream's decoding defaults
     // them before the field manager runs.
-    for defaulted in ["f:restartPolicy", "f:dnsPolicy", "f:terminationGracePeriodSeconds"] {
-        assert!(spec.get(defaulted).is_some(), "{defaulted} not owned: {entry}");
+    for defaulted in [
+        "f:restartPolicy",
+        "f:dnsPolicy",
+        "f:terminationGracePeriodSeconds",
+    ] {
+        assert!(
+            spec.get(defaulted).is_some(),
+            "{defaulted} not owned: {entry}"
+        );
     }
-    assert!(container.get("f:terminationMessagePath").is_some(), "{entry}");
+    assert!(
+        container.get("f:terminationMessagePath").is_some(),
+        "{entry}"
+    );
 
     // An update by another manager that admission also mutates: its entry holds what it
     // changed, not what admission put back.
@@ -614,6 +629,138 @@ async fn fields_admission_adds_belong_to_no_manager() {
         .as_array()
         .and_then(|l| l.iter().find(|e| e["manager"] == "kubectl-run").cloned())
         .expect("kubectl-run entry");
-    assert!(entry["fieldsV1"]["f:spec"].get("f:volumes").is_none(), "{entry}");
-    assert!(entry["fieldsV1"]["f:spec"].get("f:containers").is_some(), "{entry}");
+    assert!(
+        entry["fieldsV1"]["f:spec"].get("f:volumes").is_none(),
+        "{entry}"
+    );
+    assert!(
+        entry["fieldsV1"]["f:spec"].get("f:containers").is_some(),
+        "{entry}"
+    );
+}
+
+/// Managed fields across served versions: an HPA applied at autoscaling/v2 and at
+/// autoscaling/v1 compares each manager's fields at the version it wrote them, so the v1
+/// `targetCPUUtilizationPercentage` and the v2 `metrics` that hold the same setting conflict,
+/// and ownership moves between the two names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let v2 = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: default\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 1\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      target:\n        type: Utilization\n        averageUtilization: 50\n";
+    let v1 = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: default\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: 70\n";
+    let out = ok(server.kubectl_stdin(&["apply", "--server-side", "-f", "-"], v2));
+    assert!(out.contains("serverside-applied"), "{out}");
+
+    // At v1 the setting is another field: its owner at v2 is still met.
+    let v1_path = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web";
+    let (s, _, v) = patch_raw(&c, v1_path, "fieldManager=v1mgr", APPLY, v1).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(
+        v["message"],
+        "Apply failed with 1 conflict: conflict with \"kubectl\": .spec.metrics"
+    );
+    let out = server.kubectl_stdin(
+        &["apply", "--server-side", "--field-manager=v1mgr", "-f", "-"],
+        v1,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(".spec.metrics"), "{err}");
+    let out = ok(server.kubectl_stdin(
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=v1mgr",
+            "-f",
+            "-",
+        ],
+        v1,
+    ));
+    assert!(out.contains("serverside-applied"), "{out}");
+
+    let v2_path = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web";
+    let obj = get_json(&c, v2_path, 200).await;
+    assert_eq!(
+        obj["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        70
+    );
+    let list = obj["metadata"]["managedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |m: &str| {
+        list.iter()
+            .find(|e| e["manager"] == m)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {m}: {list:?}"))
+    };
+    // kubectl keeps what else it applied, in v2's terms; v1mgr owns the setting in v1's.
+    let kubectl = of("kubectl");
+    assert_eq!(kubectl["apiVersion"], "autoscaling/v2");
+    assert!(
+        kubectl["fieldsV1"]["f:spec"].get("f:metrics").is_none(),
+        "{kubectl}"
+    );
+    assert!(
+        kubectl["fieldsV1"]["f:spec"].get("f:minReplicas").is_some(),
+        "{kubectl}"
+    );
+    let v1mgr = of("v1mgr");
+    assert_eq!(v1mgr["apiVersion"], "autoscaling/v1");
+    assert!(
+        v1mgr["fieldsV1"]["f:spec"]
+            .get("f:targetCPUUtilizationPercentage")
+            .is_some(),
+        "{v1mgr}"
+    );
+    // Both own maxReplicas, applied with the same value.
+    assert!(kubectl["fieldsV1"]["f:spec"].get("f:maxReplicas").is_some());
+    assert!(v1mgr["fieldsV1"]["f:spec"].get("f:maxReplicas").is_some());
+
+    // Back at v2, the setting's owner at v1 is met under v1's name.
+    let (s, _, v) = patch_raw(&c, v2_path, "fieldManager=kubectl", APPLY, v2).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(
+        v["message"],
+        "Apply failed with 1 conflict: conflict with \"v1mgr\": .spec.targetCPUUtilizationPercentage"
+    );
+    // An update at v2 of another field leaves v1mgr its setting.
+    let (s, _, v) = patch_raw(
+        &c,
+        v2_path,
+        "fieldManager=editor",
+        "application/merge-patch+json",
+        r#"{"spec":{"minReplicas":2}}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v1mgr = v["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == "v1mgr").cloned())
+        .expect("v1mgr");
+    assert!(v1mgr["fieldsV1"]["f:spec"]
+        .get("f:targetCPUUtilizationPercentage")
+        .is_some());
+    // An update at v2 of the setting itself takes it from v1mgr.
+    let (s, _, v) = patch_raw(
+        &c,
+        v2_path,
+        "fieldManager=editor",
+        "application/json-patch+json",
+        r#"[{"op":"replace","path":"/spec/metrics/0/resource/target/averageUtilization","value":60}]"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v1mgr = v["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == "v1mgr").cloned())
+        .expect("v1mgr");
+    assert!(
+        v1mgr["fieldsV1"]["f:spec"]
+            .get("f:targetCPUUtilizationPercentage")
+            .is_none(),
+        "{v1mgr}"
+    );
 }

@@ -26,6 +26,6 @@ pub mod shape;
 pub mod typed;
 
 pub use entries::{Managers, VersionedSet};
-pub use manager::{ApplyError, FieldManager, Operation};
+pub use manager::{ApplyError, FieldManager, Operation, VersionConverter};
 pub use path::{Path, PathElement};
 pub use set::Set;

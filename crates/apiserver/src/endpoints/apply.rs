@@ -7,8 +7,9 @@
 use apimachinery::errors::{ApiError, StatusCause};
 use apimachinery::fieldvalidation::Directive;
 use managedfields::manager::ApplyError;
-use managedfields::FieldManager;
+use managedfields::{FieldManager, VersionConverter};
 use serde_json::Value;
+use std::sync::Arc;
 
 use crate::registry::{managed, meta, RequestContext, ResourceDecl, Store};
 
@@ -128,8 +129,12 @@ fn decode_config(decl: &ResourceDecl, req: &ApplyRequest<'_>) -> Result<Config, 
 
 /// The field manager of the applied endpoint; kinds without a declared type cannot be
 /// applied (415).
-fn field_manager(decl: &ResourceDecl, subresource: &str) -> Result<FieldManager, ApiError> {
-    managed::field_manager(decl, subresource).ok_or_else(|| {
+fn field_manager(
+    decl: &ResourceDecl,
+    subresource: &str,
+    converter: Option<Arc<dyn VersionConverter>>,
+) -> Result<FieldManager, ApiError> {
+    managed::field_manager_with(decl, subresource, converter).ok_or_else(|| {
         ApiError::unsupported_media_type_accepted(&[
             "application/json-patch+json",
             "application/merge-patch+json",
@@ -147,9 +152,15 @@ pub(super) struct Merger<'a> {
 }
 
 impl<'a> Merger<'a> {
-    pub(super) fn new(decl: &ResourceDecl, req: &'a ApplyRequest<'a>) -> Result<Self, ApiError> {
+    /// The merger of an apply to `decl` (`converter`: the kind's other versions, see
+    /// `Store::version_converter`).
+    pub(super) fn new(
+        decl: &ResourceDecl,
+        converter: Option<Arc<dyn VersionConverter>>,
+        req: &'a ApplyRequest<'a>,
+    ) -> Result<Self, ApiError> {
         Ok(Merger {
-            fm: field_manager(decl, req.subresource)?,
+            fm: field_manager(decl, req.subresource, converter)?,
             config: decode_config(decl, req)?,
             req,
             now: apimachinery::time::now_rfc3339(),
@@ -186,7 +197,7 @@ pub async fn apply(
     ctx: &RequestContext,
     req: ApplyRequest<'_>,
 ) -> Result<Applied, ApiError> {
-    let merger = Merger::new(&store.decl, &req)?;
+    let merger = Merger::new(&store.decl, store.version_converter(), &req)?;
     // The closure leaves managedFields set: the Store must not track this write again.
     let ctx = RequestContext {
         field_manager: None,

@@ -137,7 +137,7 @@ pub(super) async fn serve(
                     body: &body,
                     field_validation: opts.field_validation,
                 };
-                let merger = apply::Merger::new(&decl, &request)?;
+                let merger = apply::Merger::new(&decl, None, &request)?;
                 let merge = |current: &Value| merger.merge(current);
                 let applied = rest
                     .update(&store, &ctx, namespace, &info.name, &merge)

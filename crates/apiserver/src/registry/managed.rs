@@ -10,13 +10,24 @@ use managedfields::entries;
 pub use managedfields::scale::ScaleHandler;
 use managedfields::shape::Shape;
 use managedfields::typed::Filter;
-use managedfields::{FieldManager, Path, Set};
+use managedfields::{FieldManager, Path, Set, VersionConverter};
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::resource::ResourceDecl;
 
 /// The field manager of one endpoint of a kind; `None` for kinds without a declared type.
 pub fn field_manager(decl: &ResourceDecl, subresource: &str) -> Option<FieldManager> {
+    field_manager_with(decl, subresource, None)
+}
+
+/// [`field_manager`] of a kind served at several versions: `converter` compares each
+/// manager's fields at the version it wrote them (`Store::version_converter`).
+pub fn field_manager_with(
+    decl: &ResourceDecl,
+    subresource: &str,
+    converter: Option<Arc<dyn VersionConverter>>,
+) -> Option<FieldManager> {
     let schema = decl.schema.as_ref()?;
     let mut fm = FieldManager::new(
         Shape::root(schema),
@@ -33,13 +44,19 @@ pub fn field_manager(decl: &ResourceDecl, subresource: &str) -> Option<FieldMana
     if let Some(field) = reset {
         fm.filter = Filter::Exclude(Set::from_paths([Path::fields(&[field])]));
     }
+    fm.converter = converter;
     Some(fm)
 }
 
 /// Records a create by `manager` on `obj`. Kinds without a declared type carry no
 /// managed fields.
-pub fn track_create(decl: &ResourceDecl, obj: &mut Value, manager: &str) {
-    match field_manager(decl, "") {
+pub fn track_create(
+    decl: &ResourceDecl,
+    converter: Option<Arc<dyn VersionConverter>>,
+    obj: &mut Value,
+    manager: &str,
+) {
+    match field_manager_with(decl, "", converter) {
         Some(fm) => fm.update(None, obj, manager, &apimachinery::time::now_rfc3339()),
         None => {
             if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -53,11 +70,12 @@ pub fn track_create(decl: &ResourceDecl, obj: &mut Value, manager: &str) {
 pub fn track_update(
     decl: &ResourceDecl,
     subresource: &str,
+    converter: Option<Arc<dyn VersionConverter>>,
     old: &Value,
     new: &mut Value,
     manager: &str,
 ) {
-    match field_manager(decl, subresource) {
+    match field_manager_with(decl, subresource, converter) {
         Some(fm) => fm.update(Some(old), new, manager, &apimachinery::time::now_rfc3339()),
         None => {
             let kept = old.pointer("/metadata/managedFields").cloned();

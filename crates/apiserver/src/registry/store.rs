@@ -19,7 +19,7 @@ use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
-use super::versions::{Conversion, ServedVersion};
+use super::versions::{Conversion, ServedVersion, VersionSet};
 use crate::admission::{AdmissionChain, Attributes, Operation};
 use crate::auth::UserInfo;
 
@@ -83,6 +83,9 @@ pub struct Store {
     /// For a version served over another version's storage: that store and the conversion
     /// (every operation goes through it, `registry::versions`).
     served: Option<Arc<ServedVersion>>,
+    /// Every version the stored resource is served at, shared with the views over it:
+    /// managed fields are compared at the version each manager wrote at.
+    versions: Arc<VersionSet>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -191,12 +194,13 @@ impl Store {
         };
         Store {
             ttl: decl.ttl,
-            decl,
             storage,
             key_root,
             admission,
             cacher: None,
             served: None,
+            versions: Arc::new(VersionSet::of_hub(&decl)),
+            decl,
         }
     }
 
@@ -208,6 +212,7 @@ impl Store {
         conversion: Arc<dyn Conversion>,
     ) -> Self {
         let mut store = hub.clone();
+        hub.versions.add(&decl, Some(conversion.clone()));
         store.decl = decl;
         store.served = Some(Arc::new(ServedVersion {
             hub: hub.clone(),
@@ -223,6 +228,14 @@ impl Store {
             Some(s) => &s.hub.decl,
             None => &self.decl,
         }
+    }
+
+    /// The kind's versions, for comparing managed fields across them; `None` when it is
+    /// served at one version only.
+    pub fn version_converter(&self) -> Option<Arc<dyn managedfields::VersionConverter>> {
+        self.versions
+            .is_versioned()
+            .then(|| self.versions.clone() as Arc<dyn managedfields::VersionConverter>)
     }
 
     /// The view of another version's storage this store is, if it is one.
@@ -504,7 +517,10 @@ impl Store {
                 before_admission,
                 &mut obj,
                 |basis| self.decl.strategy.prepare(&write, basis),
-                |o| super::managed::track_create(&self.decl, o, manager),
+                |o| {
+                    let converter = self.version_converter();
+                    super::managed::track_create(&self.decl, converter, o, manager)
+                },
             );
         }
         let reservation = self.begin_create(ctx, &mut obj).await?;
@@ -867,7 +883,15 @@ impl Store {
         match &ctx.field_manager {
             Some(manager) => {
                 super::managed::track_before_admission(before_admission, &mut new, prepare, |o| {
-                    super::managed::track_update(&self.decl, subresource, &old, o, manager)
+                    let converter = self.version_converter();
+                    super::managed::track_update(
+                        &self.decl,
+                        subresource,
+                        converter,
+                        &old,
+                        o,
+                        manager,
+                    )
                 })
             }
             None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
