@@ -763,4 +763,60 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
             .is_none(),
         "{v1mgr}"
     );
+
+    // Writes at v1 are recorded at v1, in v1's terms (upstream's field manager runs at the
+    // request's version), and take the setting from its owner at v2.
+    let (s, _, v) = patch_raw(
+        &c,
+        v1_path,
+        "fieldManager=v1editor",
+        "application/merge-patch+json",
+        r#"{"spec":{"targetCPUUtilizationPercentage":65}}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let obj = get_json(&c, v2_path, 200).await;
+    let list = obj["metadata"]["managedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |m: &str| list.iter().find(|e| e["manager"] == m).cloned();
+    let v1editor = of("v1editor").expect("v1editor");
+    assert_eq!(v1editor["operation"], "Update");
+    assert_eq!(v1editor["apiVersion"], "autoscaling/v1");
+    assert_eq!(
+        v1editor["fieldsV1"],
+        json!({"f:spec": {"f:targetCPUUtilizationPercentage": {}}})
+    );
+    let editor = of("editor").expect("editor");
+    assert_eq!(editor["apiVersion"], "autoscaling/v2");
+    assert_eq!(editor["fieldsV1"], json!({"f:spec": {"f:minReplicas": {}}}));
+
+    // A create at v1 too.
+    let (s, _, v) = raw(
+        &c,
+        "POST",
+        "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers?fieldManager=v1creator",
+        &[("content-type", "application/json")],
+        serde_json::to_vec(
+            &json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "other"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "x"}, "maxReplicas": 3,
+                "targetCPUUtilizationPercentage": 40}}),
+        )
+        .expect("json"),
+    )
+    .await
+    .expect("request");
+    assert_eq!(s, 201, "{v}");
+    let v: Value = serde_json::from_str(&v).expect("json");
+    let entry = &v["metadata"]["managedFields"][0];
+    assert_eq!(entry["manager"], "v1creator");
+    assert_eq!(entry["apiVersion"], "autoscaling/v1");
+    assert!(
+        entry["fieldsV1"]["f:spec"]
+            .get("f:targetCPUUtilizationPercentage")
+            .is_some(),
+        "{entry}"
+    );
 }

@@ -48,45 +48,89 @@ pub fn field_manager_with(
     Some(fm)
 }
 
-/// Records a create by `manager` on `obj`. Kinds without a declared type carry no
-/// managed fields.
-pub fn track_create(
-    decl: &ResourceDecl,
-    converter: Option<Arc<dyn VersionConverter>>,
-    obj: &mut Value,
-    manager: &str,
-) {
-    match field_manager_with(decl, "", converter) {
-        Some(fm) => fm.update(None, obj, manager, &apimachinery::time::now_rfc3339()),
-        None => {
-            if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.remove("managedFields");
-            }
-        }
+/// The declaration of the version a request was made at, when a view serves it over
+/// another version's storage (`RequestContext::field_version`).
+#[derive(Clone)]
+pub struct RequestVersion(pub Arc<ResourceDecl>);
+
+impl std::fmt::Debug for RequestVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RequestVersion({})", self.0.api_version())
     }
 }
 
-/// Records an update or patch of `old` into `new` by `manager` (through `subresource`).
-pub fn track_update(
-    decl: &ResourceDecl,
-    subresource: &str,
-    converter: Option<Arc<dyn VersionConverter>>,
-    old: &Value,
-    new: &mut Value,
-    manager: &str,
-) {
-    match field_manager_with(decl, subresource, converter) {
-        Some(fm) => fm.update(Some(old), new, manager, &apimachinery::time::now_rfc3339()),
-        None => {
-            let kept = old.pointer("/metadata/managedFields").cloned();
-            if let Some(m) = new.get_mut("metadata").and_then(Value::as_object_mut) {
-                match kept {
-                    Some(v) => m.insert("managedFields".into(), v),
-                    None => m.remove("managedFields"),
-                };
+/// Where a write's managers are recorded: the stored kind's declaration, the version the
+/// request was made at when it is another (upstream's field manager runs at the request's
+/// version), and the kind's versions (`Store::version_converter`).
+pub struct Tracking<'a> {
+    pub decl: &'a ResourceDecl,
+    pub at: Option<&'a ResourceDecl>,
+    pub converter: Option<Arc<dyn VersionConverter>>,
+}
+
+impl Tracking<'_> {
+    /// Records a create by `manager` on `obj`. Kinds without a declared type carry no
+    /// managed fields.
+    pub fn create(&self, obj: &mut Value, manager: &str) {
+        let now = apimachinery::time::now_rfc3339();
+        if let Some((fm, from, to)) = self.at_request_version("") {
+            if let Some(mut at) = self.convert(obj, &from, &to) {
+                fm.update(None, &mut at, manager, &now);
+                return copy_managed_fields(&at, obj);
+            }
+        }
+        match field_manager_with(self.decl, "", self.converter.clone()) {
+            Some(fm) => fm.update(None, obj, manager, &now),
+            None => {
+                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.remove("managedFields");
+                }
             }
         }
     }
+
+    /// Records an update or patch of `old` into `new` by `manager` (through
+    /// `subresource`).
+    pub fn update(&self, subresource: &str, old: &Value, new: &mut Value, manager: &str) {
+        let now = apimachinery::time::now_rfc3339();
+        if let Some((fm, from, to)) = self.at_request_version(subresource) {
+            let converted = self
+                .convert(old, &from, &to)
+                .zip(self.convert(new, &from, &to));
+            if let Some((old_at, mut new_at)) = converted {
+                fm.update(Some(&old_at), &mut new_at, manager, &now);
+                return copy_managed_fields(&new_at, new);
+            }
+        }
+        match field_manager_with(self.decl, subresource, self.converter.clone()) {
+            Some(fm) => fm.update(Some(old), new, manager, &now),
+            None => {
+                let kept = old.pointer("/metadata/managedFields").cloned();
+                super::meta::set_meta(new, "managedFields", kept);
+            }
+        }
+    }
+
+    /// The field manager at the request's version, with the stored and the request's API
+    /// versions, when the request was made at another version than the stored one.
+    fn at_request_version(&self, subresource: &str) -> Option<(FieldManager, String, String)> {
+        let at = self.at?;
+        let (from, to) = (self.decl.api_version(), at.api_version());
+        if from == to {
+            return None;
+        }
+        let fm = field_manager_with(at, subresource, self.converter.clone())?;
+        Some((fm, from, to))
+    }
+
+    fn convert(&self, obj: &Value, from: &str, to: &str) -> Option<Value> {
+        self.converter.as_ref()?.convert(obj, from, to)
+    }
+}
+
+fn copy_managed_fields(from: &Value, to: &mut Value) {
+    let entries = from.pointer("/metadata/managedFields").cloned();
+    super::meta::set_meta(to, "managedFields", entries);
 }
 
 /// The manager a request names: `fieldManager`, else the User-Agent up to its first `/`

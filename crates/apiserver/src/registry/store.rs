@@ -37,6 +37,10 @@ pub struct RequestContext {
     /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
     /// object carries them (an apply has set them already).
     pub field_manager: Option<String>,
+    /// The declaration of the version the request was made at, when a view serves it over
+    /// another version's storage (`registry::versions`): the write's managers are recorded
+    /// at it, as upstream's field manager runs at the request's version.
+    pub field_version: Option<super::managed::RequestVersion>,
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -236,6 +240,15 @@ impl Store {
         self.versions
             .is_versioned()
             .then(|| self.versions.clone() as Arc<dyn managedfields::VersionConverter>)
+    }
+
+    /// Where `ctx`'s write records its managers (see [`super::managed::Tracking`]).
+    fn tracking<'a>(&'a self, ctx: &'a RequestContext) -> super::managed::Tracking<'a> {
+        super::managed::Tracking {
+            decl: &self.decl,
+            at: ctx.field_version.as_ref().map(|v| v.0.as_ref()),
+            converter: self.version_converter(),
+        }
     }
 
     /// The view of another version's storage this store is, if it is one.
@@ -517,10 +530,7 @@ impl Store {
                 before_admission,
                 &mut obj,
                 |basis| self.decl.strategy.prepare(&write, basis),
-                |o| {
-                    let converter = self.version_converter();
-                    super::managed::track_create(&self.decl, converter, o, manager)
-                },
+                |o| self.tracking(ctx).create(o, manager),
             );
         }
         let reservation = self.begin_create(ctx, &mut obj).await?;
@@ -883,15 +893,7 @@ impl Store {
         match &ctx.field_manager {
             Some(manager) => {
                 super::managed::track_before_admission(before_admission, &mut new, prepare, |o| {
-                    let converter = self.version_converter();
-                    super::managed::track_update(
-                        &self.decl,
-                        subresource,
-                        converter,
-                        &old,
-                        o,
-                        manager,
-                    )
+                    self.tracking(ctx).update(subresource, &old, o, manager)
                 })
             }
             None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),

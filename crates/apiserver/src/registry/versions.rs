@@ -70,6 +70,15 @@ pub trait Conversion: Send + Sync + 'static {
     }
 }
 
+/// `ctx` for the hub store, naming the view's version as the one the write's managers are
+/// recorded at.
+fn at_version(view: &Store, ctx: &RequestContext) -> RequestContext {
+    RequestContext {
+        field_version: Some(super::managed::RequestVersion(view.decl.clone())),
+        ..ctx.clone()
+    }
+}
+
 /// A served version's view of the store of its storage version.
 pub struct ServedVersion {
     /// The store of the storage version (its declaration holds the hub's strategy).
@@ -163,7 +172,8 @@ impl ServedVersion {
             let errs = self.hub.validate_new(&probe);
             return Err(self.refuse(meta::name(&hub), errs, extra));
         }
-        self.version_of(Box::pin(self.hub.create(ctx, ns, hub)).await?)
+        let ctx = at_version(view, ctx);
+        self.version_of(Box::pin(self.hub.create(&ctx, ns, hub)).await?)
     }
 
     pub(crate) async fn update(
@@ -183,7 +193,8 @@ impl ServedVersion {
                 return Err(self.refuse(name, errs, extra));
             }
         }
-        let (out, created) = Box::pin(self.hub.update(ctx, ns, name, subresource, hub)).await?;
+        let ctx = at_version(view, ctx);
+        let (out, created) = Box::pin(self.hub.update(&ctx, ns, name, subresource, hub)).await?;
         Ok((self.version_of(out)?, created))
     }
 
@@ -213,7 +224,8 @@ impl ServedVersion {
             }
             Ok(hub)
         };
-        let out = Box::pin(self.hub.patch(ctx, ns, name, subresource, &in_version)).await?;
+        let ctx = at_version(view, ctx);
+        let out = Box::pin(self.hub.patch(&ctx, ns, name, subresource, &in_version)).await?;
         self.version_of(out)
     }
 
