@@ -513,6 +513,51 @@ async fn field_validation_of_applied_configurations() {
         ["299 - \"line 8: key \\\"replicas\\\" already set in map\"".to_string()]
     );
 
+    // A YAML create body's repeated keys are judged the same way, before its unknown
+    // fields (upstream's YAML decoder reports them first, as one error).
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml-dups\ndata:\n  a: \"1\"\n  a: \"2\"\nfoo: bar\n";
+    let post = |query: &'static str| {
+        let c = c.clone();
+        async move {
+            let (s, headers, text) = raw(
+                &c,
+                "POST",
+                &format!("/api/v1/namespaces/default/configmaps?{query}"),
+                &[("content-type", "application/yaml")],
+                cm.as_bytes().to_vec(),
+            )
+            .await
+            .expect("request");
+            let warnings: Vec<String> = headers
+                .get_all("warning")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect();
+            (
+                s,
+                warnings,
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+            )
+        }
+    };
+    let (s, w, v) = post("fieldValidation=Strict").await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: yaml: unmarshal errors:\n  line 7: key \"a\" already set in map, unknown field \"foo\""
+    );
+    assert!(w.is_empty(), "{w:?}");
+    let (s, w, v) = post("").await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["data"]["a"], "2");
+    assert_eq!(
+        w,
+        [
+            "299 - \"line 7: key \\\"a\\\" already set in map\"".to_string(),
+            "299 - \"unknown field \\\"foo\\\"\"".to_string(),
+        ]
+    );
+
     // kubectl's strict validation of an applied manifest.
     let manifest =
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\ndata:\n  a: \"1\"\nfoo: bar\n";
