@@ -371,7 +371,7 @@ fn start_service_controllers(
     let reconciler = match opts.endpoint_reconciler_type.as_str() {
         "none" => Reconciler::None,
         "lease" => Reconciler::Lease,
-        _ => Reconciler::Single,
+        _ => Reconciler::MasterCount(opts.apiserver_count.max(1) as usize),
     };
     let controller = Arc::new(KubernetesService {
         services,
