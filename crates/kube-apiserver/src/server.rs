@@ -470,6 +470,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
             default_toleration_seconds: opts.default_toleration_seconds,
+            kubelet_preferred_address_types: &opts.kubelet_preferred_address_types,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")

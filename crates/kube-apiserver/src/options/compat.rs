@@ -106,7 +106,6 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
         v(Misc, "kubelet-certificate-authority", "string"),
         v(Misc, "kubelet-client-certificate", "string"),
         v(Misc, "kubelet-client-key", "string"),
-        v(Misc, "kubelet-preferred-address-types", "strings"),
         v(Misc, "kubelet-read-only-port", "uint")
             .deprecated("kubelet-read-only-port is deprecated and will be removed."),
         v(Misc, "kubelet-timeout", "duration"),

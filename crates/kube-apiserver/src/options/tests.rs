@@ -453,7 +453,7 @@ fn compat_flags_are_accepted_and_reported() {
     let o = ok(&[
         "--audit-log-path=/var/log/audit.log",
         "--audit-log-compress",
-        "--kubelet-preferred-address-types=InternalIP",
+        "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
         "--enable-logs-handler=false",
         "--apiserver-count=1",
     ]);
