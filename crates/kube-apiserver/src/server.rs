@@ -371,7 +371,7 @@ fn start_service_controllers(
     let reconciler = match opts.endpoint_reconciler_type.as_str() {
         "none" => Reconciler::None,
         "lease" => Reconciler::Lease,
-        _ => Reconciler::Single,
+        _ => Reconciler::MasterCount(opts.apiserver_count.max(1) as usize),
     };
     let controller = Arc::new(KubernetesService {
         services,
@@ -470,6 +470,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
             default_toleration_seconds: opts.default_toleration_seconds,
+            kubelet_preferred_address_types: &opts.kubelet_preferred_address_types,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")
