@@ -857,11 +857,43 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
     let v: Value = serde_json::from_str(&v).expect("json");
     let entry = &v["metadata"]["managedFields"][0];
     assert_eq!(entry["manager"], "v1creator");
+    assert_eq!(entry["operation"], "Update");
     assert_eq!(entry["apiVersion"], "autoscaling/v1");
     assert!(
         entry["fieldsV1"]["f:spec"]
             .get("f:targetCPUUtilizationPercentage")
             .is_some(),
         "{entry}"
+    );
+
+    // An apply at v1 that creates: the applier's entry at v1, read back at v2.
+    let (s, _, v) = patch_raw(
+        &c,
+        "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/applied",
+        "fieldManager=v1applier",
+        APPLY,
+        &v1.replace("name: web\n  namespace", "name: applied\n  namespace"),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let obj = get_json(
+        &c,
+        "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/applied",
+        200,
+    )
+    .await;
+    assert_eq!(
+        obj["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        70
+    );
+    let entry = &obj["metadata"]["managedFields"][0];
+    assert_eq!(entry["manager"], "v1applier");
+    assert_eq!(entry["operation"], "Apply");
+    assert_eq!(entry["apiVersion"], "autoscaling/v1");
+    assert_eq!(
+        entry["fieldsV1"],
+        // scaleTargetRef is an atomic struct: one leaf.
+        json!({"f:spec": {"f:maxReplicas": {}, "f:scaleTargetRef": {},
+            "f:targetCPUUtilizationPercentage": {}}})
     );
 }
