@@ -11,6 +11,15 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
 
 const APPLY: &str = "application/apply-patch+yaml";
+const MERGE: &str = "application/merge-patch+json";
+
+/// The `managedFields` entry of `manager` in `obj`.
+fn entry_of(obj: &Value, manager: &str) -> Value {
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["manager"] == manager).cloned())
+        .unwrap_or_else(|| panic!("no entry of {manager}: {obj}"))
+}
 
 /// A PATCH with `content_type`; answers the status, the warnings and the body.
 async fn patch_raw(
@@ -86,6 +95,21 @@ fn scale_body(replicas: i64) -> String {
     .to_string()
 }
 
+/// A PATCH of `path` that must answer `code`; answers `parent` read back.
+async fn write_and_read(
+    c: &kube::Client,
+    path: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+    code: u16,
+    parent: &str,
+) -> Value {
+    let (s, _, v) = patch_raw(c, path, query, content_type, body).await;
+    assert_eq!(s, code, "PATCH {path}?{query}: {v}");
+    get_json(c, parent, 200).await
+}
+
 /// Upstream's scale test (`TestScaleAllResources`) for every kind with `*/scale`: the
 /// replicas owner moves between the resource's applier and the scale's writers, and the
 /// two sides conflict as upstream's do.
@@ -93,6 +117,7 @@ fn scale_body(replicas: i64) -> String {
 async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
     let server = Server::start(&[]).await;
     let c = server.client().await;
+    let replicas_5 = r#"{"spec":{"replicas":5}}"#;
     for (kind, plural) in [
         ("Deployment", "deployments"),
         ("ReplicaSet", "replicasets"),
@@ -101,29 +126,28 @@ async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
         let path = format!("/apis/apps/v1/namespaces/default/{plural}/test");
         let scale = format!("{path}/scale");
         let body = workload(kind);
-        let get = || get_json(&c, &path, 200);
+        let on_parent = |query: &'static str, body: String, code: u16| {
+            let (c, path) = (c.clone(), path.clone());
+            async move { write_and_read(&c, &path, query, APPLY, &body, code, &path).await }
+        };
+        let on_scale = |query: &'static str, ct: &'static str, body: String, code: u16| {
+            let (c, path, scale) = (c.clone(), path.clone(), scale.clone());
+            async move { write_and_read(&c, &scale, query, ct, &body, code, &path).await }
+        };
 
-        let (s, _, v) = patch_raw(&c, &path, "fieldManager=apply_test", APPLY, &body).await;
-        assert_eq!(s, 201, "{kind}: {v}");
-        let obj = get().await;
+        let obj = on_parent("fieldManager=apply_test", body.clone(), 201).await;
         assert_eq!(obj["spec"]["replicas"], 1);
         assert_eq!(owner_names(&obj), ["apply_test"], "{kind}");
 
         // A merge patch of the scale takes replicas over, as an Update through `scale`
-        // recorded at the parent's version (and, as upstream's, without a time).
-        let (s, _, v) = patch_raw(
-            &c,
-            &scale,
-            "fieldManager=scale_test",
-            "application/merge-patch+json",
-            r#"{"spec":{"replicas":5}}"#,
-        )
-        .await;
+        // recorded at the parent's version (and, as upstream's, without a time). The
+        // answer is the Scale, without managed fields.
+        let (s, _, v) = patch_raw(&c, &scale, "fieldManager=scale_test", MERGE, replicas_5).await;
         assert_eq!(s, 200, "{kind}: {v}");
         assert_eq!(v["kind"], "Scale");
         assert_eq!(v["spec"]["replicas"], 5);
         assert!(v["metadata"].get("managedFields").is_none(), "{v}");
-        let obj = get().await;
+        let obj = get_json(&c, &path, 200).await;
         assert_eq!(obj["spec"]["replicas"], 5);
         let owners = replicas_owners(&obj);
         assert_eq!(owners.len(), 1, "{kind}: {owners:?}");
@@ -135,10 +159,7 @@ async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
             "{kind}"
         );
         // The applier keeps what else it applied.
-        let applier = obj["metadata"]["managedFields"]
-            .as_array()
-            .and_then(|l| l.iter().find(|e| e["manager"] == "apply_test").cloned())
-            .expect("apply_test keeps an entry");
+        let applier = entry_of(&obj, "apply_test");
         assert!(applier["fieldsV1"]["f:spec"].get("f:selector").is_some());
 
         // Re-applying the old replicas conflicts with the scaler.
@@ -154,16 +175,7 @@ async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
                 "message": "conflict with \"scale_test\" with subresource \"scale\" using apps/v1",
                 "field": ".spec.replicas"}])
         );
-        let (s, _, v) = patch_raw(
-            &c,
-            &path,
-            "fieldManager=apply_test&force=true",
-            APPLY,
-            &body,
-        )
-        .await;
-        assert_eq!(s, 200, "{kind}: {v}");
-        let obj = get().await;
+        let obj = on_parent("fieldManager=apply_test&force=true", body.clone(), 200).await;
         assert_eq!(obj["spec"]["replicas"], 1);
         assert_eq!(owner_names(&obj), ["apply_test"], "{kind}");
 
@@ -181,17 +193,8 @@ async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
             v["message"],
             "Apply failed with 1 conflict: conflict with \"apply_test\": .spec.replicas"
         );
-        let (s, _, v) = patch_raw(
-            &c,
-            &scale,
-            "fieldManager=apply_scale&force=true",
-            APPLY,
-            &scale_body(17),
-        )
-        .await;
-        assert_eq!(s, 200, "{kind}: {v}");
-        assert_eq!(v["spec"]["replicas"], 17);
-        let obj = get().await;
+        let forced = "fieldManager=apply_scale&force=true";
+        let obj = on_scale(forced, APPLY, scale_body(17), 200).await;
         assert_eq!(obj["spec"]["replicas"], 17);
         let owners = replicas_owners(&obj);
         assert_eq!(owners.len(), 1, "{kind}: {owners:?}");
@@ -211,58 +214,29 @@ async fn scale_managers_live_on_the_parent_and_conflict_with_appliers() {
         .await
         .expect("request");
         assert_eq!(s, 200, "{kind}: {v}");
-        let obj = get().await;
+        let obj = get_json(&c, &path, 200).await;
         assert_eq!(obj["spec"]["replicas"], 7);
         assert_eq!(owner_names(&obj), ["replace_test"], "{kind}");
 
         // Applying the same number through the scale shares the field.
-        let (s, _, v) = patch_raw(
-            &c,
-            &scale,
-            "fieldManager=co_owning_test",
-            APPLY,
-            &scale_body(7),
-        )
-        .await;
-        assert_eq!(s, 200, "{kind}: {v}");
-        let obj = get().await;
-        assert_eq!(
-            owner_names(&obj),
-            ["co_owning_test", "replace_test"],
-            "{kind}"
-        );
+        let obj = on_scale("fieldManager=co_owning_test", APPLY, scale_body(7), 200).await;
+        let shared = owner_names(&obj);
+        assert_eq!(shared, ["co_owning_test", "replace_test"], "{kind}");
 
         // Scaling again leaves one owner.
-        let (s, _, v) = patch_raw(
-            &c,
-            &scale,
-            "fieldManager=scale_test",
-            "application/merge-patch+json",
-            r#"{"spec":{"replicas":5}}"#,
-        )
-        .await;
-        assert_eq!(s, 200, "{kind}: {v}");
-        let obj = get().await;
+        let obj = on_scale("fieldManager=scale_test", MERGE, replicas_5.into(), 200).await;
         assert_eq!(obj["spec"]["replicas"], 5);
         assert_eq!(owner_names(&obj), ["scale_test"], "{kind}");
 
-        // A scale write that does not touch spec.replicas changes no owner
-        // (upstream's TestScaleUpdateOnlyStatus).
-        let before = get().await;
-        let (s, _, v) = patch_raw(
-            &c,
-            &scale,
-            "fieldManager=status_only",
-            "application/merge-patch+json",
-            r#"{"status":{"replicas":42}}"#,
-        )
-        .await;
-        assert_eq!(s, 200, "{kind}: {v}");
-        let obj = get().await;
+        // A scale write that does not touch spec.replicas changes no owner and writes
+        // nothing (upstream's TestScaleUpdateOnlyStatus).
+        let before = get_json(&c, &path, 200).await;
+        let status_only = r#"{"status":{"replicas":42}}"#.to_string();
+        let obj = on_scale("fieldManager=status_only", MERGE, status_only, 200).await;
         assert_eq!(owner_names(&obj), ["scale_test"], "{kind}");
         assert_eq!(
             obj["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"],
-            "{kind}: nothing changed, nothing written"
+            "{kind}"
         );
     }
 
@@ -317,10 +291,7 @@ async fn kubectl_scale_and_typed_clients_track_scale_managers() {
     assert_eq!(owners[0]["subresource"], "scale");
     assert_eq!(owners[0]["apiVersion"], "apps/v1");
     // kubectl create still owns the rest of the spec.
-    let creator = obj["metadata"]["managedFields"]
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["manager"] == "kubectl-create").cloned())
-        .expect("kubectl-create keeps its entry");
+    let creator = entry_of(&obj, "kubectl-create");
     assert!(creator["fieldsV1"]["f:spec"].get("f:replicas").is_none());
     assert!(creator["fieldsV1"]["f:spec"].get("f:template").is_some());
 
@@ -614,12 +585,7 @@ async fn fields_admission_adds_belong_to_no_manager() {
         .is_some_and(|t| !t.is_empty()));
     assert_eq!(created["spec"]["serviceAccountName"], "default");
 
-    let creator = |obj: &Value| {
-        obj["metadata"]["managedFields"]
-            .as_array()
-            .and_then(|l| l.iter().find(|e| e["manager"] == "creator").cloned())
-            .unwrap_or_else(|| panic!("no creator entry: {obj}"))
-    };
+    let creator = |obj: &Value| entry_of(obj, "creator");
     let entry = creator(&created);
     assert_eq!(entry["operation"], "Update");
     let spec = &entry["fieldsV1"]["f:spec"];
@@ -652,15 +618,12 @@ async fn fields_admission_adds_belong_to_no_manager() {
         &c,
         "/api/v1/namespaces/default/pods/p",
         "fieldManager=labeller",
-        "application/merge-patch+json",
+        MERGE,
         r#"{"metadata":{"labels":{"tier":"web"}}}"#,
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let labeller = v["metadata"]["managedFields"]
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["manager"] == "labeller").cloned())
-        .expect("labeller entry");
+    let labeller = entry_of(&v, "labeller");
     assert_eq!(
         labeller["fieldsV1"],
         json!({"f:metadata": {"f:labels": {"f:tier": {}}}})
@@ -670,10 +633,7 @@ async fn fields_admission_adds_belong_to_no_manager() {
     // kubectl run: the same split.
     ok(server.kubectl(&["run", "r", "--image=nginx"]));
     let run = get_json(&c, "/api/v1/namespaces/default/pods/r", 200).await;
-    let entry = run["metadata"]["managedFields"]
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["manager"] == "kubectl-run").cloned())
-        .expect("kubectl-run entry");
+    let entry = entry_of(&run, "kubectl-run");
     assert!(
         entry["fieldsV1"]["f:spec"].get("f:volumes").is_none(),
         "{entry}"
@@ -731,16 +691,7 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
         obj["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
         70
     );
-    let list = obj["metadata"]["managedFields"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let of = |m: &str| {
-        list.iter()
-            .find(|e| e["manager"] == m)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {m}: {list:?}"))
-    };
+    let of = |m: &str| entry_of(&obj, m);
     // kubectl keeps what else it applied, in v2's terms; v1mgr owns the setting in v1's.
     let kubectl = of("kubectl");
     assert_eq!(kubectl["apiVersion"], "autoscaling/v2");
@@ -776,15 +727,12 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
         &c,
         v2_path,
         "fieldManager=editor",
-        "application/merge-patch+json",
+        MERGE,
         r#"{"spec":{"minReplicas":2}}"#,
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let v1mgr = v["metadata"]["managedFields"]
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["manager"] == "v1mgr").cloned())
-        .expect("v1mgr");
+    let v1mgr = entry_of(&v, "v1mgr");
     assert!(v1mgr["fieldsV1"]["f:spec"]
         .get("f:targetCPUUtilizationPercentage")
         .is_some());
@@ -798,10 +746,7 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let v1mgr = v["metadata"]["managedFields"]
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["manager"] == "v1mgr").cloned())
-        .expect("v1mgr");
+    let v1mgr = entry_of(&v, "v1mgr");
     assert!(
         v1mgr["fieldsV1"]["f:spec"]
             .get("f:targetCPUUtilizationPercentage")
@@ -815,25 +760,20 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
         &c,
         v1_path,
         "fieldManager=v1editor",
-        "application/merge-patch+json",
+        MERGE,
         r#"{"spec":{"targetCPUUtilizationPercentage":65}}"#,
     )
     .await;
     assert_eq!(s, 200, "{v}");
     let obj = get_json(&c, v2_path, 200).await;
-    let list = obj["metadata"]["managedFields"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let of = |m: &str| list.iter().find(|e| e["manager"] == m).cloned();
-    let v1editor = of("v1editor").expect("v1editor");
+    let v1editor = entry_of(&obj, "v1editor");
     assert_eq!(v1editor["operation"], "Update");
     assert_eq!(v1editor["apiVersion"], "autoscaling/v1");
     assert_eq!(
         v1editor["fieldsV1"],
         json!({"f:spec": {"f:targetCPUUtilizationPercentage": {}}})
     );
-    let editor = of("editor").expect("editor");
+    let editor = entry_of(&obj, "editor");
     assert_eq!(editor["apiVersion"], "autoscaling/v2");
     assert_eq!(editor["fieldsV1"], json!({"f:spec": {"f:minReplicas": {}}}));
 

@@ -6,11 +6,16 @@
 
 use apimachinery::errors::{ApiError, StatusCause};
 use apimachinery::fieldvalidation::Directive;
+use bytes::Bytes;
+use http::Request;
 use managedfields::manager::ApplyError;
 use managedfields::{FieldManager, VersionConverter};
 use serde_json::Value;
 use std::sync::Arc;
 
+use super::options::{PatchOptionsFor, WriteOptions};
+use super::resource::EndpointConfig;
+use crate::body::Body;
 use crate::registry::{managed, meta, RequestContext, ResourceDecl, Store};
 
 /// The options of one apply.
@@ -23,6 +28,42 @@ pub struct ApplyRequest<'a> {
     pub body: &'a [u8],
     /// `fieldValidation`: what becomes of keys the configuration repeats.
     pub field_validation: Directive,
+}
+
+impl<'a> ApplyRequest<'a> {
+    /// An apply of `body` to `name` (through `subresource`) with the request's options.
+    pub fn new(
+        namespace: &'a str,
+        name: &'a str,
+        subresource: &'a str,
+        opts: &'a WriteOptions,
+        body: &'a [u8],
+    ) -> Self {
+        ApplyRequest {
+            namespace,
+            name,
+            subresource,
+            manager: &opts.field_manager,
+            force: opts.force,
+            body,
+            field_validation: opts.field_validation,
+        }
+    }
+}
+
+/// Reads an apply request: its body and its options, which `ctx` is given (dry run, the
+/// options object for admission).
+pub(super) async fn read_request(
+    req: Request<Body>,
+    cfg: &EndpointConfig,
+    query: Option<&str>,
+    ctx: &mut RequestContext,
+) -> Result<(Bytes, WriteOptions), ApiError> {
+    let body = super::resource::read_body(req, cfg).await?;
+    let opts = WriteOptions::for_patch(query, PatchOptionsFor::Apply)?;
+    ctx.dry_run = opts.dry_run;
+    ctx.options = Some(opts.object.clone());
+    Ok((body, opts))
 }
 
 /// What an apply did: the object, whether it was created, and the warnings for the

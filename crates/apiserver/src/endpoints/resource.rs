@@ -277,24 +277,15 @@ async fn serve_inner(
         "patch" => {
             let content_type = patch_content_type(&req);
             if content_type == APPLY_YAML {
-                let body = read_body(req, cfg).await?;
-                let opts = WriteOptions::for_patch(query, PatchOptionsFor::Apply)?;
-                ctx.dry_run = opts.dry_run;
-                ctx.options = Some(opts.object.clone());
-                let applied = apply::apply(
-                    &store,
-                    &ctx,
-                    apply::ApplyRequest {
-                        namespace: &namespace,
-                        name: &info.name,
-                        subresource: &info.subresource,
-                        manager: &opts.field_manager,
-                        force: opts.force,
-                        body: &body,
-                        field_validation: opts.field_validation,
-                    },
-                )
-                .await?;
+                let (body, opts) = apply::read_request(req, cfg, query, &mut ctx).await?;
+                let request = apply::ApplyRequest::new(
+                    &namespace,
+                    &info.name,
+                    &info.subresource,
+                    &opts,
+                    &body,
+                );
+                let applied = apply::apply(&store, &ctx, request).await?;
                 for w in &applied.warnings {
                     warnings.add(w);
                 }

@@ -124,19 +124,9 @@ pub(super) async fn serve(
         "patch" => {
             let content_type = patch_content_type(&req);
             if content_type == APPLY_YAML {
-                let body = read_body(req, cfg).await?;
-                let opts = WriteOptions::for_patch(query, PatchOptionsFor::Apply)?;
-                ctx.dry_run = opts.dry_run;
-                ctx.options = Some(opts.object.clone());
-                let request = apply::ApplyRequest {
-                    namespace,
-                    name: &info.name,
-                    subresource: &sub.name,
-                    manager: &opts.field_manager,
-                    force: opts.force,
-                    body: &body,
-                    field_validation: opts.field_validation,
-                };
+                let (body, opts) = apply::read_request(req, cfg, query, &mut ctx).await?;
+                let request =
+                    apply::ApplyRequest::new(namespace, &info.name, &sub.name, &opts, &body);
                 let merger = apply::Merger::new(&decl, None, &request)?;
                 let merge = |current: &Value| merger.merge(current);
                 let applied = rest
