@@ -9,6 +9,7 @@ pub mod default_toleration_seconds;
 pub mod kubernetes_service;
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
+pub mod pod_security;
 pub mod priority;
 pub mod resources;
 pub mod service_account;
@@ -130,11 +131,12 @@ fn service_allocators(
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 7] = [
+pub const ADMISSION_PLUGINS: &[&str] = &[
     "AlwaysAdmit",
     "NamespaceLifecycle",
     "LimitRanger",
     "ServiceAccount",
+    "PodSecurity",
     "DefaultTolerationSeconds",
     "Priority",
     "AlwaysDeny",
@@ -170,6 +172,7 @@ pub fn install(
                         unreachable_seconds: config.default_toleration_seconds.1,
                     },
                 )),
+                "PodSecurity" => Some(Arc::new(pod_security::PodSecurity::new(listers.clone()))),
                 "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,

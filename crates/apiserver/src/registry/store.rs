@@ -460,6 +460,7 @@ impl Store {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&mut obj),
             )
@@ -557,6 +558,7 @@ impl Store {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&obj),
             )
@@ -828,6 +830,7 @@ impl Store {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&mut new),
             )
@@ -945,6 +948,7 @@ impl Store {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&new),
             )
@@ -1027,6 +1031,7 @@ impl Store {
                         options: ctx.options.as_ref(),
                         user: &ctx.user,
                         dry_run: ctx.dry_run,
+                        warnings: &ctx.warnings,
                     },
                     None,
                 )

@@ -6,7 +6,7 @@ use super::admission::DEFAULT_ON_PLUGINS;
 use super::ServerRunOptions;
 
 /// Admission plugins this server implements (upstream's names).
-pub const IMPLEMENTED_ADMISSION_PLUGINS: [&str; 7] = controlplane::ADMISSION_PLUGINS;
+pub const IMPLEMENTED_ADMISSION_PLUGINS: &[&str] = controlplane::ADMISSION_PLUGINS;
 
 /// Authorization modes this server implements.
 pub const IMPLEMENTED_AUTHORIZATION_MODES: [&str; 4] =

@@ -1,0 +1,178 @@
+//! The PodSecurity admission plugin: each namespace's labels choose the Pod Security
+//! Standards level (privileged, baseline, restricted) and version that pods there are held
+//! to, per mode (upstream's `plugin/pkg/admission/security/podsecurity` over
+//! `k8s.io/pod-security-admission`).
+//!
+//! - enforce: pods that violate it are refused (create, and updates that change what the
+//!   checks see, `pods/ephemeralcontainers` included);
+//! - warn: the client gets a `Warning`, for pods and for the pod templates of workload
+//!   controllers, which are never refused;
+//! - audit: upstream annotates the audit event; this server has no audit log yet, so audit
+//!   labels are parsed (and validated) but change nothing.
+//!
+//! Without a configuration file every mode defaults to privileged/latest and nothing is
+//! exempt, as upstream.
+
+pub mod checks;
+pub mod namespace;
+pub mod policy;
+pub mod templates;
+
+use std::sync::Arc;
+
+use apimachinery::errors::ApiError;
+use apimachinery::go_quote;
+use apiserver::admission::{AdmissionPlugin, Attributes, Operation};
+use apiserver::registry::Listers;
+use serde_json::Value;
+
+use checks::{detailed, evaluate, PodView};
+use namespace::NamespaceCheck;
+use policy::{labels, policy_from_labels, Level, LevelVersion, Policy};
+
+/// Pod subresources that never change what the checks see.
+const IGNORED_POD_SUBRESOURCES: [&str; 8] = [
+    "exec",
+    "attach",
+    "binding",
+    "eviction",
+    "log",
+    "portforward",
+    "proxy",
+    "status",
+];
+
+/// The plugin. It reads namespaces and pods through the shared listers.
+pub struct PodSecurity {
+    listers: Arc<Listers>,
+}
+
+impl PodSecurity {
+    pub fn new(listers: Arc<Listers>) -> PodSecurity {
+        PodSecurity { listers }
+    }
+
+    /// The policy of the request's namespace, with whether its labels all parsed.
+    async fn namespace_policy(&self, namespace: &str) -> Result<(Policy, bool), ApiError> {
+        let ns = self.listers.get("namespaces", "", namespace).await?;
+        let (policy, errs) = policy_from_labels(&labels(&ns));
+        Ok((policy, errs.is_empty()))
+    }
+
+    async fn validate_pod(&self, attrs: &Attributes<'_>, pod: &Value) -> Result<(), ApiError> {
+        if IGNORED_POD_SUBRESOURCES.contains(&attrs.subresource) {
+            return Ok(());
+        }
+        let (policy, labels_ok) = self.namespace_policy(attrs.namespace).await.map_err(|_| {
+            ApiError::internal(&format!(
+                "failed to lookup namespace {}",
+                go_quote(attrs.namespace)
+            ))
+        })?;
+        if labels_ok && policy.fully_privileged() {
+            return Ok(());
+        }
+        if let (Operation::Update, Some(old)) = (attrs.operation, attrs.old) {
+            if !templates::significant_pod_update(pod, old) {
+                return Ok(());
+            }
+        }
+        let view = templates::pod_view(pod);
+        let enforced = evaluate(policy.enforce, &view);
+        if !enforced.is_empty() {
+            return Err(ApiError::forbidden(
+                &attrs.resource.group,
+                &attrs.resource.plural,
+                attrs.name,
+                &format!(
+                    "violates PodSecurity {}: {}",
+                    go_quote(&policy.enforce.to_string()),
+                    detailed(&enforced)
+                ),
+            ));
+        }
+        warn(attrs, policy.warn, &view);
+        Ok(())
+    }
+
+    async fn validate_controller(&self, attrs: &Attributes<'_>, obj: &Value, pointer: &str) {
+        if !attrs.subresource.is_empty() {
+            return;
+        }
+        // Controllers are never refused: a namespace that cannot be read lets them through.
+        let Ok((policy, labels_ok)) = self.namespace_policy(attrs.namespace).await else {
+            return;
+        };
+        if labels_ok && policy.warn.level == Level::Privileged {
+            return;
+        }
+        if let Some(view) = templates::template_view(obj, pointer) {
+            warn(attrs, policy.warn, &view);
+        }
+    }
+
+    async fn validate_namespace(&self, attrs: &Attributes<'_>, ns: &Value) -> Result<(), ApiError> {
+        if !attrs.subresource.is_empty() {
+            return Ok(());
+        }
+        let old = match attrs.operation {
+            Operation::Update => attrs.old,
+            _ => None,
+        };
+        match namespace::check_namespace(ns, old) {
+            NamespaceCheck::Allow => Ok(()),
+            NamespaceCheck::Invalid(errs) => Err(namespace::invalid(attrs.name, errs)),
+            NamespaceCheck::CheckPods(enforce) => {
+                let warnings = match self.listers.list("pods", attrs.name, None).await {
+                    Ok(pods) => namespace::existing_pod_warnings(attrs.name, enforce, &pods),
+                    Err(_) => vec![
+                        "failed to list pods while checking new PodSecurity enforce level"
+                            .to_string(),
+                    ],
+                };
+                attrs.warnings.add(warnings);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Warns when the pod would violate the warn level.
+fn warn(attrs: &Attributes<'_>, level: LevelVersion, pod: &PodView<'_>) {
+    let violations = evaluate(level, pod);
+    if !violations.is_empty() {
+        attrs.warn(format!(
+            "would violate PodSecurity {}: {}",
+            go_quote(&level.to_string()),
+            detailed(&violations)
+        ));
+    }
+}
+
+#[async_trait::async_trait]
+impl AdmissionPlugin for PodSecurity {
+    fn name(&self) -> &'static str {
+        "PodSecurity"
+    }
+
+    fn handles(&self, operation: Operation) -> bool {
+        matches!(operation, Operation::Create | Operation::Update)
+    }
+
+    async fn validate(&self, attrs: &Attributes<'_>, obj: Option<&Value>) -> Result<(), ApiError> {
+        let Some(obj) = obj else {
+            return Ok(());
+        };
+        let decl = attrs.resource;
+        match (decl.group.as_str(), decl.plural.as_str()) {
+            ("", "pods") => self.validate_pod(attrs, obj).await,
+            ("", "namespaces") => self.validate_namespace(attrs, obj).await,
+            (group, plural) => {
+                if let Some(pointer) = templates::template_pointer(group, plural) {
+                    self.validate_controller(attrs, obj, pointer).await;
+                }
+                Ok(())
+            }
+        }
+    }
+}
