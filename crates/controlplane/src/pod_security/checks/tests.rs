@@ -329,9 +329,9 @@ fn probe_and_lifecycle_hosts() {
 fn allow_privilege_escalation_and_windows() {
     let mut r = restricted_pod();
     r["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = json!(true);
-    r["spec"]["containers"]
-        .as_array_mut()
-        .map(|c| c.push(json!({"name": "side", "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}})));
+    let app = r["spec"]["containers"][0].clone();
+    r["spec"]["containers"] = json!([app, {"name": "side", "securityContext": {
+        "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]);
     assert_eq!(
         message(RESTRICTED, &r),
         r#"allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)"#
