@@ -128,6 +128,64 @@ async fn binding_assigns_a_node_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_bindings_resource_binds_the_pod_it_names() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    create_pod(&client, pod("old", json!({}), &["c"])).await;
+    let post = |name: &str, node: &str| {
+        let body = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+            "target": {"kind": "Node", "name": node}});
+        let client = client.clone();
+        async move {
+            send_json(
+                &client,
+                "POST",
+                "/api/v1/namespaces/default/bindings",
+                "application/json",
+                &body,
+            )
+            .await
+        }
+    };
+    let (code, status) = post("old", "node-7").await;
+    assert_eq!(
+        (code, &status["status"]),
+        (201, &json!("Success")),
+        "{status}"
+    );
+    let bound = get_json(&client, "/api/v1/namespaces/default/pods/old", 200).await;
+    assert_eq!(bound["spec"]["nodeName"], json!("node-7"));
+    let (code, err) = post("old", "node-8").await;
+    assert_eq!(code, 409, "{err}");
+    let (code, err) = post("nobody", "node-8").await;
+    assert_eq!(code, 404, "{err}");
+    assert_eq!(err["message"], json!("pods \"nobody\" not found"));
+    // Nothing of its own is stored: create is the only verb.
+    let (code, _) = get_status(&client, "/api/v1/namespaces/default/bindings")
+        .await
+        .unwrap();
+    assert_eq!(code, 405);
+    let discovery = get_json(&client, "/api/v1", 200).await;
+    let bindings = discovery["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == json!("bindings"))
+        .expect("bindings in discovery");
+    assert_eq!(
+        (
+            bindings["kind"].as_str(),
+            bindings["verbs"].clone(),
+            bindings["namespaced"].clone()
+        ),
+        (Some("Binding"), json!(["create"]), json!(true))
+    );
+    let openapi = get_json(&client, "/openapi/v2", 200).await;
+    let op = &openapi["paths"]["/api/v1/namespaces/{namespace}/bindings"]["post"];
+    assert_eq!(op["operationId"], json!("createCoreV1NamespacedBinding"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bound_pod_is_deleted_gracefully_and_an_unbound_one_at_once() {
     let server = Server::start(&[]).await;
     let client = server.client().await;

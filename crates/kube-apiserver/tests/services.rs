@@ -396,6 +396,17 @@ async fn the_kubernetes_service_and_kubectl() {
     assert_eq!(names.trim(), "service/kubernetes");
     let all = ok(server.kubectl(&["get", "all", "-o", "name"]));
     assert!(all.contains("service/web"), "{all}");
+    let explained = ok(server.kubectl(&["explain", "service.spec.type"]));
+    assert!(
+        explained.contains("ClusterIP (default), NodePort, LoadBalancer or ExternalName."),
+        "{explained}"
+    );
+    let explained = ok(server.kubectl(&["explain", "svc.spec.ports"]));
+    assert!(explained.contains("targetPort"), "{explained}");
+    assert!(
+        explained.contains("The ports the Service exposes"),
+        "{explained}"
+    );
 }
 
 async fn etcd() -> TestEtcd {

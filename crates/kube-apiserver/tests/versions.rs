@@ -269,6 +269,14 @@ async fn hpas_are_served_at_v1_and_v2_from_one_storage() {
         "{explain}"
     );
     assert!(explain.contains("VERSION:    v1"), "{explain}");
+    assert!(
+        explain.contains("The average CPU use, as a percentage of requests, to aim for."),
+        "{explain}"
+    );
+    let explain = ok(server.kubectl(&["explain", "hpa.spec.behavior.scaleUp"]));
+    assert!(explain.contains("VERSION:    v2"), "{explain}");
+    assert!(explain.contains("Rules for scaling up"), "{explain}");
+    assert!(explain.contains("stabilizationWindowSeconds"), "{explain}");
 
     // Deleted through one version, gone from both.
     v1.delete("web", &DeleteParams::default()).await.unwrap();

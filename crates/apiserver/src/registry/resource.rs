@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::deletion::GcPolicy;
 use super::meta;
 use super::rest::SubresourceHandler;
+use super::store::RequestContext;
 use super::versions::Conversion;
 use crate::admission::Operation;
 use crate::auth::UserInfo;
@@ -160,12 +161,19 @@ pub struct StoredAs {
     pub conversion: Arc<dyn Conversion>,
 }
 
-/// A resource computed rather than stored: each create answers a question about the request,
-/// as upstream's review APIs do (`SelfSubjectReview`, `SelfSubjectAccessReview`).
+/// A resource that is not stored: each create is answered by code of its own, as
+/// upstream's review APIs (`SelfSubjectReview`, `SelfSubjectAccessReview`) answer a
+/// question about the request, and its legacy `bindings` writes a pod's binding.
+#[async_trait::async_trait]
 pub trait Review: Send + Sync + 'static {
-    /// The answer to `obj` (the object posted, its status filled in) for `user`, who posted
-    /// it to `namespace` (empty for cluster-scoped reviews).
-    fn review(&self, user: &UserInfo, namespace: &str, obj: Value) -> Result<Value, ApiError>;
+    /// The answer to `obj` (the object posted) for `ctx`'s request to `namespace` (empty
+    /// for cluster-scoped resources).
+    async fn answer(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        obj: Value,
+    ) -> Result<Value, ApiError>;
 }
 
 impl ResourceDecl {

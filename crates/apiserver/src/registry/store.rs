@@ -20,7 +20,7 @@ use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
 use super::versions::{Conversion, ServedVersion};
-use crate::admission::{AdmissionChain, Attributes, Operation};
+use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
 
 /// Who asks, and how: passed to every Store operation.
@@ -37,6 +37,20 @@ pub struct RequestContext {
     /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
     /// object carries them (an apply has set them already).
     pub field_manager: Option<String>,
+    /// Set when the Store writes on behalf of another view of the object (a served
+    /// version, a subresource's REST storage): what admission is told the request is.
+    pub admitted_as: Option<AdmittedAs>,
+}
+
+impl RequestContext {
+    /// This context, admitted as `admitted_as` unless an outer view already set one.
+    pub fn admitted_as(&self, admitted_as: AdmittedAs) -> RequestContext {
+        let mut ctx = self.clone();
+        if ctx.admitted_as.is_none() {
+            ctx.admitted_as = Some(admitted_as);
+        }
+        ctx
+    }
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -246,6 +260,125 @@ impl Store {
         &self.admission
     }
 
+    /// What admission is told about a write of this store for `ctx`: the store's own
+    /// resource and kind, or the view the request was made through (`ctx.admitted_as`).
+    fn admission_target<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        subresource: &'a str,
+    ) -> (
+        &'a ResourceDecl,
+        &'a str,
+        &'a str,
+        Option<&'a dyn AdmissionView>,
+    ) {
+        match &ctx.admitted_as {
+            Some(a) => (&a.resource, &a.subresource, &a.kind, a.view.as_deref()),
+            None => (&self.decl, subresource, &self.decl.kind, None),
+        }
+    }
+
+    /// Mutating admission of a write (`obj` absent for deletes).
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_mutating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            operation,
+            resource,
+            subresource,
+            kind,
+            namespace,
+            name,
+            old: if view.is_some() {
+                old_view.as_ref()
+            } else {
+                old
+            },
+            options: ctx.options.as_ref(),
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
+        };
+        match (view, obj) {
+            (Some(view), Some(obj)) => {
+                let before = view.view(obj);
+                let mut seen = before.clone();
+                self.admission.mutate(&attrs, Some(&mut seen)).await?;
+                if seen != before {
+                    view.apply(obj, &seen)?;
+                }
+                Ok(())
+            }
+            (_, obj) => self.admission.mutate(&attrs, obj).await,
+        }
+    }
+
+    /// Validating admission of a write, on the object as it will be stored.
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_validating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let obj_view = view.zip(obj).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            operation,
+            resource,
+            subresource,
+            kind,
+            namespace,
+            name,
+            old: if view.is_some() {
+                old_view.as_ref()
+            } else {
+                old
+            },
+            options: ctx.options.as_ref(),
+            user: &ctx.user,
+            dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
+        };
+        let obj = if view.is_some() {
+            obj_view.as_ref()
+        } else {
+            obj
+        };
+        self.admission.validate(&attrs, obj).await
+    }
+
+    /// Both phases of a write without an object (a delete of `old`).
+    async fn admit_both(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        self.admit_mutating(ctx, operation, subresource, namespace, name, old, None)
+            .await?;
+        self.admit_validating(ctx, operation, subresource, namespace, name, old, None)
+            .await
+    }
+
     /// The watch cache, when enabled.
     pub fn cacher(&self) -> Option<&Arc<Cacher>> {
         self.cacher.as_ref()
@@ -436,7 +569,7 @@ impl Store {
         self.check_type_meta(&mut obj)?;
         if let Some(review) = &self.decl.review {
             // Reviews are answered, not stored (nor admitted, as upstream's).
-            return review.review(&ctx.user, namespace, obj);
+            return review.answer(ctx, namespace, obj).await;
         }
         self.check_namespace(&mut obj, namespace)?;
         if !meta::resource_version(&obj).is_empty() {
@@ -447,24 +580,16 @@ impl Store {
         // Mutating admission sees the object as the client sent it (upstream runs it in the
         // create handler, before the store prepares the object).
         let requested_name = meta::name(&obj).to_string();
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace,
-                    name: &requested_name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                    warnings: &ctx.warnings,
-                },
-                Some(&mut obj),
-            )
-            .await?;
+        self.admit_mutating(
+            ctx,
+            Operation::Create,
+            "",
+            namespace,
+            &requested_name,
+            None,
+            Some(&mut obj),
+        )
+        .await?;
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
@@ -545,23 +670,7 @@ impl Store {
         }
         ctx.warnings
             .add(self.decl.strategy.warnings_on_create(&obj));
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name: &name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                    warnings: &ctx.warnings,
-                },
-                Some(&obj),
-            )
+        self.admit_validating(ctx, Operation::Create, "", &ns, &name, None, Some(&obj))
             .await?;
         if ctx.dry_run {
             if self
@@ -817,24 +926,16 @@ impl Store {
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                    warnings: &ctx.warnings,
-                },
-                Some(&mut new),
-            )
-            .await?;
+        self.admit_mutating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&mut new),
+        )
+        .await?;
         let write = WriteContext {
             operation: Operation::Update,
             user: &ctx.user,
@@ -935,24 +1036,16 @@ impl Store {
         if subresource.is_empty() {
             ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                    warnings: &ctx.warnings,
-                },
-                Some(&new),
-            )
-            .await?;
+        self.admit_validating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&new),
+        )
+        .await?;
         // An update that removes the last finalizer of an object being deleted (its grace
         // period over) completes the deletion (upstream's `shouldDeleteDuringUpdate`).
         let finished = meta::deletion_started(&new)
@@ -1006,7 +1099,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
         if let Some(v) = &self.served {
-            return v.delete(ctx, namespace, name, opts).await;
+            return v.delete(self, ctx, namespace, name, opts).await;
         }
         for _ in 0..MAX_UPDATE_RETRIES {
             let key = self.key(namespace, name);
@@ -1018,23 +1111,7 @@ impl Store {
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
             let obj = self.decode(&current.value, current.mod_revision)?;
             opts.preconditions.check(&self.decl, name, &obj)?;
-            self.admission
-                .admit(
-                    &Attributes {
-                        operation: Operation::Delete,
-                        resource: &self.decl,
-                        subresource: "",
-                        kind: &self.decl.kind,
-                        namespace,
-                        name,
-                        old: Some(&obj),
-                        options: ctx.options.as_ref(),
-                        user: &ctx.user,
-                        dry_run: ctx.dry_run,
-                        warnings: &ctx.warnings,
-                    },
-                    None,
-                )
+            self.admit_both(ctx, Operation::Delete, "", namespace, name, Some(&obj))
                 .await?;
             let strategy = &self.decl.strategy;
             let mut marked = obj.clone();

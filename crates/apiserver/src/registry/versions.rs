@@ -28,6 +28,7 @@ use super::list_options::ListParams;
 use super::meta;
 use super::store::{DeleteOutcome, ListOutput, RequestContext, Store};
 use super::watch::{WatchOut, WatchReceiver};
+use crate::admission::AdmittedAs;
 
 /// How one served version maps to its resource's storage (hub) version. Objects are JSON;
 /// `hub_of` gets a body already checked against this version's type, and both directions
@@ -85,6 +86,18 @@ fn parse(wire: &[u8]) -> Result<Value, ApiError> {
 }
 
 impl ServedVersion {
+    /// The request's context for the hub's store: admission is told of this version's
+    /// resource and kind (the object it sees is the hub's, as upstream's plugins see the
+    /// internal version).
+    fn admitted_as(&self, view: &Store, ctx: &RequestContext, subresource: &str) -> RequestContext {
+        ctx.admitted_as(AdmittedAs {
+            resource: view.decl.clone(),
+            subresource: subresource.to_string(),
+            kind: view.decl.kind.clone(),
+            view: None,
+        })
+    }
+
     fn version_of(&self, obj: Value) -> Result<Value, ApiError> {
         // Keep the resourceVersion whatever the conversion does with metadata.
         let rv = meta::resource_version(&obj).to_string();
@@ -159,7 +172,8 @@ impl ServedVersion {
             let errs = self.hub.validate_new(&probe);
             return Err(self.refuse(meta::name(&hub), errs, extra));
         }
-        self.version_of(Box::pin(self.hub.create(ctx, ns, hub)).await?)
+        let ctx = self.admitted_as(view, ctx, "");
+        self.version_of(Box::pin(self.hub.create(&ctx, ns, hub)).await?)
     }
 
     pub(crate) async fn update(
@@ -179,7 +193,8 @@ impl ServedVersion {
                 return Err(self.refuse(name, errs, extra));
             }
         }
-        let (out, created) = Box::pin(self.hub.update(ctx, ns, name, subresource, hub)).await?;
+        let ctx = self.admitted_as(view, ctx, subresource);
+        let (out, created) = Box::pin(self.hub.update(&ctx, ns, name, subresource, hub)).await?;
         Ok((self.version_of(out)?, created))
     }
 
@@ -209,19 +224,22 @@ impl ServedVersion {
             }
             Ok(hub)
         };
-        let out = Box::pin(self.hub.patch(ctx, ns, name, subresource, &in_version)).await?;
+        let ctx = self.admitted_as(view, ctx, subresource);
+        let out = Box::pin(self.hub.patch(&ctx, ns, name, subresource, &in_version)).await?;
         self.version_of(out)
     }
 
     pub(crate) async fn delete(
         &self,
+        view: &Store,
         ctx: &RequestContext,
         ns: &str,
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
+        let ctx = self.admitted_as(view, ctx, "");
         Ok(
-            match Box::pin(self.hub.delete(ctx, ns, name, opts)).await? {
+            match Box::pin(self.hub.delete(&ctx, ns, name, opts)).await? {
                 DeleteOutcome::Deleted(o) => DeleteOutcome::Deleted(self.version_of(o)?),
                 DeleteOutcome::Pending(o) => DeleteOutcome::Pending(self.version_of(o)?),
             },

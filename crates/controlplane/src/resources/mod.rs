@@ -55,6 +55,7 @@ pub fn all(
                 .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
         ),
         pod_rest::with_subresources(pods::decl(), listers),
+        pod_rest::legacy_bindings_decl(listers),
         secrets::decl(),
         serviceaccounts::decl(),
         services::decl(services).with_subresource(

@@ -1,17 +1,20 @@
 //! The subresources of pods served by REST storage of their own: `binding` (a scheduler
 //! assigns a node), `eviction` (a delete that honours PodDisruptionBudgets), and the
 //! connect subresources that reach the pod's node (`log`, `exec`, `attach`,
-//! `portforward`) or the pod itself (`proxy`).
+//! `portforward`) or the pod itself (`proxy`). The legacy `bindings` resource binds
+//! through `binding`.
 
 mod binding;
 mod connect;
 mod eviction;
+mod legacy_binding;
 
 use std::sync::Arc;
 
 use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
 pub use connect::{KubeletConnect, NodeProxy, ServiceProxy};
+pub use legacy_binding::decl as legacy_bindings_decl;
 
 /// Adds the subresources to the pods declaration; the eviction reads PodDisruptionBudgets
 /// and the connect subresources read nodes through `listers`.
