@@ -81,6 +81,8 @@ pub struct StorageConfig<'a> {
     /// The enabled admission plugins, in the order they run (upstream's names; names this
     /// crate does not implement are skipped: the options refuse enabling them).
     pub admission_plugins: &'a [String],
+    /// The PodSecurity plugin's configuration (from `--admission-control-config-file`).
+    pub pod_security: pod_security::config::Config,
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
     /// Where Services get cluster IPs and node ports; `None` serves Services without
@@ -172,7 +174,10 @@ pub fn install(
                         unreachable_seconds: config.default_toleration_seconds.1,
                     },
                 )),
-                "PodSecurity" => Some(Arc::new(pod_security::PodSecurity::new(listers.clone()))),
+                "PodSecurity" => Some(Arc::new(pod_security::PodSecurity::new(
+                    listers.clone(),
+                    config.pod_security.clone(),
+                ))),
                 "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,

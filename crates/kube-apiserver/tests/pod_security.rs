@@ -346,3 +346,79 @@ async fn namespace_labels_are_validated_and_existing_pods_reported() {
         "{out:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_file_sets_defaults_and_exemptions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let psa = dir.path().join("podsecurity.yaml");
+    std::fs::write(
+        &psa,
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: baseline\nexemptions:\n  namespaces: [tools]\n",
+    )
+    .expect("write");
+    let file = dir.path().join("admission.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  path: podsecurity.yaml\n",
+    )
+    .expect("write");
+    let flag = format!("--admission-control-config-file={}", file.display());
+    let server = Server::start(&[&flag]).await;
+    let client = server.client().await;
+    let privileged = pod(
+        "root",
+        json!({"name": "shell", "image": "busybox", "securityContext": {"privileged": true}}),
+    );
+
+    // Unlabelled namespaces get the configured default.
+    let err = match Api::<Pod>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &privileged)
+        .await
+    {
+        Err(kube::Error::Api(s)) => s,
+        other => panic!("refused by the default policy: {other:?}"),
+    };
+    assert_eq!(
+        err.message,
+        "pods \"root\" is forbidden: violates PodSecurity \"baseline:latest\": privileged (container \"shell\" must not set securityContext.privileged=true)"
+    );
+
+    // An exempt namespace admits it, and says its labels are ignored.
+    ok(server.kubectl(&["create", "namespace", "tools"]));
+    Api::<Pod>::namespaced(client.clone(), "tools")
+        .create(&PostParams::default(), &privileged)
+        .await
+        .expect("exempt namespace");
+    let out = server.kubectl(&[
+        "label",
+        "namespace",
+        "tools",
+        "pod-security.kubernetes.io/enforce=restricted",
+    ]);
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "Warning: namespace \"tools\" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"
+    );
+    ok(out);
+    drop(server);
+
+    // A configuration upstream refuses stops start-up.
+    std::fs::write(
+        &psa,
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: strict\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(common::binary())
+        .arg(format!("--data-dir={}", dir.path().display()))
+        .arg(format!("--secure-port={}", common::free_port()))
+        .arg("--bind-address=127.0.0.1")
+        .arg(&flag)
+        .output()
+        .expect("run binary");
+    assert_ne!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("PodSecurity invalid: defaults.enforce: Invalid value: \"strict\": must be one of privileged, baseline, restricted"),
+        "{text}"
+    );
+}

@@ -10,10 +10,12 @@
 //! - audit: upstream annotates the audit event; this server has no audit log yet, so audit
 //!   labels are parsed (and validated) but change nothing.
 //!
-//! Without a configuration file every mode defaults to privileged/latest and nothing is
-//! exempt, as upstream.
+//! A `PodSecurityConfiguration` (`config.rs`) sets the policy of unlabelled namespaces and
+//! exempts namespaces, users and runtime classes; without one every mode defaults to
+//! privileged/latest and nothing is exempt, as upstream.
 
 pub mod checks;
+pub mod config;
 pub mod namespace;
 pub mod policy;
 pub mod templates;
@@ -27,6 +29,7 @@ use apiserver::registry::Listers;
 use serde_json::Value;
 
 use checks::{detailed, evaluate, PodView};
+use config::Config;
 use namespace::NamespaceCheck;
 use policy::{labels, policy_from_labels, Level, LevelVersion, Policy};
 
@@ -45,22 +48,28 @@ const IGNORED_POD_SUBRESOURCES: [&str; 8] = [
 /// The plugin. It reads namespaces and pods through the shared listers.
 pub struct PodSecurity {
     listers: Arc<Listers>,
+    config: Config,
 }
 
 impl PodSecurity {
-    pub fn new(listers: Arc<Listers>) -> PodSecurity {
-        PodSecurity { listers }
+    pub fn new(listers: Arc<Listers>, config: Config) -> PodSecurity {
+        PodSecurity { listers, config }
     }
 
     /// The policy of the request's namespace, with whether its labels all parsed.
     async fn namespace_policy(&self, namespace: &str) -> Result<(Policy, bool), ApiError> {
         let ns = self.listers.get("namespaces", "", namespace).await?;
-        let (policy, errs) = policy_from_labels(&labels(&ns));
+        let (policy, errs) = policy_from_labels(&labels(&ns), self.config.defaults);
         Ok((policy, errs.is_empty()))
     }
 
+    /// Requests from exempt users and in exempt namespaces are not checked.
+    fn exempt(&self, attrs: &Attributes<'_>) -> bool {
+        self.config.exempt_namespace(attrs.namespace) || self.config.exempt_user(&attrs.user.name)
+    }
+
     async fn validate_pod(&self, attrs: &Attributes<'_>, pod: &Value) -> Result<(), ApiError> {
-        if IGNORED_POD_SUBRESOURCES.contains(&attrs.subresource) {
+        if IGNORED_POD_SUBRESOURCES.contains(&attrs.subresource) || self.exempt(attrs) {
             return Ok(());
         }
         let (policy, labels_ok) = self.namespace_policy(attrs.namespace).await.map_err(|_| {
@@ -78,6 +87,9 @@ impl PodSecurity {
             }
         }
         let view = templates::pod_view(pod);
+        if self.config.exempt_runtime_class(view.spec) {
+            return Ok(());
+        }
         let enforced = evaluate(policy.enforce, &view);
         if !enforced.is_empty() {
             return Err(ApiError::forbidden(
@@ -96,7 +108,7 @@ impl PodSecurity {
     }
 
     async fn validate_controller(&self, attrs: &Attributes<'_>, obj: &Value, pointer: &str) {
-        if !attrs.subresource.is_empty() {
+        if !attrs.subresource.is_empty() || self.exempt(attrs) {
             return;
         }
         // Controllers are never refused: a namespace that cannot be read lets them through.
@@ -107,7 +119,9 @@ impl PodSecurity {
             return;
         }
         if let Some(view) = templates::template_view(obj, pointer) {
-            warn(attrs, policy.warn, &view);
+            if !self.config.exempt_runtime_class(view.spec) {
+                warn(attrs, policy.warn, &view);
+            }
         }
     }
 
@@ -119,12 +133,18 @@ impl PodSecurity {
             Operation::Update => attrs.old,
             _ => None,
         };
-        match namespace::check_namespace(ns, old) {
+        match namespace::check_namespace(ns, old, &self.config) {
             NamespaceCheck::Allow => Ok(()),
+            NamespaceCheck::Warn(text) => {
+                attrs.warn(text);
+                Ok(())
+            }
             NamespaceCheck::Invalid(errs) => Err(namespace::invalid(attrs.name, errs)),
             NamespaceCheck::CheckPods(enforce) => {
                 let warnings = match self.listers.list("pods", attrs.name, None).await {
-                    Ok(pods) => namespace::existing_pod_warnings(attrs.name, enforce, &pods),
+                    Ok(pods) => {
+                        namespace::existing_pod_warnings(attrs.name, enforce, &pods, &self.config)
+                    }
                     Err(_) => vec![
                         "failed to list pods while checking new PodSecurity enforce level"
                             .to_string(),

@@ -7,10 +7,15 @@ use std::time::{Duration, Instant};
 
 use apimachinery::errors::{ApiError, FieldError};
 use apimachinery::go_quote;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::checks::{evaluate, reasons};
-use super::policy::{labels, policy_from_labels, Level, LevelVersion};
+use super::config::Config;
+use super::policy::{
+    labels, policy_from_labels, Level, LevelVersion, Policy, AUDIT_LEVEL_LABEL,
+    AUDIT_VERSION_LABEL, ENFORCE_LEVEL_LABEL, ENFORCE_VERSION_LABEL, WARN_LEVEL_LABEL,
+    WARN_VERSION_LABEL,
+};
 use super::templates::pod_view;
 
 /// At most this many existing pods are checked.
@@ -26,19 +31,31 @@ pub enum NamespaceCheck {
     Invalid(Vec<FieldError>),
     /// The enforce policy became stricter: try it on the namespace's pods.
     CheckPods(LevelVersion),
+    /// An exempt namespace asks for a policy: say it is ignored.
+    Warn(String),
 }
 
-/// Decides what a namespace create (`old` absent) or update needs.
-pub fn check_namespace(new: &Value, old: Option<&Value>) -> NamespaceCheck {
-    let (new_policy, new_errs) = policy_from_labels(&labels(new));
+/// Decides what a namespace create (`old` absent) or update needs, with the configured
+/// defaults; exempt namespaces get a warning instead of a check of their pods.
+pub fn check_namespace(new: &Value, old: Option<&Value>, config: &Config) -> NamespaceCheck {
+    let name = new
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let new_labels = labels(new);
+    let (new_policy, new_errs) = policy_from_labels(&new_labels, config.defaults);
+    let exempt = || match exempt_warning(name, &new_policy, &new_labels, config) {
+        Some(w) if config.exempt_namespace(name) => NamespaceCheck::Warn(w),
+        _ => NamespaceCheck::Allow,
+    };
     let Some(old) = old else {
         return if new_errs.is_empty() {
-            NamespaceCheck::Allow
+            exempt()
         } else {
             NamespaceCheck::Invalid(new_errs)
         };
     };
-    let (old_policy, old_errs) = policy_from_labels(&labels(old));
+    let (old_policy, old_errs) = policy_from_labels(&labels(old), config.defaults);
     // Bad labels are refused, unless the update leaves them as bad as they were.
     if !new_errs.is_empty() && (old_errs.is_empty() || new_errs != old_errs) {
         return NamespaceCheck::Invalid(new_errs);
@@ -50,7 +67,50 @@ pub fn check_namespace(new: &Value, old: Option<&Value>) -> NamespaceCheck {
     {
         return NamespaceCheck::Allow;
     }
+    if config.exempt_namespace(name) {
+        return exempt();
+    }
     NamespaceCheck::CheckPods(new)
+}
+
+/// The warning for an exempt namespace whose labels ask for a policy that differs from the
+/// defaults: the non-privileged modes its labels set.
+fn exempt_warning(
+    name: &str,
+    policy: &Policy,
+    labels: &Map<String, Value>,
+    config: &Config,
+) -> Option<String> {
+    if policy.fully_privileged() || policy.equivalent(&config.defaults) {
+        return None;
+    }
+    let modes: Vec<String> = [
+        (
+            "enforce",
+            policy.enforce,
+            ENFORCE_LEVEL_LABEL,
+            ENFORCE_VERSION_LABEL,
+        ),
+        (
+            "audit",
+            policy.audit,
+            AUDIT_LEVEL_LABEL,
+            AUDIT_VERSION_LABEL,
+        ),
+        ("warn", policy.warn, WARN_LEVEL_LABEL, WARN_VERSION_LABEL),
+    ]
+    .into_iter()
+    .filter(|(_, lv, level, version)| {
+        lv.level != Level::Privileged
+            && (labels.contains_key(*level) || labels.contains_key(*version))
+    })
+    .map(|(mode, lv, _, _)| format!("{mode}={lv}"))
+    .collect();
+    Some(format!(
+        "namespace {} is exempt from Pod Security, and the policy ({}) will be ignored",
+        go_quote(name),
+        modes.join(", ")
+    ))
 }
 
 /// The 422 for bad policy labels on namespace `name`.
@@ -65,9 +125,10 @@ pub fn existing_pod_warnings(
     namespace: &str,
     enforce: LevelVersion,
     pods: &[Value],
+    config: &Config,
 ) -> Vec<String> {
     let deadline = Instant::now() + POD_CHECK_TIMEOUT;
-    let prioritized = prioritize(pods);
+    let prioritized = prioritize(pods, config);
     let total = prioritized.len();
     // Per distinct reasons text: the lexically first pod name, and the count.
     let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
@@ -130,12 +191,15 @@ pub fn existing_pod_warnings(
 }
 
 /// The pods in checking order: one pod per controller first, then the other pods of
-/// controllers already seen.
-fn prioritize(pods: &[Value]) -> Vec<&Value> {
+/// controllers already seen; pods of exempt runtime classes are left out.
+fn prioritize<'a>(pods: &'a [Value], config: &Config) -> Vec<&'a Value> {
     let mut first = Vec::with_capacity(pods.len());
     let mut duplicates = Vec::new();
     let mut controllers = HashSet::new();
     for pod in pods {
+        if config.exempt_runtime_class(pod.get("spec").unwrap_or(&Value::Null)) {
+            continue;
+        }
         let controller = pod
             .pointer("/metadata/ownerReferences")
             .and_then(Value::as_array)
@@ -172,31 +236,46 @@ mod tests {
     fn label_changes() {
         let bad = ns(json!({"pod-security.kubernetes.io/enforce": "bogus"}));
         assert!(matches!(
-            check_namespace(&bad, None),
+            check_namespace(&bad, None, &Config::default()),
             NamespaceCheck::Invalid(_)
         ));
         // An update that keeps the same bad labels is let through.
         assert!(matches!(
-            check_namespace(&bad, Some(&bad)),
+            check_namespace(&bad, Some(&bad), &Config::default()),
             NamespaceCheck::Allow
         ));
         let plain = ns(json!({}));
         assert!(matches!(
-            check_namespace(&bad, Some(&plain)),
+            check_namespace(&bad, Some(&plain), &Config::default()),
             NamespaceCheck::Invalid(_)
         ));
         let restricted = ns(json!({"pod-security.kubernetes.io/enforce": "restricted"}));
         assert!(matches!(
-            check_namespace(&restricted, Some(&plain)),
+            check_namespace(&restricted, Some(&plain), &Config::default()),
             NamespaceCheck::CheckPods(LevelVersion {
                 level: Level::Restricted,
                 version: Version::Latest
             })
         ));
+        // An exempt namespace is told its labels are ignored.
+        let config = Config {
+            exemptions: crate::pod_security::config::Exemptions {
+                namespaces: vec!["x".to_string()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        match check_namespace(&restricted, Some(&plain), &config) {
+            NamespaceCheck::Warn(w) => assert_eq!(
+                w,
+                "namespace \"x\" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"
+            ),
+            _ => panic!("expected a warning"),
+        }
         // Relaxing at the same version checks nothing.
         let baseline = ns(json!({"pod-security.kubernetes.io/enforce": "baseline"}));
         assert!(matches!(
-            check_namespace(&baseline, Some(&restricted)),
+            check_namespace(&baseline, Some(&restricted), &Config::default()),
             NamespaceCheck::Allow
         ));
     }
@@ -223,7 +302,7 @@ mod tests {
             version: Version::Latest,
         };
         assert_eq!(
-            existing_pod_warnings("x", lv, &pods),
+            existing_pod_warnings("x", lv, &pods, &Config::default()),
             [
                 "existing pods in namespace \"x\" violate the new PodSecurity enforce level \"baseline:latest\"",
                 "solo (and 3 other pods): privileged",

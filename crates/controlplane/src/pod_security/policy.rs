@@ -125,6 +125,17 @@ impl Policy {
         warn: LevelVersion::PRIVILEGED,
     };
 
+    /// Whether two policies act alike: per mode, both privileged or the same level and
+    /// version.
+    pub fn equivalent(&self, other: &Policy) -> bool {
+        let same = |a: LevelVersion, b: LevelVersion| {
+            (a.level == Level::Privileged && b.level == Level::Privileged) || a == b
+        };
+        same(self.enforce, other.enforce)
+            && same(self.audit, other.audit)
+            && same(self.warn, other.warn)
+    }
+
     /// Whether no mode asks for anything.
     pub fn fully_privileged(&self) -> bool {
         [self.enforce, self.audit, self.warn]
@@ -141,13 +152,17 @@ pub fn labels(obj: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// A namespace's policy from its labels, over the defaults (upstream's `PolicyToEvaluate`).
+/// A namespace's policy from its labels, over the configured defaults (upstream's
+/// `PolicyToEvaluate`).
 /// A policy is always returned; a label that does not parse also gives an error on
 /// `metadata.labels[<label>]`, and its mode falls back: enforce to `restricted`, audit and
 /// warn to `privileged`, a version to `latest`. Warn follows an explicitly set, stricter
 /// enforce level (and its version, unless warn's version is set).
-pub fn policy_from_labels(labels: &Map<String, Value>) -> (Policy, Vec<FieldError>) {
-    let mut policy = Policy::DEFAULT;
+pub fn policy_from_labels(
+    labels: &Map<String, Value>,
+    defaults: Policy,
+) -> (Policy, Vec<FieldError>) {
+    let mut policy = defaults;
     let mut errs = Vec::new();
     if labels.is_empty() {
         return (policy, errs);
@@ -210,7 +225,7 @@ mod tests {
 
     fn parse(labels: Value) -> (Policy, Vec<String>) {
         let map = labels.as_object().cloned().unwrap_or_default();
-        let (p, errs) = policy_from_labels(&map);
+        let (p, errs) = policy_from_labels(&map, Policy::DEFAULT);
         (p, errs.iter().map(|e| e.to_string()).collect())
     }
 

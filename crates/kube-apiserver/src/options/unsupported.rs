@@ -85,6 +85,7 @@ pub(crate) fn validate(opts: &ServerRunOptions, errs: &mut Vec<String>) {
         );
     }
 
+    // `--admission-control-config-file` is read at start-up (`server::admission_configuration`).
     let adm = &opts.admission;
     for (flag, list) in [
         ("--enable-admission-plugins", &adm.enable_plugins),
@@ -104,13 +105,6 @@ pub(crate) fn validate(opts: &ServerRunOptions, errs: &mut Vec<String>) {
                 );
             }
         }
-    }
-    if adm.config_file.is_some() {
-        not_supported(
-            errs,
-            "--admission-control-config-file",
-            "plugin configuration is not read yet (PodSecurity runs with upstream's defaults: privileged/latest, no exemptions)",
-        );
     }
 }
 
