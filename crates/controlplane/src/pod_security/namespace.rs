@@ -272,6 +272,16 @@ mod tests {
             ),
             _ => panic!("expected a warning"),
         }
+        // On create too, but not for labels that only repeat the defaults.
+        assert!(matches!(
+            check_namespace(&restricted, None, &config),
+            NamespaceCheck::Warn(_)
+        ));
+        let privileged = ns(json!({"pod-security.kubernetes.io/enforce": "privileged"}));
+        assert!(matches!(
+            check_namespace(&privileged, None, &config),
+            NamespaceCheck::Allow
+        ));
         // Relaxing at the same version checks nothing.
         let baseline = ns(json!({"pod-security.kubernetes.io/enforce": "baseline"}));
         assert!(matches!(
