@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{get_json, get_status, ok, raw, send_json, Server};
+use common::{api_err, get_json, get_status, ok, raw, send_json, Server};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, DeleteParams, EvictParams, PostParams};
@@ -269,13 +269,6 @@ async fn budget_status(client: &kube::Client, allowed: i64) {
     )
     .await;
     assert_eq!(code, 200, "{body}");
-}
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
 }
 
 fn cause(s: &kube::core::Status) -> String {

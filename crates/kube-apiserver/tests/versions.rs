@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{get_json, get_status, ok, send_json, Server};
+use common::{api_err, causes, get_json, get_status, ok, send_json, Server};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::autoscaling::{v1 as asv1, v2 as asv2};
 use k8s_openapi::api::core::v1 as corev1;
@@ -18,27 +18,6 @@ use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
 };
 use serde_json::json;
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
-/// `field: message` of each cause of a 422.
-fn causes(s: &kube::core::Status) -> Vec<String> {
-    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
-    s.details
-        .as_ref()
-        .map(|d| {
-            d.causes
-                .iter()
-                .map(|c| format!("{}: {}", c.field, c.message))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn v1_hpa(name: &str, cpu: Option<i32>, max: i32) -> asv1::HorizontalPodAutoscaler {
     asv1::HorizontalPodAutoscaler {

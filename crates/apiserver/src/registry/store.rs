@@ -97,6 +97,12 @@ pub struct Store {
     /// For a version served over another version's storage: that store and the conversion
     /// (every operation goes through it, `registry::versions`).
     served: Option<Arc<ServedVersion>>,
+    /// The storage codec of a declared kind: the store encodes what it writes with it.
+    codec: Option<Arc<StorageCodec>>,
+    /// Where writes go: the storage below the codec (encryption, then the backend), as
+    /// the store hands it encoded bytes. Reads and watches go through `storage`, which
+    /// decodes every stored form.
+    writer: Arc<dyn Storage>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -196,11 +202,13 @@ impl Store {
             Some(encryption) => Arc::new(TransformedStorage::new(storage, encryption)),
             None => storage,
         };
-        let storage: Arc<dyn Storage> = match &decl.schema {
-            Some(schema) => Arc::new(TransformedStorage::new(
-                storage,
-                Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)),
-            )),
+        let codec = decl
+            .schema
+            .as_ref()
+            .map(|schema| Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)));
+        let writer = storage.clone();
+        let storage: Arc<dyn Storage> = match &codec {
+            Some(codec) => Arc::new(TransformedStorage::new(storage, codec.clone())),
             None => storage,
         };
         Store {
@@ -211,6 +219,8 @@ impl Store {
             admission,
             cacher: None,
             served: None,
+            codec,
+            writer,
         }
     }
 
@@ -424,8 +434,29 @@ impl Store {
         Ok(obj)
     }
 
-    fn encode(obj: &Value) -> Bytes {
-        encode_canonical(obj)
+    /// The bytes to write for `obj`, and `obj` as reading them back gives it: upstream's
+    /// stores answer a write (dry run included) with the object decoded from the bytes
+    /// written, so a response never shows what the stored form cannot hold (empty maps and
+    /// lists in protobuf) and a GET after it answers the same. Stored bytes hold no
+    /// `resourceVersion`; the object keeps its own.
+    fn encode_for_storage(&self, mut obj: Value) -> Result<(Bytes, Value), ApiError> {
+        let Some(codec) = &self.codec else {
+            return Ok((encode_canonical(&obj), obj));
+        };
+        let rv = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("resourceVersion"));
+        let key = self.key(meta::namespace(&obj), meta::name(&obj));
+        let err = |e| self.err(meta::name(&obj), e);
+        let bytes = codec.encode_object(&key, &obj).map_err(err)?;
+        let mut back = if codec.round_trip_changes() {
+            codec.decode_object(&key, &bytes).map_err(err)?
+        } else {
+            obj
+        };
+        meta::set_meta(&mut back, "resourceVersion", rv);
+        Ok((bytes, back))
     }
 
     fn invalid(&self, name: &str, errs: Vec<FieldError>) -> ApiError {
@@ -648,7 +679,7 @@ impl Store {
     async fn create_prepared(
         &self,
         ctx: &RequestContext,
-        mut obj: Value,
+        obj: Value,
         generated: bool,
         generate_name: &str,
     ) -> Result<Value, ApiError> {
@@ -686,14 +717,15 @@ impl Store {
                     &name,
                 ));
             }
-            return Ok(obj);
+            return Ok(self.encode_for_storage(obj)?.1);
         }
         let mut name = name;
         let mut attempts = 0;
+        let (mut bytes, mut obj) = self.encode_for_storage(obj)?;
         let rev = loop {
             match self
-                .storage
-                .create_with_ttl(&self.key(&ns, &name), Self::encode(&obj), self.ttl)
+                .writer
+                .create_with_ttl(&self.key(&ns, &name), bytes.clone(), self.ttl)
                 .await
             {
                 Ok(rev) => break rev,
@@ -705,6 +737,7 @@ impl Store {
                     attempts += 1;
                     name = format!("{generate_name}{}", random_suffix());
                     meta::set_meta(&mut obj, "name", Some(json!(name)));
+                    (bytes, obj) = self.encode_for_storage(obj)?;
                 }
                 Err(e) => return Err(self.err(&name, e)),
             }
@@ -727,14 +760,10 @@ impl Store {
             .parse()
             .map_err(|_| ApiError::internal("object without a resourceVersion"))?;
         meta::set_meta(&mut new, "resourceVersion", None);
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         match self
-            .storage
-            .update_with_ttl(
-                &self.key(namespace, name),
-                rev,
-                Self::encode(&new),
-                self.ttl,
-            )
+            .writer
+            .update_with_ttl(&self.key(namespace, name), rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -998,7 +1027,7 @@ impl Store {
         ctx: &RequestContext,
         name: &str,
         subresource: &str,
-        mut new: Value,
+        new: Value,
         old: Value,
         rev: Revision,
     ) -> Result<Value, UpdateError> {
@@ -1052,6 +1081,9 @@ impl Store {
             && meta::finalizers(&new).is_empty()
             && grace_period(&new) == 0
             && !strategy.pending_finalization(&new);
+        // Compared, and answered, in the stored form (upstream compares the bytes): an
+        // update that changes only what storage cannot hold writes nothing.
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         if new == old && !finished {
             return Ok(old);
         }
@@ -1070,8 +1102,8 @@ impl Store {
             };
         }
         match self
-            .storage
-            .update_with_ttl(&key, rev, Self::encode(&new), self.ttl)
+            .writer
+            .update_with_ttl(&key, rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -1140,14 +1172,10 @@ impl Store {
                     if ctx.dry_run {
                         return Ok(DeleteOutcome::Pending(marked));
                     }
+                    let (bytes, mut marked) = self.encode_for_storage(marked)?;
                     match self
-                        .storage
-                        .update_with_ttl(
-                            &key,
-                            current.mod_revision,
-                            Self::encode(&marked),
-                            self.ttl,
-                        )
+                        .writer
+                        .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                         .await
                     {
                         Ok(rev) => {
@@ -1171,9 +1199,10 @@ impl Store {
                 if ctx.dry_run {
                     return Ok(DeleteOutcome::Pending(marked));
                 }
+                let (bytes, mut marked) = self.encode_for_storage(marked)?;
                 match self
-                    .storage
-                    .update_with_ttl(&key, current.mod_revision, Self::encode(&marked), self.ttl)
+                    .writer
+                    .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                     .await
                 {
                     Ok(rev) => {
