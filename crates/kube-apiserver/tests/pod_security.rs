@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{ok, raw, send_json, Server};
+use common::{api_err, ok, raw, send_json, Server};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
@@ -62,10 +62,11 @@ async fn enforce_refuses_violating_pods_with_upstreams_message() {
         "root",
         json!({"name": "shell", "image": "busybox", "securityContext": {"privileged": true}}),
     );
-    let err = match pods.create(&PostParams::default(), &privileged).await {
-        Err(kube::Error::Api(s)) => s,
-        other => panic!("a privileged pod must be refused: {other:?}"),
-    };
+    let err = api_err(
+        pods.create(&PostParams::default(), &privileged)
+            .await
+            .expect_err("a privileged pod must be refused"),
+    );
     assert_eq!(
         (err.code, err.reason.as_str()),
         (403, "Forbidden"),
@@ -371,13 +372,12 @@ async fn configuration_file_sets_defaults_and_exemptions() {
     );
 
     // Unlabelled namespaces get the configured default.
-    let err = match Api::<Pod>::namespaced(client.clone(), "default")
-        .create(&PostParams::default(), &privileged)
-        .await
-    {
-        Err(kube::Error::Api(s)) => s,
-        other => panic!("refused by the default policy: {other:?}"),
-    };
+    let err = api_err(
+        Api::<Pod>::namespaced(client.clone(), "default")
+            .create(&PostParams::default(), &privileged)
+            .await
+            .expect_err("refused by the default policy"),
+    );
     assert_eq!(
         err.message,
         "pods \"root\" is forbidden: violates PodSecurity \"baseline:latest\": privileged (container \"shell\" must not set securityContext.privileged=true)"
