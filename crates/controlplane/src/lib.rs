@@ -33,6 +33,8 @@ pub struct Instance {
     pub listers: Arc<Listers>,
     /// The Service allocators, when a service network was configured.
     pub service_allocators: Option<Arc<resources::services::ServiceAllocators>>,
+    /// Metrics the enabled admission plugins keep, for `/metrics`.
+    pub metrics_sources: Vec<Arc<dyn apiserver::metrics::MetricsSource>>,
 }
 
 /// The Service network (`--service-cluster-ip-range`, `--service-node-port-range`).
@@ -157,6 +159,7 @@ pub fn install(
     let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::new(
         listers.clone(),
     ));
+    let mut metrics_sources: Vec<Arc<dyn apiserver::metrics::MetricsSource>> = Vec::new();
     let plugins = config
         .admission_plugins
         .iter()
@@ -174,10 +177,14 @@ pub fn install(
                         unreachable_seconds: config.default_toleration_seconds.1,
                     },
                 )),
-                "PodSecurity" => Some(Arc::new(pod_security::PodSecurity::new(
-                    listers.clone(),
-                    config.pod_security.clone(),
-                ))),
+                "PodSecurity" => {
+                    let plugin = pod_security::PodSecurity::new(
+                        listers.clone(),
+                        config.pod_security.clone(),
+                    );
+                    metrics_sources.push(plugin.metrics());
+                    Some(Arc::new(plugin))
+                }
                 "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
@@ -252,5 +259,6 @@ pub fn install(
         stores,
         listers,
         service_allocators,
+        metrics_sources,
     }
 }

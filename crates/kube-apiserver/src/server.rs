@@ -517,6 +517,9 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         },
         authorizer.clone(),
     );
+    for source in &instance.metrics_sources {
+        metrics.register(source.clone());
+    }
     // No controller manager runs beside this server: it creates each namespace's default
     // ServiceAccount and kube-root-ca.crt ConfigMap itself (the CA that signed our serving
     // certificate, else the client CA bundle).

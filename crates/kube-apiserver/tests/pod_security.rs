@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{api_err, ok, raw, send_json, Server};
+use common::{api_err, get_status, ok, raw, send_json, Server};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
@@ -20,6 +20,15 @@ fn restricted_violations(name: &str) -> String {
          runAsNonRoot != true (pod or container \"{name}\" must set securityContext.runAsNonRoot=true), \
          seccompProfile (pod or container \"{name}\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"
     )
+}
+
+/// The value of one series on `/metrics` (0 when absent).
+async fn counter(client: &Client, series: &str) -> u64 {
+    let (code, text) = get_status(client, "/metrics").await.expect("metrics");
+    assert_eq!(code, 200);
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -125,6 +134,16 @@ async fn enforce_refuses_violating_pods_with_upstreams_message() {
     open.create(&PostParams::default(), &privileged)
         .await
         .expect("privileged pod in an unlabelled namespace");
+
+    // Every decision is counted under upstream's metric and labels.
+    let series = |decision: &str, level: &str| {
+        format!(
+            "pod_security_evaluations_total{{decision=\"{decision}\",mode=\"enforce\",policy_level=\"{level}\",policy_version=\"latest\",request_operation=\"create\",resource=\"pod\",subresource=\"\"}}"
+        )
+    };
+    assert_eq!(counter(&client, &series("deny", "restricted")).await, 2);
+    assert_eq!(counter(&client, &series("allow", "restricted")).await, 1);
+    assert!(counter(&client, &series("allow", "privileged")).await >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,6 +190,14 @@ async fn warn_level_warns_and_admits() {
             r#"299 - "would violate PodSecurity \"restricted:v1.30\": allowPrivilegeEscalation != false (container \"app\""#
         ),
         "{warning}"
+    );
+    assert_eq!(
+        counter(
+            &client,
+            "pod_security_evaluations_total{decision=\"deny\",mode=\"warn\",policy_level=\"restricted\",policy_version=\"v1.30\",request_operation=\"create\",resource=\"pod\",subresource=\"\"}"
+        )
+        .await,
+        2
     );
 }
 
@@ -389,6 +416,14 @@ async fn configuration_file_sets_defaults_and_exemptions() {
         .create(&PostParams::default(), &privileged)
         .await
         .expect("exempt namespace");
+    assert_eq!(
+        counter(
+            &client,
+            "pod_security_exemptions_total{request_operation=\"create\",resource=\"pod\",subresource=\"\"}"
+        )
+        .await,
+        1
+    );
     let out = server.kubectl(&[
         "label",
         "namespace",

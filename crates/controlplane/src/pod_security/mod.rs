@@ -7,8 +7,8 @@
 //!   checks see, `pods/ephemeralcontainers` included);
 //! - warn: the client gets a `Warning`, for pods and for the pod templates of workload
 //!   controllers, which are never refused;
-//! - audit: upstream annotates the audit event; this server has no audit log yet, so audit
-//!   labels are parsed (and validated) but change nothing.
+//! - audit: upstream annotates the audit event; this server has no audit log yet, so the
+//!   audit level is only evaluated and counted in `pod_security_evaluations_total`.
 //!
 //! A `PodSecurityConfiguration` (`config.rs`) sets the policy of unlabelled namespaces and
 //! exempts namespaces, users and runtime classes; without one every mode defaults to
@@ -16,6 +16,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod metrics;
 pub mod namespace;
 pub mod policy;
 pub mod templates;
@@ -28,8 +29,9 @@ use apiserver::admission::{AdmissionPlugin, Attributes, Operation};
 use apiserver::registry::Listers;
 use serde_json::Value;
 
-use checks::{detailed, evaluate, PodView};
+use checks::{detailed, evaluate, PodView, Violation};
 use config::Config;
+use metrics::{Decision, Mode, PodSecurityMetrics};
 use namespace::NamespaceCheck;
 use policy::{labels, policy_from_labels, Level, LevelVersion, Policy};
 
@@ -49,11 +51,21 @@ const IGNORED_POD_SUBRESOURCES: [&str; 8] = [
 pub struct PodSecurity {
     listers: Arc<Listers>,
     config: Config,
+    metrics: Arc<PodSecurityMetrics>,
 }
 
 impl PodSecurity {
     pub fn new(listers: Arc<Listers>, config: Config) -> PodSecurity {
-        PodSecurity { listers, config }
+        PodSecurity {
+            listers,
+            config,
+            metrics: Arc::default(),
+        }
+    }
+
+    /// The plugin's counters, for `/metrics`.
+    pub fn metrics(&self) -> Arc<PodSecurityMetrics> {
+        self.metrics.clone()
     }
 
     /// The policy of the request's namespace, with whether its labels all parsed.
@@ -69,16 +81,26 @@ impl PodSecurity {
     }
 
     async fn validate_pod(&self, attrs: &Attributes<'_>, pod: &Value) -> Result<(), ApiError> {
-        if IGNORED_POD_SUBRESOURCES.contains(&attrs.subresource) || self.exempt(attrs) {
+        if IGNORED_POD_SUBRESOURCES.contains(&attrs.subresource) {
             return Ok(());
         }
-        let (policy, labels_ok) = self.namespace_policy(attrs.namespace).await.map_err(|_| {
-            ApiError::internal(&format!(
-                "failed to lookup namespace {}",
-                go_quote(attrs.namespace)
-            ))
-        })?;
+        if self.exempt(attrs) {
+            self.metrics.exemption(attrs);
+            return Ok(());
+        }
+        let (policy, labels_ok) = match self.namespace_policy(attrs.namespace).await {
+            Ok(found) => found,
+            Err(_) => {
+                self.metrics.error(true, attrs);
+                return Err(ApiError::internal(&format!(
+                    "failed to lookup namespace {}",
+                    go_quote(attrs.namespace)
+                )));
+            }
+        };
         if labels_ok && policy.fully_privileged() {
+            self.metrics
+                .evaluation(Decision::Allow, policy.enforce, Mode::Enforce, attrs);
             return Ok(());
         }
         if let (Operation::Update, Some(old)) = (attrs.operation, attrs.old) {
@@ -86,43 +108,101 @@ impl PodSecurity {
                 return Ok(());
             }
         }
-        let view = templates::pod_view(pod);
-        if self.config.exempt_runtime_class(view.spec) {
-            return Ok(());
-        }
-        let enforced = evaluate(policy.enforce, &view);
-        if !enforced.is_empty() {
-            return Err(ApiError::forbidden(
-                &attrs.resource.group,
-                &attrs.resource.plural,
-                attrs.name,
-                &format!(
-                    "violates PodSecurity {}: {}",
-                    go_quote(&policy.enforce.to_string()),
-                    detailed(&enforced)
-                ),
-            ));
-        }
-        warn(attrs, policy.warn, &view);
-        Ok(())
+        self.evaluate_pod(attrs, &policy, labels_ok, &templates::pod_view(pod), true)
     }
 
     async fn validate_controller(&self, attrs: &Attributes<'_>, obj: &Value, pointer: &str) {
-        if !attrs.subresource.is_empty() || self.exempt(attrs) {
+        if !attrs.subresource.is_empty() {
+            return;
+        }
+        if self.exempt(attrs) {
+            self.metrics.exemption(attrs);
             return;
         }
         // Controllers are never refused: a namespace that cannot be read lets them through.
         let Ok((policy, labels_ok)) = self.namespace_policy(attrs.namespace).await else {
+            self.metrics.error(true, attrs);
             return;
         };
-        if labels_ok && policy.warn.level == Level::Privileged {
+        if labels_ok
+            && policy.warn.level == Level::Privileged
+            && policy.audit.level == Level::Privileged
+        {
             return;
         }
         if let Some(view) = templates::template_view(obj, pointer) {
-            if !self.config.exempt_runtime_class(view.spec) {
-                warn(attrs, policy.warn, &view);
+            // Never an error: without enforcement nothing is refused.
+            let _ = self.evaluate_pod(attrs, &policy, labels_ok, &view, false);
+        }
+    }
+
+    /// Upstream's `EvaluatePod`: the enforce level (when `enforce`) may refuse; the audit
+    /// level is evaluated and counted (there is no audit log to annotate); the warn level
+    /// warns when nothing was refused. Each level and version is evaluated once.
+    fn evaluate_pod(
+        &self,
+        attrs: &Attributes<'_>,
+        policy: &Policy,
+        labels_ok: bool,
+        pod: &PodView<'_>,
+        enforce: bool,
+    ) -> Result<(), ApiError> {
+        if self.config.exempt_runtime_class(pod.spec) {
+            self.metrics.exemption(attrs);
+            return Ok(());
+        }
+        if !labels_ok {
+            self.metrics.error(false, attrs);
+        }
+        let mut results: Vec<(LevelVersion, Vec<Violation>)> = Vec::new();
+        let mut result = |lv: LevelVersion| -> Vec<Violation> {
+            if let Some((_, found)) = results.iter().find(|(l, _)| *l == lv) {
+                return found.clone();
+            }
+            let found = evaluate(lv, pod);
+            results.push((lv, found.clone()));
+            found
+        };
+        let mut refusal = None;
+        if enforce {
+            let violations = result(policy.enforce);
+            if violations.is_empty() {
+                self.metrics
+                    .evaluation(Decision::Allow, policy.enforce, Mode::Enforce, attrs);
+            } else {
+                self.metrics
+                    .evaluation(Decision::Deny, policy.enforce, Mode::Enforce, attrs);
+                refusal = Some(ApiError::forbidden(
+                    &attrs.resource.group,
+                    &attrs.resource.plural,
+                    attrs.name,
+                    &format!(
+                        "violates PodSecurity {}: {}",
+                        go_quote(&policy.enforce.to_string()),
+                        detailed(&violations)
+                    ),
+                ));
             }
         }
+        if !result(policy.audit).is_empty() {
+            self.metrics
+                .evaluation(Decision::Deny, policy.audit, Mode::Audit, attrs);
+        }
+        if let Some(refused) = refusal {
+            // No warnings for a request that is refused anyway.
+            return Err(refused);
+        }
+        let violations = result(policy.warn);
+        if !violations.is_empty() {
+            self.metrics
+                .evaluation(Decision::Deny, policy.warn, Mode::Warn, attrs);
+            attrs.warn(format!(
+                "would violate PodSecurity {}: {}",
+                go_quote(&policy.warn.to_string()),
+                detailed(&violations)
+            ));
+        }
+        Ok(())
     }
 
     async fn validate_namespace(&self, attrs: &Attributes<'_>, ns: &Value) -> Result<(), ApiError> {
@@ -154,18 +234,6 @@ impl PodSecurity {
                 Ok(())
             }
         }
-    }
-}
-
-/// Warns when the pod would violate the warn level.
-fn warn(attrs: &Attributes<'_>, level: LevelVersion, pod: &PodView<'_>) {
-    let violations = evaluate(level, pod);
-    if !violations.is_empty() {
-        attrs.warn(format!(
-            "would violate PodSecurity {}: {}",
-            go_quote(&level.to_string()),
-            detailed(&violations)
-        ));
     }
 }
 
