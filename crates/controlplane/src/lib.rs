@@ -98,6 +98,9 @@ pub struct StorageConfig<'a> {
     /// unreachable taints (`--default-not-ready-toleration-seconds`,
     /// `--default-unreachable-toleration-seconds`).
     pub default_toleration_seconds: (i64, i64),
+    /// The node address types tried, in order, to reach a kubelet
+    /// (`--kubelet-preferred-address-types`).
+    pub kubelet_preferred_address_types: &'a [String],
 }
 
 /// Builds the Service allocators over `storage` (the node port bitmap is read through the

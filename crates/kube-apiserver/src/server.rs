@@ -405,7 +405,7 @@ fn start_service_controllers(
     let reconciler = match opts.endpoint_reconciler_type.as_str() {
         "none" => Reconciler::None,
         "lease" => Reconciler::Lease,
-        _ => Reconciler::Single,
+        _ => Reconciler::MasterCount(opts.apiserver_count.max(1) as usize),
     };
     let controller = Arc::new(KubernetesService {
         services,
@@ -506,6 +506,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             admission_plugins: &opts.enabled_admission_plugins,
             pod_security,
             default_toleration_seconds: opts.default_toleration_seconds,
+            kubelet_preferred_address_types: &opts.kubelet_preferred_address_types,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")

@@ -659,3 +659,78 @@ async fn service_proxy_needs_endpoints() {
         (503, Some("no endpoints available for service \"web\""))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubelets_are_reached_at_the_preferred_address_types() {
+    let server = Server::start(&["--kubelet-preferred-address-types=ExternalIP,InternalIP"]).await;
+    let client = server.client().await;
+    let closed = common::free_port();
+    let (code, body) = send_json(
+        &client,
+        "POST",
+        "/api/v1/nodes",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let mut node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    // Upstream's default order would take the Hostname.
+    node["status"] = json!({"addresses": [
+            {"type": "Hostname", "address": "n1.invalid"},
+            {"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}}});
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!(format!(
+                "error trying to reach service: dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        )
+    );
+    // A node with none of the types has no address to reach.
+    node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    node["status"]["addresses"] = json!([{"type": "Hostname", "address": "n1.invalid"}]);
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!("no preferred addresses found; known addresses: [{Hostname n1.invalid}]")
+        )
+    );
+}

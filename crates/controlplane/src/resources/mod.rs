@@ -43,6 +43,10 @@ pub fn all(
     listers: &Arc<Listers>,
     services: Option<Arc<services::ServiceReserver>>,
 ) -> Vec<ResourceDecl> {
+    let kubelets = Arc::new(pod_rest::Kubelets {
+        listers: listers.clone(),
+        preferred_address_types: config.kubelet_preferred_address_types.to_vec(),
+    });
     let core_events = events::decl().with_ttl(config.event_ttl);
     let hpa_v2 = hpa::decl();
     let mut all = vec![
@@ -52,9 +56,9 @@ pub fn all(
         namespaces::decl(),
         nodes::decl().with_subresource(
             Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
-                .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
+                .served_by(Arc::new(pod_rest::NodeProxy::new(kubelets.clone()))),
         ),
-        pod_rest::with_subresources(pods::decl(), listers),
+        pod_rest::with_subresources(pods::decl(), listers, &kubelets),
         pod_rest::legacy_bindings_decl(listers),
         secrets::decl(),
         serviceaccounts::decl(),

@@ -13,12 +13,16 @@ use std::sync::Arc;
 
 use apiserver::registry::{Listers, ResourceDecl, Subresource};
 
-pub use connect::{KubeletConnect, NodeProxy, ServiceProxy};
+pub use connect::{KubeletConnect, Kubelets, NodeProxy, ServiceProxy, PREFERRED_ADDRESS_TYPES};
 pub use legacy_binding::decl as legacy_bindings_decl;
 
 /// Adds the subresources to the pods declaration; the eviction reads PodDisruptionBudgets
-/// and the connect subresources read nodes through `listers`.
-pub fn with_subresources(decl: ResourceDecl, listers: &Arc<Listers>) -> ResourceDecl {
+/// through `listers`, and the connect subresources find nodes' kubelets with `kubelets`.
+pub fn with_subresources(
+    decl: ResourceDecl,
+    listers: &Arc<Listers>,
+    kubelets: &Arc<Kubelets>,
+) -> ResourceDecl {
     decl.with_subresource(
         Subresource::new("binding", &["create"])
             .of_kind("", "v1", "Binding")
@@ -34,29 +38,32 @@ pub fn with_subresources(decl: ResourceDecl, listers: &Arc<Listers>) -> Resource
     .with_subresource(
         Subresource::new("log", &["get"]).served_by(Arc::new(KubeletConnect::new(
             connect::Target::Log,
-            listers.clone(),
+            kubelets.clone(),
         ))),
     )
     .with_subresource(
         Subresource::new("exec", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
             connect::Target::Exec,
-            listers.clone(),
+            kubelets.clone(),
         ))),
     )
     .with_subresource(
         Subresource::new("attach", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
             connect::Target::Attach,
-            listers.clone(),
+            kubelets.clone(),
         ))),
     )
     .with_subresource(
         Subresource::new("portforward", &["create", "get"]).served_by(Arc::new(
-            KubeletConnect::new(connect::Target::PortForward, listers.clone()),
+            KubeletConnect::new(connect::Target::PortForward, kubelets.clone()),
         )),
     )
     .with_subresource(
         Subresource::new("proxy", &["create", "delete", "get", "patch", "update"]).served_by(
-            Arc::new(KubeletConnect::new(connect::Target::Proxy, listers.clone())),
+            Arc::new(KubeletConnect::new(
+                connect::Target::Proxy,
+                kubelets.clone(),
+            )),
         ),
     )
 }
