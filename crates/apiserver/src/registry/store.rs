@@ -317,6 +317,7 @@ impl Store {
             options: ctx.options.as_ref(),
             user: &ctx.user,
             dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
         };
         match (view, obj) {
             (Some(view), Some(obj)) => {
@@ -362,6 +363,7 @@ impl Store {
             options: ctx.options.as_ref(),
             user: &ctx.user,
             dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
         };
         let obj = if view.is_some() {
             obj_view.as_ref()
