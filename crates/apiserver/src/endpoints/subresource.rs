@@ -50,10 +50,23 @@ pub(super) async fn serve(
             .filter(|rest| !rest.is_empty())
             .map(|rest| format!("/{}", rest.join("/")))
             .unwrap_or_default();
+        let query = parts.uri.query().map(str::to_string);
+        if !sub.read_with_options {
+            super::connect_options::admit(
+                &store,
+                sub,
+                &ctx,
+                namespace,
+                &info.name,
+                query.as_deref(),
+                &path,
+            )
+            .await?;
+        }
         let connect = ConnectRequest {
             method: parts.method,
             path,
-            query: parts.uri.query().map(str::to_string),
+            query,
             headers: parts.headers,
             body,
         };

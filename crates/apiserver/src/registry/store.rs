@@ -343,6 +343,7 @@ impl Store {
             options: ctx.options.as_ref(),
             user: &ctx.user,
             dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
         };
         match (view, obj) {
             (Some(view), Some(obj)) => {
@@ -388,6 +389,7 @@ impl Store {
             options: ctx.options.as_ref(),
             user: &ctx.user,
             dry_run: ctx.dry_run,
+            warnings: &ctx.warnings,
         };
         let obj = if view.is_some() {
             obj_view.as_ref()

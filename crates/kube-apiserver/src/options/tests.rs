@@ -962,6 +962,7 @@ fn unimplemented_flags_fail_by_name() {
     let missing = super::default_plugins_not_implemented(&o.admission.enabled_plugins());
     assert!(missing.contains(&"MutatingAdmissionWebhook"), "{missing:?}");
     assert!(!missing.contains(&"ServiceAccount"), "{missing:?}");
+    assert!(!missing.contains(&"PodSecurity"), "{missing:?}");
     assert!(!missing.contains(&"NamespaceLifecycle"));
 }
 

@@ -241,6 +241,7 @@ impl SubresourceRest for EvictionRest {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&eviction),
             )
