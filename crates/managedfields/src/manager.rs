@@ -142,16 +142,25 @@ impl<'a> Changes<'a> {
             return &self.own;
         };
         if !self.others.contains_key(api_version) {
-            let converted = (|| {
-                let shape = converter.shape(api_version)?;
-                let live = converter.convert(self.live, &own_version, api_version)?;
-                let new = converter.convert(self.new, &own_version, api_version)?;
-                Some(typed::compare(&shape, Some(&live), Some(&new)).filtered(&self.fm.filter))
-            })();
-            let cmp = converted.unwrap_or_else(|| self.own.clone());
+            let cmp = self
+                .compare_at(converter.as_ref(), &own_version, api_version)
+                .unwrap_or_else(|| self.own.clone());
             self.others.insert(api_version.to_string(), cmp);
         }
         &self.others[api_version]
+    }
+
+    /// The objects converted from `own_version` to `api_version` and compared there.
+    fn compare_at(
+        &self,
+        converter: &dyn VersionConverter,
+        own_version: &str,
+        api_version: &str,
+    ) -> Option<Comparison> {
+        let shape = converter.shape(api_version)?;
+        let live = converter.convert(self.live, own_version, api_version)?;
+        let new = converter.convert(self.new, own_version, api_version)?;
+        Some(typed::compare(&shape, Some(&live), Some(&new)).filtered(&self.fm.filter))
     }
 }
 
