@@ -106,6 +106,7 @@ pub async fn admit(
                 options: None,
                 user: &ctx.user,
                 dry_run: false,
+                warnings: &ctx.warnings,
             },
             options.as_mut(),
         )
