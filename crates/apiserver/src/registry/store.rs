@@ -23,6 +23,31 @@ use super::versions::{Conversion, ServedVersion, VersionSet};
 use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
 
+/// Admission's attributes of a request made with `ctx` (no old object yet).
+fn attributes<'a>(
+    ctx: &'a RequestContext,
+    operation: Operation,
+    resource: &'a ResourceDecl,
+    subresource: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+) -> Attributes<'a> {
+    Attributes {
+        operation,
+        resource,
+        subresource,
+        kind,
+        namespace,
+        name,
+        old: None,
+        options: ctx.options.as_ref(),
+        user: &ctx.user,
+        dry_run: ctx.dry_run,
+        warnings: &ctx.warnings,
+    }
+}
+
 /// Who asks, and how: passed to every Store operation.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
@@ -327,23 +352,11 @@ impl Store {
         obj: Option<&mut Value>,
     ) -> Result<(), ApiError> {
         let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        // Through a view, admission sees the view's objects.
         let old_view = view.zip(old).map(|(v, o)| v.view(o));
         let attrs = Attributes {
-            operation,
-            resource,
-            subresource,
-            kind,
-            namespace,
-            name,
-            old: if view.is_some() {
-                old_view.as_ref()
-            } else {
-                old
-            },
-            options: ctx.options.as_ref(),
-            user: &ctx.user,
-            dry_run: ctx.dry_run,
-            warnings: &ctx.warnings,
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
         };
         match (view, obj) {
             (Some(view), Some(obj)) => {
@@ -375,28 +388,12 @@ impl Store {
         let old_view = view.zip(old).map(|(v, o)| v.view(o));
         let obj_view = view.zip(obj).map(|(v, o)| v.view(o));
         let attrs = Attributes {
-            operation,
-            resource,
-            subresource,
-            kind,
-            namespace,
-            name,
-            old: if view.is_some() {
-                old_view.as_ref()
-            } else {
-                old
-            },
-            options: ctx.options.as_ref(),
-            user: &ctx.user,
-            dry_run: ctx.dry_run,
-            warnings: &ctx.warnings,
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
         };
-        let obj = if view.is_some() {
-            obj_view.as_ref()
-        } else {
-            obj
-        };
-        self.admission.validate(&attrs, obj).await
+        self.admission
+            .validate(&attrs, obj_view.as_ref().or(obj))
+            .await
     }
 
     /// Both phases of a write without an object (a delete of `old`).

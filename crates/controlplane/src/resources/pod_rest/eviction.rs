@@ -36,9 +36,10 @@ impl EvictionRest {
         if labels.is_empty() {
             return Ok(Vec::new());
         }
+        // A consistent read, as upstream's client list: a budget just written counts.
         let all = self
             .listers
-            .list("poddisruptionbudgets.policy", namespace, None)
+            .list_current("poddisruptionbudgets.policy", namespace, None)
             .await?;
         Ok(all
             .into_iter()
