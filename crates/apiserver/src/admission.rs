@@ -8,6 +8,7 @@ use apimachinery::errors::ApiError;
 use serde_json::Value;
 
 use crate::auth::UserInfo;
+use crate::registry::store::WarningSink;
 use crate::registry::ResourceDecl;
 
 /// The operation being admitted, as upstream's `admission.Operation`.
@@ -50,6 +51,16 @@ pub struct Attributes<'a> {
     pub options: Option<&'a Value>,
     pub user: &'a UserInfo,
     pub dry_run: bool,
+    /// Where a plugin leaves warnings for the client (the response's `Warning` headers,
+    /// upstream's `warning.AddWarning`); shared with the request context.
+    pub warnings: &'a WarningSink,
+}
+
+impl Attributes<'_> {
+    /// Leaves one warning for the client.
+    pub fn warn(&self, text: String) {
+        self.warnings.add(vec![text]);
+    }
 }
 
 /// An admission plugin: it may change the object in the mutating phase (`admit`) and refuse

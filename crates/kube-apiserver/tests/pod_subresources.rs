@@ -659,3 +659,195 @@ async fn service_proxy_needs_endpoints() {
         (503, Some("no endpoints available for service \"web\""))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubelets_are_reached_at_the_preferred_address_types() {
+    let server = Server::start(&["--kubelet-preferred-address-types=ExternalIP,InternalIP"]).await;
+    let client = server.client().await;
+    let closed = common::free_port();
+    let (code, body) = send_json(
+        &client,
+        "POST",
+        "/api/v1/nodes",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let mut node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    // Upstream's default order would take the Hostname.
+    node["status"] = json!({"addresses": [
+            {"type": "Hostname", "address": "n1.invalid"},
+            {"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}}});
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!(format!(
+                "error trying to reach service: dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        )
+    );
+    // A node with none of the types has no address to reach.
+    node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    node["status"]["addresses"] = json!([{"type": "Hostname", "address": "n1.invalid"}]);
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!("no preferred addresses found; known addresses: [{Hostname n1.invalid}]")
+        )
+    );
+}
+
+/// Connect subresources are published with their options kinds and query parameters, and
+/// their options are decoded from the query (for admission); `pods/log` is a read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_subresources_publish_their_options() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let discovery = get_json(&client, "/api/v1", 200).await;
+    let kind_of = |name: &str| -> String {
+        discovery["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == json!(name))
+            .and_then(|r| r["kind"].as_str())
+            .unwrap_or("-")
+            .to_string()
+    };
+    assert_eq!(
+        [
+            "pods/log",
+            "pods/exec",
+            "pods/attach",
+            "pods/portforward",
+            "pods/proxy",
+            "nodes/proxy",
+            "services/proxy"
+        ]
+        .map(kind_of),
+        [
+            "Pod",
+            "PodExecOptions",
+            "PodAttachOptions",
+            "PodPortForwardOptions",
+            "PodProxyOptions",
+            "NodeProxyOptions",
+            "ServiceProxyOptions"
+        ]
+    );
+    let openapi = get_json(&client, "/openapi/v2", 200).await;
+    let names = |path: &str, method: &str| -> Vec<String> {
+        let item = &openapi["paths"][path];
+        let mut all: Vec<String> = item["parameters"]
+            .as_array()
+            .into_iter()
+            .chain(item[method]["parameters"].as_array())
+            .flatten()
+            .map(|p| {
+                let p = match p["$ref"].as_str() {
+                    Some(r) => &openapi["parameters"][r.trim_start_matches("#/parameters/")],
+                    None => p,
+                };
+                format!(
+                    "{}:{}",
+                    p["in"].as_str().unwrap_or(""),
+                    p["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(
+        names("/api/v1/namespaces/{namespace}/pods/{name}/exec", "post"),
+        [
+            "path:name",
+            "path:namespace",
+            "query:command",
+            "query:container",
+            "query:stderr",
+            "query:stdin",
+            "query:stdout",
+            "query:tty"
+        ]
+    );
+    let log = &openapi["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/log"]["get"];
+    assert_eq!(log["operationId"], json!("readCoreV1NamespacedPodLog"));
+    assert_eq!(log["x-kubernetes-group-version-kind"]["kind"], json!("Pod"));
+    assert_eq!(log["produces"][0], json!("text/plain"));
+    let log_params = names("/api/v1/namespaces/{namespace}/pods/{name}/log", "get");
+    for p in [
+        "query:pretty",
+        "query:tailLines",
+        "query:follow",
+        "query:container",
+    ] {
+        assert!(log_params.contains(&p.to_string()), "{log_params:?}");
+    }
+    assert!(!log_params.contains(&"query:sinceTime".to_string()));
+    assert_eq!(
+        names(
+            "/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}",
+            "get"
+        ),
+        ["path:name", "path:namespace", "path:path", "query:path"]
+    );
+
+    // The options are decoded (and admitted) before the pod is looked up.
+    let (code, _) = send_json(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/pods/web/exec?tty=maybe",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(code, 400);
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/namespaces/default/pods/web/log",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(code, 404, "{err}");
+}

@@ -593,8 +593,19 @@ async fn objects_are_stored_at_the_storage_version_in_etcd() {
             .unwrap(),
     );
     assert!(hpa.contains("autoscaling/v2"), "{hpa}");
-    assert!(!hpa.contains("targetCPUUtilizationPercentage"), "{hpa}");
+    // The object is v2's; only its creator's managed fields, recorded at the version it
+    // wrote at (v1, as upstream records them), name the v1 field.
+    assert!(
+        !hpa.replace("f:targetCPUUtilizationPercentage", "")
+            .contains("targetCPUUtilizationPercentage"),
+        "{hpa}"
+    );
+    assert!(hpa.contains("f:targetCPUUtilizationPercentage"), "{hpa}");
     let event = text(raw.get("/registry/events/default/scaled").await.unwrap());
-    assert!(!event.contains("events.k8s.io"), "{event}");
+    // A core v1 Event; only its creator's managed fields entry names the version it
+    // wrote at (events.k8s.io/v1).
+    assert!(event.contains("\n\u{2}v1\u{12}\u{5}Event"), "{event}");
+    assert_eq!(event.matches("events.k8s.io").count(), 1, "{event}");
+    assert!(event.contains("f:deprecatedSource"), "{event}");
     assert!(event.contains("example.com/scaler"), "{event}");
 }

@@ -66,6 +66,13 @@ pub struct Subresource {
     pub schema: Option<MessageRef>,
     /// What serves the subresource; `None` for the generic store's subresource update.
     pub rest: Option<SubresourceHandler>,
+    /// The type of a connect subresource's query options (`PodExecOptions`): decoded from
+    /// the query for admission, and published as OpenAPI's query parameters.
+    pub options: Option<MessageRef>,
+    /// A connect subresource read with options (`pods/log`, upstream's
+    /// `GetterWithOptions`) rather than connected to: OpenAPI publishes it as a `read`
+    /// operation, and, being a read, it is not admitted.
+    pub read_with_options: bool,
 }
 
 impl std::fmt::Debug for Subresource {
@@ -75,6 +82,10 @@ impl std::fmt::Debug for Subresource {
             .field("verbs", &self.verbs)
             .field("kind", &self.kind)
             .field("rest", &self.rest.is_some())
+            .field(
+                "options",
+                &self.options.as_ref().map(|o| o.name.to_string()),
+            )
             .finish()
     }
 }
@@ -88,6 +99,8 @@ impl Subresource {
             kind: None,
             schema: None,
             rest: None,
+            options: None,
+            read_with_options: false,
         }
     }
 
@@ -100,6 +113,18 @@ impl Subresource {
     /// The type of the subresource's kind.
     pub fn with_schema(mut self, schema: MessageRef) -> Subresource {
         self.schema = Some(schema);
+        self
+    }
+
+    /// The type of the subresource's query options (connect subresources).
+    pub fn with_options(mut self, options: MessageRef) -> Subresource {
+        self.options = Some(options);
+        self
+    }
+
+    /// Marks a connect subresource as read with its options rather than connected to.
+    pub fn read_with_options(mut self) -> Subresource {
+        self.read_with_options = true;
         self
     }
 

@@ -19,9 +19,34 @@ use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
-use super::versions::{Conversion, ServedVersion};
+use super::versions::{Conversion, ServedVersion, VersionSet};
 use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
+
+/// Admission's attributes of a request made with `ctx` (no old object yet).
+fn attributes<'a>(
+    ctx: &'a RequestContext,
+    operation: Operation,
+    resource: &'a ResourceDecl,
+    subresource: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+) -> Attributes<'a> {
+    Attributes {
+        operation,
+        resource,
+        subresource,
+        kind,
+        namespace,
+        name,
+        old: None,
+        options: ctx.options.as_ref(),
+        user: &ctx.user,
+        dry_run: ctx.dry_run,
+        warnings: &ctx.warnings,
+    }
+}
 
 /// Who asks, and how: passed to every Store operation.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +62,10 @@ pub struct RequestContext {
     /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
     /// object carries them (an apply has set them already).
     pub field_manager: Option<String>,
+    /// The declaration of the version the request was made at, when a view serves it over
+    /// another version's storage (`registry::versions`): the write's managers are recorded
+    /// at it, as upstream's field manager runs at the request's version.
+    pub field_version: Option<super::managed::RequestVersion>,
     /// Set when the Store writes on behalf of another view of the object (a served
     /// version, a subresource's REST storage): what admission is told the request is.
     pub admitted_as: Option<AdmittedAs>,
@@ -97,6 +126,9 @@ pub struct Store {
     /// For a version served over another version's storage: that store and the conversion
     /// (every operation goes through it, `registry::versions`).
     served: Option<Arc<ServedVersion>>,
+    /// Every version the stored resource is served at, shared with the views over it:
+    /// managed fields are compared at the version each manager wrote at.
+    versions: Arc<VersionSet>,
     /// The storage codec of a declared kind: the store encodes what it writes with it.
     codec: Option<Arc<StorageCodec>>,
     /// Where writes go: the storage below the codec (encryption, then the backend), as
@@ -213,12 +245,13 @@ impl Store {
         };
         Store {
             ttl: decl.ttl,
-            decl,
             storage,
             key_root,
             admission,
             cacher: None,
             served: None,
+            versions: Arc::new(VersionSet::of_hub(&decl)),
+            decl,
             codec,
             writer,
         }
@@ -232,6 +265,7 @@ impl Store {
         conversion: Arc<dyn Conversion>,
     ) -> Self {
         let mut store = hub.clone();
+        hub.versions.add(&decl, Some(conversion.clone()));
         store.decl = decl;
         store.served = Some(Arc::new(ServedVersion {
             hub: hub.clone(),
@@ -246,6 +280,23 @@ impl Store {
         match &self.served {
             Some(s) => &s.hub.decl,
             None => &self.decl,
+        }
+    }
+
+    /// The kind's versions, for comparing managed fields across them; `None` when it is
+    /// served at one version only.
+    pub fn version_converter(&self) -> Option<Arc<dyn managedfields::VersionConverter>> {
+        self.versions
+            .is_versioned()
+            .then(|| self.versions.clone() as Arc<dyn managedfields::VersionConverter>)
+    }
+
+    /// Where `ctx`'s write records its managers (see [`super::managed::Tracking`]).
+    fn tracking<'a>(&'a self, ctx: &'a RequestContext) -> super::managed::Tracking<'a> {
+        super::managed::Tracking {
+            decl: &self.decl,
+            at: ctx.field_version.as_ref().map(|v| v.0.as_ref()),
+            converter: self.version_converter(),
         }
     }
 
@@ -301,22 +352,11 @@ impl Store {
         obj: Option<&mut Value>,
     ) -> Result<(), ApiError> {
         let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        // Through a view, admission sees the view's objects.
         let old_view = view.zip(old).map(|(v, o)| v.view(o));
         let attrs = Attributes {
-            operation,
-            resource,
-            subresource,
-            kind,
-            namespace,
-            name,
-            old: if view.is_some() {
-                old_view.as_ref()
-            } else {
-                old
-            },
-            options: ctx.options.as_ref(),
-            user: &ctx.user,
-            dry_run: ctx.dry_run,
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
         };
         match (view, obj) {
             (Some(view), Some(obj)) => {
@@ -348,27 +388,12 @@ impl Store {
         let old_view = view.zip(old).map(|(v, o)| v.view(o));
         let obj_view = view.zip(obj).map(|(v, o)| v.view(o));
         let attrs = Attributes {
-            operation,
-            resource,
-            subresource,
-            kind,
-            namespace,
-            name,
-            old: if view.is_some() {
-                old_view.as_ref()
-            } else {
-                old
-            },
-            options: ctx.options.as_ref(),
-            user: &ctx.user,
-            dry_run: ctx.dry_run,
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
         };
-        let obj = if view.is_some() {
-            obj_view.as_ref()
-        } else {
-            obj
-        };
-        self.admission.validate(&attrs, obj).await
+        self.admission
+            .validate(&attrs, obj_view.as_ref().or(obj))
+            .await
     }
 
     /// Both phases of a write without an object (a delete of `old`).
@@ -607,8 +632,10 @@ impl Store {
             ));
         }
         // Mutating admission sees the object as the client sent it (upstream runs it in the
-        // create handler, before the store prepares the object).
+        // create handler, before the store prepares the object). The write's managers are
+        // recorded on the object as it was before admission (`managed`).
         let requested_name = meta::name(&obj).to_string();
+        let before_admission = ctx.field_manager.as_ref().map(|_| obj.clone());
         self.admit_mutating(
             ctx,
             Operation::Create,
@@ -619,6 +646,7 @@ impl Store {
             Some(&mut obj),
         )
         .await?;
+        let before_admission = before_admission.filter(|b| *b != obj);
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
@@ -652,7 +680,12 @@ impl Store {
         };
         self.decl.strategy.prepare(&write, &mut obj)?;
         if let Some(manager) = &ctx.field_manager {
-            super::managed::track_create(&self.decl, &mut obj, manager);
+            super::managed::track_before_admission(
+                before_admission,
+                &mut obj,
+                |basis| self.decl.strategy.prepare(&write, basis),
+                |o| self.tracking(ctx).create(o, manager),
+            );
         }
         let reservation = self.begin_create(ctx, &mut obj).await?;
         let stored = self
@@ -953,6 +986,7 @@ impl Store {
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
+        let before_admission = ctx.field_manager.as_ref().map(|_| new.clone());
         self.admit_mutating(
             ctx,
             Operation::Update,
@@ -972,18 +1006,25 @@ impl Store {
             name,
             old: Some(&old),
         };
-        let mut new = if subresource.is_empty() {
-            let mut n = new;
-            strategy.prepare(&write, &mut n)?;
-            n
-        } else {
-            strategy
-                .subresource_update(subresource, &new, &old)
-                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
+        let before_admission = before_admission.filter(|b| *b != new);
+        let prepare = |obj: &mut Value| -> Result<(), ApiError> {
+            if subresource.is_empty() {
+                strategy.prepare(&write, obj)
+            } else {
+                *obj = strategy
+                    .subresource_update(subresource, obj, &old)
+                    .ok_or_else(|| {
+                        ApiError::not_found(&self.decl.group, &self.decl.plural, name)
+                    })?;
+                Ok(())
+            }
         };
+        prepare(&mut new)?;
         match &ctx.field_manager {
             Some(manager) => {
-                super::managed::track_update(&self.decl, subresource, &old, &mut new, manager)
+                super::managed::track_before_admission(before_admission, &mut new, prepare, |o| {
+                    self.tracking(ctx).update(subresource, &old, o, manager)
+                })
             }
             None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
         }

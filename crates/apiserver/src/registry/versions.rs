@@ -18,7 +18,10 @@
 use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError};
+use apimachinery::schema::MessageRef;
 use bytes::Bytes;
+use managedfields::shape::Shape;
+use managedfields::VersionConverter;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -26,6 +29,7 @@ use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::ListParams;
 use super::meta;
+use super::resource::ResourceDecl;
 use super::store::{DeleteOutcome, ListOutput, RequestContext, Store};
 use super::watch::{WatchOut, WatchReceiver};
 use crate::admission::AdmittedAs;
@@ -64,6 +68,15 @@ pub trait Conversion: Send + Sync + 'static {
     /// Validation an update through this version adds to the hub's, on hub objects.
     fn validate_update(&self, _new: &Value, _old: &Value) -> Vec<FieldError> {
         Vec::new()
+    }
+}
+
+/// `ctx` for the hub store, naming the view's version as the one the write's managers are
+/// recorded at.
+fn at_version(view: &Store, ctx: &RequestContext) -> RequestContext {
+    RequestContext {
+        field_version: Some(super::managed::RequestVersion(view.decl.clone())),
+        ..ctx.clone()
     }
 }
 
@@ -172,7 +185,7 @@ impl ServedVersion {
             let errs = self.hub.validate_new(&probe);
             return Err(self.refuse(meta::name(&hub), errs, extra));
         }
-        let ctx = self.admitted_as(view, ctx, "");
+        let ctx = at_version(view, &self.admitted_as(view, ctx, ""));
         self.version_of(Box::pin(self.hub.create(&ctx, ns, hub)).await?)
     }
 
@@ -193,7 +206,7 @@ impl ServedVersion {
                 return Err(self.refuse(name, errs, extra));
             }
         }
-        let ctx = self.admitted_as(view, ctx, subresource);
+        let ctx = at_version(view, &self.admitted_as(view, ctx, subresource));
         let (out, created) = Box::pin(self.hub.update(&ctx, ns, name, subresource, hub)).await?;
         Ok((self.version_of(out)?, created))
     }
@@ -224,7 +237,7 @@ impl ServedVersion {
             }
             Ok(hub)
         };
-        let ctx = self.admitted_as(view, ctx, subresource);
+        let ctx = at_version(view, &self.admitted_as(view, ctx, subresource));
         let out = Box::pin(self.hub.patch(&ctx, ns, name, subresource, &in_version)).await?;
         self.version_of(out)
     }
@@ -283,5 +296,83 @@ impl ServedVersion {
             }
         });
         Ok(rx)
+    }
+}
+
+/// Every version one stored resource is served at, shared by its store and the views over
+/// it: how managed fields recorded at one version are compared at another (a
+/// [`VersionConverter`] through the hub).
+#[derive(Default)]
+pub struct VersionSet {
+    versions: std::sync::RwLock<Vec<VersionEntry>>,
+}
+
+/// One version of a [`VersionSet`]: its type, and its conversion (none for the hub).
+struct VersionEntry {
+    api_version: String,
+    schema: Option<MessageRef>,
+    conversion: Option<Arc<dyn Conversion>>,
+}
+
+impl std::fmt::Debug for VersionSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let versions = self.versions.read().unwrap_or_else(|p| p.into_inner());
+        f.debug_list()
+            .entries(versions.iter().map(|v| &v.api_version))
+            .finish()
+    }
+}
+
+impl VersionSet {
+    /// The set of a resource stored at `hub`.
+    pub fn of_hub(hub: &ResourceDecl) -> Self {
+        let set = VersionSet::default();
+        set.add(hub, None);
+        set
+    }
+
+    /// Adds a version served over the hub through `conversion`.
+    pub fn add(&self, decl: &ResourceDecl, conversion: Option<Arc<dyn Conversion>>) {
+        let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
+        let api_version = decl.api_version();
+        versions.retain(|v| v.api_version != api_version);
+        versions.push(VersionEntry {
+            api_version,
+            schema: decl.schema.clone(),
+            conversion,
+        });
+    }
+
+    /// Whether the resource is served at more than one version.
+    pub fn is_versioned(&self) -> bool {
+        self.versions.read().map(|v| v.len() > 1).unwrap_or(false)
+    }
+
+    /// `obj` (at `from`) in the hub's form.
+    fn to_hub(&self, obj: &Value, from: &str) -> Option<Value> {
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == from)?;
+        match &entry.conversion {
+            None => Some(obj.clone()),
+            Some(c) => c.hub_of(obj.clone()).ok(),
+        }
+    }
+}
+
+impl VersionConverter for VersionSet {
+    fn shape(&self, api_version: &str) -> Option<Shape> {
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == api_version)?;
+        entry.schema.as_ref().map(Shape::root)
+    }
+
+    fn convert(&self, obj: &Value, from: &str, to: &str) -> Option<Value> {
+        let hub = self.to_hub(obj, from)?;
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == to)?;
+        match &entry.conversion {
+            None => Some(hub),
+            Some(c) => c.version_of(hub).ok(),
+        }
     }
 }

@@ -254,6 +254,7 @@ mod tests {
         old: Option<&Value>,
     ) -> Result<Vec<Value>, String> {
         let user = UserInfo::default();
+        let warnings = apiserver::registry::store::WarningSink::default();
         let attrs = Attributes {
             operation: op,
             resource: decl,
@@ -265,6 +266,7 @@ mod tests {
             options: None,
             user: &user,
             dry_run: false,
+            warnings: &warnings,
         };
         let evaluator = Evaluator::for_resource(&decl.qualified_resource())
             .ok_or_else(|| "no evaluator".to_string())?;

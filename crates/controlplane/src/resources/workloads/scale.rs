@@ -6,7 +6,10 @@ use std::sync::Arc;
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::validation;
 use apiserver::admission::{AdmissionView, AdmittedAs};
-use apiserver::registry::{meta, RequestContext, Store, Subresource, SubresourceRest};
+use apiserver::registry::managed::{self, ScaleHandler};
+use apiserver::registry::{
+    meta, RequestContext, Store, Subresource, SubresourceRest, UpdatedObject,
+};
 use serde_json::{json, Map, Value};
 
 use super::common::{int_of, spec, status};
@@ -90,9 +93,15 @@ pub fn apply_scale(obj: &mut Value, scale: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The API versions of the apps kinds, all of which keep their replicas at
+/// `.spec.replicas` (upstream's `ReplicasPathMappings`; only `apps/v1` is served here).
+const APPS_VERSIONS: &[&str] = &["apps/v1beta1", "apps/v1beta2", "apps/v1"];
+
 /// The REST storage of `*/scale`: reads are the object's `Scale`, writes set its replicas
 /// through the resource's own update (its validation, its generation), as upstream's
-/// `ScaleREST` writes through the resource's store.
+/// `ScaleREST` writes through the resource's store. A write sees the managers of the
+/// object's replicas as the `Scale`'s, and its own managers are kept on the object
+/// (upstream's `scaleUpdatedObjectInfo` with its `ScaleHandler`).
 struct ScaleRest;
 
 #[async_trait::async_trait]
@@ -107,7 +116,7 @@ impl SubresourceRest for ScaleRest {
         ctx: &RequestContext,
         namespace: &str,
         name: &str,
-        scale: Value,
+        updated: &UpdatedObject<'_>,
     ) -> Result<Value, ApiError> {
         // Admission sees the request as made: a `Scale` of `<resource>/scale`.
         let ctx = ctx.admitted_as(AdmittedAs {
@@ -116,10 +125,20 @@ impl SubresourceRest for ScaleRest {
             kind: "Scale".to_string(),
             view: Some(Arc::new(ScaleView)),
         });
+        let handler = ScaleHandler::spec_replicas(&store.decl.api_version(), APPS_VERSIONS);
         let updated = store
             .patch(&ctx, namespace, name, "", &|current: &Value| {
+                let mut old_scale = scale_of(current);
+                meta::set_meta(
+                    &mut old_scale,
+                    "managedFields",
+                    managed::scale_view(&handler, current)?,
+                );
+                let scale = updated(&old_scale)?;
                 let mut obj = current.clone();
                 apply_scale(&mut obj, &scale)?;
+                let entries = managed::scale_back(&handler, current, &scale)?;
+                meta::set_meta(&mut obj, "managedFields", entries);
                 Ok(obj)
             })
             .await?;
@@ -293,8 +312,10 @@ mod tests {
             json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
             "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": n}})
         };
+        // A PUT hands the storage its body as the new Scale.
+        let put = |n: i64| move |_: &Value| Ok(scale(n));
         let out = ScaleRest
-            .update(&store, &ctx, "default", "web", scale(7))
+            .update(&store, &ctx, "default", "web", &put(7))
             .await
             .expect("scaled");
         // Mutating admission changed the Scale; the change reached the Deployment.
@@ -311,7 +332,7 @@ mod tests {
             ]
         );
         let refused = ScaleRest
-            .update(&store, &ctx, "default", "web", scale(11))
+            .update(&store, &ctx, "default", "web", &put(11))
             .await
             .expect_err("refused by validating admission");
         assert_eq!(refused.code, 403);
