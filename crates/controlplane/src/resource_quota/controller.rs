@@ -32,6 +32,10 @@ const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 /// a NodePort, a claim's allocation): their updates are compared, not just their deletes.
 const USAGE_CHANGES_ON_UPDATE: [&str; 3] = ["pods", "services", "persistentvolumeclaims"];
 
+/// How long a recount that would lower usage waits for admitted writes still on their way
+/// to storage before counting again.
+const SETTLE: Duration = Duration::from_millis(1500);
+
 /// How long changes are gathered before the namespaces they touch are recounted.
 const BATCH: Duration = Duration::from_millis(50);
 
@@ -149,17 +153,35 @@ impl QuotaController {
 
     /// Sets one quota's status from its spec and a fresh count, retrying on conflict.
     async fn sync_quota(&self, mut quota: Value) -> Result<(), ApiError> {
-        for _ in 0..3 {
-            let namespace = meta::namespace(&quota).to_string();
-            let name = meta::name(&quota).to_string();
+        let namespace = meta::namespace(&quota).to_string();
+        let name = meta::name(&quota).to_string();
+        let mut settled = false;
+        let mut conflicts = 0;
+        while conflicts < 3 {
             let hard = usage::read(&quota, "/spec/hard");
-            let mut used = usage::read(&quota, "/status/used");
+            let recorded = usage::read(&quota, "/status/used");
+            let mut used = recorded.clone();
             used.extend(self.calculate(&namespace, &quota, &hard).await?);
             let used = usage::mask(&used, hard.keys());
             let in_sync = usage::equals(&hard, &usage::read(&quota, "/status/hard"))
-                && usage::equals(&used, &usage::read(&quota, "/status/used"));
+                && usage::equals(&used, &recorded);
             if in_sync {
                 return Ok(());
+            }
+            // Admission charges a write before storage holds it: a count below what is
+            // charged may miss writes still on their way. Count again once they landed.
+            let lowers = used
+                .iter()
+                .any(|(k, v)| recorded.get(k).is_some_and(|r| v.milli < r.milli));
+            if lowers && !settled {
+                settled = true;
+                tokio::time::sleep(SETTLE).await;
+                match self.quotas.get(&namespace, &name).await {
+                    Ok(q) => quota = q,
+                    Err(e) if e.code == 404 => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+                continue;
             }
             let mut obj = quota.clone();
             // Empty lists are left out, as upstream's serialization leaves them.
@@ -183,6 +205,7 @@ impl QuotaController {
             {
                 Ok(_) => return Ok(()),
                 Err(e) if e.code == 409 => {
+                    conflicts += 1;
                     quota = self.quotas.get(&namespace, &name).await?;
                 }
                 Err(e) if e.code == 404 => return Ok(()),
