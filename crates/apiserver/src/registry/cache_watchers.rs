@@ -344,7 +344,10 @@ mod tests {
 
         // A pod created in a on node-1.
         let p1 = pod("a", "p", "node-1", 10);
-        assert_eq!(send(&mut set, &event(EventType::Created, p1.clone(), None)), 4);
+        assert_eq!(
+            send(&mut set, &event(EventType::Created, p1.clone(), None)),
+            4
+        );
         // Moved to node-2: both nodes' watchers see it (one as leaving).
         let p2 = pod("a", "p", "node-2", 11);
         let moved = event(EventType::Updated, p2.clone(), Some(p1));
@@ -385,10 +388,16 @@ mod tests {
         assert_eq!(set.len(), 3);
         drop(c);
         // b takes one event, then is cut off at the second; c is gone.
-        send(&mut set, &event(EventType::Created, pod("x", "p", "n", 1), None));
+        send(
+            &mut set,
+            &event(EventType::Created, pod("x", "p", "n", 1), None),
+        );
         assert_eq!(set.len(), 2);
         assert!(!b.overflowed.load(Ordering::Acquire));
-        send(&mut set, &event(EventType::Created, pod("x", "q", "n", 2), None));
+        send(
+            &mut set,
+            &event(EventType::Created, pod("x", "q", "n", 2), None),
+        );
         assert!(b.overflowed.load(Ordering::Acquire));
         assert_eq!(set.len(), 1);
         // d's prefix does not end in `/`: checked against every event, and still served.

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use storage::{EventType, ListOptions, Revision, Storage, StorageError, WatchItem};
 use tokio::sync::{mpsc, watch};
 
-use super::cache_watchers::WatcherSet;
 pub use super::cache_watchers::WatchScope;
+use super::cache_watchers::WatcherSet;
 use super::encoding::with_resource_version;
 
 /// Items buffered per watcher; a watcher that falls this far behind is cut off.
@@ -142,7 +142,9 @@ pub struct Trigger {
 
 impl std::fmt::Debug for Trigger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Trigger").field("field", &self.field).finish()
+        f.debug_struct("Trigger")
+            .field("field", &self.field)
+            .finish()
     }
 }
 
@@ -480,5 +482,103 @@ impl Cacher {
             revision,
             registration,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use storage::embedded::EmbeddedStore;
+
+    fn node_trigger() -> Trigger {
+        Trigger {
+            field: "spec.nodeName".into(),
+            value_of: Arc::new(|obj: &Value| {
+                Some(obj["spec"]["nodeName"].as_str().unwrap_or("").to_string())
+            }),
+        }
+    }
+
+    fn pod(name: &str, node: &str) -> Bytes {
+        let body =
+            json!({"metadata": {"name": name, "namespace": "ns"}, "spec": {"nodeName": node}});
+        Bytes::from(serde_json::to_vec(&body).unwrap())
+    }
+
+    fn on_node(node: &str) -> WatchScope {
+        WatchScope {
+            trigger: Some(node.into()),
+            ..WatchScope::prefix("/pods/")
+        }
+    }
+
+    /// The names and types of the events received within a short while.
+    async fn received(w: &mut CacheWatch) -> Vec<(String, EventType)> {
+        let mut out = Vec::new();
+        while let Ok(Some(n)) = tokio::time::timeout(Duration::from_millis(300), w.rx.recv()).await
+        {
+            if let Notice::Event(e) = n {
+                out.push((e.object.name.clone(), e.event_type));
+            }
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn trigger_watchers_get_the_events_of_their_value_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> =
+            Arc::new(EmbeddedStore::open(&dir.path().join("db")).unwrap());
+        storage
+            .create("/pods/ns/early", pod("early", "n1"))
+            .await
+            .unwrap();
+        let cacher = Cacher::start(storage.clone(), "/pods/", 100, Some(node_trigger()));
+        assert!(cacher.wait_consistent(Duration::from_secs(5)).await);
+        assert_eq!(cacher.trigger_field(), Some("spec.nodeName"));
+        let cached = cacher.get("/pods/ns/early").expect("cached");
+        assert_eq!(cached.trigger.as_deref(), Some("n1"));
+
+        let mut n1 = cacher.watch_current(on_node("n1")).unwrap();
+        let mut n2 = cacher.watch_current(on_node("n2")).unwrap();
+        let mut unscheduled = cacher.watch_current(on_node("")).unwrap();
+        let mut all = cacher.watch_current(WatchScope::prefix("/pods/")).unwrap();
+        assert_eq!(n1.initial.len(), 1, "the initial state is the prefix's");
+        assert_eq!(cacher.watcher_count(), 4);
+
+        let rev = storage.create("/pods/ns/p", pod("p", "")).await.unwrap();
+        let rev = storage
+            .update("/pods/ns/p", rev, pod("p", "n2"))
+            .await
+            .unwrap();
+        let rev = storage
+            .update("/pods/ns/p", rev, pod("p", "n1"))
+            .await
+            .unwrap();
+        storage.delete("/pods/ns/p", Some(rev)).await.unwrap();
+        storage.create("/pods/ns/q", pod("q", "n2")).await.unwrap();
+
+        use EventType::*;
+        let p = |t| ("p".to_string(), t);
+        let q = |t| ("q".to_string(), t);
+        assert_eq!(received(&mut n1).await, vec![p(Updated), p(Deleted)]);
+        assert_eq!(
+            received(&mut n2).await,
+            vec![p(Updated), p(Updated), q(Created)]
+        );
+        assert_eq!(
+            received(&mut unscheduled).await,
+            vec![p(Created), p(Updated)]
+        );
+        assert_eq!(
+            received(&mut all).await,
+            vec![p(Created), p(Updated), p(Updated), p(Deleted), q(Created)]
+        );
+
+        // A watch's registration ends with it.
+        drop(n1);
+        drop(all);
+        assert_eq!(cacher.watcher_count(), 2);
     }
 }
