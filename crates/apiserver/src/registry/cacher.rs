@@ -129,6 +129,9 @@ impl CachedObject {
     }
 }
 
+/// Reads one field's value from an object.
+pub type FieldValueFn = Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>;
+
 /// The field a cache files watchers by (upstream's trigger function; one per resource, as
 /// upstream allows): watchers whose field selector pins it with `=` are woken only by
 /// events whose object has or had the pinned value.
@@ -137,7 +140,7 @@ pub struct Trigger {
     /// The field selector label (pods: `spec.nodeName`).
     pub field: String,
     /// The field's value in an object, as field selectors see it (`None` compares as `""`).
-    pub value_of: Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>,
+    pub value_of: FieldValueFn,
 }
 
 impl std::fmt::Debug for Trigger {
