@@ -90,6 +90,8 @@ for round in $(seq "$ROUNDS"); do
     c1="$(cpu_s)"
     record "$label" "$round" "per-node watch p50 ms" "$(field "$WORK/out.json" watch.latency_ms.p50)"
     record "$label" "$round" "per-node watch p99 ms" "$(field "$WORK/out.json" watch.latency_ms.p99)"
+    record "$label" "$round" "per-node watch from sending, p50 ms" "$(field "$WORK/out.json" watch.from_send_ms.p50)"
+    record "$label" "$round" "per-node watch from sending, p99 ms" "$(field "$WORK/out.json" watch.from_send_ms.p99)"
     record "$label" "$round" "per-node watch missed" "$(field "$WORK/out.json" watch.missed)"
     record "$label" "$round" "per-node watch server CPU s" "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')"
 
@@ -98,6 +100,7 @@ for round in $(seq "$ROUNDS"); do
     c1="$(cpu_s)"
     record "$label" "$round" "fan-out 1,000 watchers p50 ms" "$(field "$WORK/out.json" watch.latency_ms.p50)"
     record "$label" "$round" "fan-out 1,000 watchers p99 ms" "$(field "$WORK/out.json" watch.latency_ms.p99)"
+    record "$label" "$round" "fan-out from sending, p99 ms" "$(field "$WORK/out.json" watch.from_send_ms.p99)"
     record "$label" "$round" "fan-out server CPU s" "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')"
     stop
   done
