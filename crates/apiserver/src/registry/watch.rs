@@ -179,7 +179,14 @@ impl Store {
                 }
             }
             let mut last_bookmark = Instant::now();
-            while let Some(notice) = notices.recv().await {
+            loop {
+                // A watcher whose client left ends now, not at its next event: one filed
+                // by a trigger value may not see an event for a long time.
+                let notice = tokio::select! {
+                    n = notices.recv() => n,
+                    _ = tx.closed() => return,
+                };
+                let Some(notice) = notice else { break };
                 let out = match notice {
                     Notice::Event(ev) => store.translate_cached(&ev, &params),
                     Notice::Progress(rev) => (params.allow_watch_bookmarks
