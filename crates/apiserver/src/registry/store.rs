@@ -23,7 +23,9 @@ use super::versions::{Conversion, ServedVersion, VersionSet};
 use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
 
-/// Admission's attributes of a request made with `ctx` (no old object yet).
+/// Admission's attributes of a request made with `ctx` (no old object yet). A namespace
+/// is its own namespace, as upstream's handlers tell admission (its request info, and
+/// its create handler, take the namespace's name as the request's namespace).
 fn attributes<'a>(
     ctx: &'a RequestContext,
     operation: Operation,
@@ -33,6 +35,12 @@ fn attributes<'a>(
     namespace: &'a str,
     name: &'a str,
 ) -> Attributes<'a> {
+    let is_namespace = resource.group.is_empty() && resource.plural == "namespaces";
+    let namespace = if namespace.is_empty() && is_namespace {
+        name
+    } else {
+        namespace
+    };
     Attributes {
         operation,
         resource,
