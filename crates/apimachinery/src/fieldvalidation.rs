@@ -102,17 +102,16 @@ pub fn strict_decoding_message<S: AsRef<str>>(errors: &[S]) -> String {
 /// The 400 a `Strict` create or update gets: `ConfigMap in version "v1" cannot be handled
 /// as a ConfigMap: strict decoding error: unknown field "spec"`. `body_kind` and
 /// `body_version` are the type the body named (defaulted from the resource).
-pub fn strict_body_error(
+pub fn strict_body_error<S: AsRef<str>>(
     body_kind: &str,
     body_version: &str,
     kind: &str,
-    errors: &[StrictError],
+    errors: &[S],
 ) -> ApiError {
-    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     ApiError::bad_request(&format!(
         "{body_kind} in version {} cannot be handled as a {kind}: {}",
         go_quote(body_version),
-        strict_decoding_message(&messages)
+        strict_decoding_message(errors)
     ))
 }
 
@@ -956,7 +955,7 @@ mod tests {
 
     #[test]
     fn strict_messages() {
-        let errs = vec![
+        let errs = [
             StrictError {
                 kind: StrictKind::Unknown,
                 path: "spec".into(),
@@ -966,6 +965,7 @@ mod tests {
                 path: "data.x".into(),
             },
         ];
+        let errs: Vec<String> = errs.iter().map(ToString::to_string).collect();
         let e = strict_body_error("ConfigMap", "v1", "ConfigMap", &errs);
         assert_eq!(e.code, 400);
         assert_eq!(

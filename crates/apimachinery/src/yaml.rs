@@ -41,6 +41,87 @@ pub fn from_yaml(input: &[u8]) -> Result<Value, YamlError> {
     serde_saphyr::from_slice(input).map_err(|e| YamlError(e.to_string()))
 }
 
+/// Reads one YAML document as upstream's lenient decoding does (`sigs.k8s.io/yaml.Unmarshal`):
+/// a key repeated in one mapping keeps its last value. Also answers the repeated keys as
+/// its strict decoding words them (`line 10: key "paused" already set in map`), for the
+/// callers that report them (`fieldValidation`).
+pub fn from_yaml_lenient(input: &[u8]) -> Result<(Value, Vec<String>), YamlError> {
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    let value = serde_saphyr::from_slice_with_options(input, options)
+        .map_err(|e| YamlError(e.to_string()))?;
+    let text = std::str::from_utf8(input).map_err(|e| YamlError(e.to_string()))?;
+    Ok((value, duplicate_keys(text)))
+}
+
+/// The keys repeated within one mapping of `text`, each as go-yaml's strict decoding
+/// reports it: the 1-based line of the repeated key and the key as Go's `%#v` prints it.
+fn duplicate_keys(text: &str) -> Vec<String> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+    use std::collections::HashSet;
+
+    /// A collection being read: a sequence, or a mapping with the keys seen so far and
+    /// whether its next node is a key.
+    enum Frame {
+        Sequence,
+        Mapping { seen: HashSet<String>, at_key: bool },
+    }
+    /// A node ended: in a mapping, keys and values alternate.
+    fn node_done(stack: &mut [Frame]) {
+        if let Some(Frame::Mapping { at_key, .. }) = stack.last_mut() {
+            *at_key = !*at_key;
+        }
+    }
+
+    let mut out = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else {
+            break;
+        };
+        match event {
+            Event::Scalar(value, style, _, _) => {
+                if let Some(Frame::Mapping { seen, at_key: true }) = stack.last_mut() {
+                    let key = go_key(&value, style == ScalarStyle::Plain);
+                    if !seen.insert(key.clone()) {
+                        out.push(format!(
+                            "line {}: key {key} already set in map",
+                            span.start.line()
+                        ));
+                    }
+                }
+                node_done(&mut stack);
+            }
+            Event::Alias(_) => node_done(&mut stack),
+            Event::MappingStart(..) => stack.push(Frame::Mapping {
+                seen: HashSet::new(),
+                at_key: true,
+            }),
+            Event::SequenceStart(..) => stack.push(Frame::Sequence),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                node_done(&mut stack);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A mapping key as Go's `%#v` prints what go-yaml resolved it to: plain integers and
+/// booleans bare, anything else a quoted string.
+fn go_key(value: &str, plain: bool) -> String {
+    if plain {
+        if let Ok(n) = value.parse::<i64>() {
+            return n.to_string();
+        }
+        if matches!(value, "true" | "false") {
+            return value.to_string();
+        }
+    }
+    crate::gofmt::go_quote(value)
+}
+
 /// Renders a JSON value as YAML, keys in the order given (serde_json's
 /// `preserve_order`), ending with a newline.
 pub fn to_yaml(value: &Value) -> String {
@@ -1026,6 +1107,33 @@ mod from_yaml_tests {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn lenient_reading_keeps_the_last_value_and_names_repeated_keys() {
+        // JSON with tabs is YAML (flow style); lines count from 1.
+        let body = "{\n\t\"spec\": {\n\t\t\"paused\": false,\n\t\t\"paused\": true,\n\t\t\"x\": [{\"a\": 1, \"a\": 2}]\n\t}\n}";
+        let (value, dups) = from_yaml_lenient(body.as_bytes()).expect("valid YAML");
+        assert_eq!(value, json!({"spec": {"paused": true, "x": [{"a": 2}]}}));
+        assert_eq!(
+            dups,
+            [
+                "line 4: key \"paused\" already set in map",
+                "line 5: key \"a\" already set in map"
+            ]
+        );
+        let block = "metadata:\n  name: a\n  name: b\nspec:\n  1: x\n  1: y\n  '1': z\n";
+        let (value, dups) = from_yaml_lenient(block.as_bytes()).expect("valid YAML");
+        assert_eq!(value["metadata"]["name"], "b");
+        assert_eq!(
+            dups,
+            [
+                "line 3: key \"name\" already set in map",
+                "line 6: key 1 already set in map"
+            ]
+        );
+        let (_, none) = from_yaml_lenient(b"a: {b: 1}\nc: [d, {b: 2}]\n").expect("valid YAML");
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn block_structure() {

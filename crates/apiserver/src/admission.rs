@@ -8,6 +8,7 @@ use apimachinery::errors::ApiError;
 use serde_json::Value;
 
 use crate::auth::UserInfo;
+use crate::registry::store::WarningSink;
 use crate::registry::ResourceDecl;
 
 /// The operation being admitted, as upstream's `admission.Operation`.
@@ -50,6 +51,16 @@ pub struct Attributes<'a> {
     pub options: Option<&'a Value>,
     pub user: &'a UserInfo,
     pub dry_run: bool,
+    /// Where a plugin leaves warnings for the client (the response's `Warning` headers,
+    /// upstream's `warning.AddWarning`); shared with the request context.
+    pub warnings: &'a WarningSink,
+}
+
+impl Attributes<'_> {
+    /// Leaves one warning for the client.
+    pub fn warn(&self, text: String) {
+        self.warnings.add(vec![text]);
+    }
 }
 
 /// An admission plugin: it may change the object in the mutating phase (`admit`) and refuse
@@ -80,6 +91,46 @@ pub trait AdmissionPlugin: Send + Sync + 'static {
     ) -> Result<(), ApiError> {
         Ok(())
     }
+}
+
+/// How admission is told about a write the Store makes on behalf of another view of the
+/// stored object: a version served over another version's storage (HPA `autoscaling/v1`),
+/// or a subresource with its own REST storage that writes through the resource's Store
+/// (`*/scale`). Admission then sees the request as the client made it (its resource,
+/// version, subresource and kind), as upstream's handlers tell it.
+#[derive(Clone)]
+pub struct AdmittedAs {
+    /// The resource as requested: the declaration of the version the client used.
+    pub resource: Arc<ResourceDecl>,
+    pub subresource: String,
+    /// The kind of the object the request carries (`Scale` for `deployments/scale`).
+    pub kind: String,
+    /// The object admission sees, when it is not the stored one (a `Scale` made from a
+    /// Deployment). Without it, admission sees the stored (hub) object, as upstream's
+    /// in-tree plugins see its internal version.
+    pub view: Option<Arc<dyn AdmissionView>>,
+}
+
+impl std::fmt::Debug for AdmittedAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmittedAs")
+            .field("resource", &self.resource.plural)
+            .field("version", &self.resource.version)
+            .field("subresource", &self.subresource)
+            .field("kind", &self.kind)
+            .field("view", &self.view.is_some())
+            .finish()
+    }
+}
+
+/// Maps a stored object to the object a subresource's admission sees, and back.
+pub trait AdmissionView: Send + Sync + 'static {
+    /// The subresource's object made from the resource's.
+    fn view(&self, obj: &Value) -> Value;
+
+    /// Writes what mutating admission changed in the subresource's object into the
+    /// resource's.
+    fn apply(&self, obj: &mut Value, view: &Value) -> Result<(), ApiError>;
 }
 
 /// The configured plugins, run in order within each phase.

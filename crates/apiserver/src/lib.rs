@@ -3,6 +3,7 @@
 //! admission, authentication and authorization, and serving with graceful shutdown.
 
 pub mod admission;
+pub mod admission_config;
 pub mod auth;
 pub mod body;
 pub mod discovery;

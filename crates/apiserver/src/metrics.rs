@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::request_info::RequestInfo;
@@ -76,6 +76,14 @@ pub struct Metrics {
     inflight_read_only: AtomicI64,
     inflight_mutating: AtomicI64,
     storage_objects: Mutex<BTreeMap<String, i64>>,
+    sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
+}
+
+/// Metrics kept by another part of the server (an admission plugin's counters), written
+/// after the server's own.
+pub trait MetricsSource: Send + Sync {
+    /// Appends the source's families in the Prometheus text format.
+    fn render(&self, out: &mut String);
 }
 
 /// The verb label upstream uses (`LIST`, `WATCH`, `GET`, `POST`…).
@@ -164,6 +172,13 @@ impl Metrics {
         }
     }
 
+    /// Adds a source whose metrics [`render`](Self::render) appends.
+    pub fn register(&self, source: Arc<dyn MetricsSource>) {
+        if let Ok(mut s) = self.sources.lock() {
+            s.push(source);
+        }
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -234,6 +249,10 @@ impl Metrics {
                     escape(resource)
                 );
             }
+        }
+        let sources = self.sources.lock().map(|s| s.clone()).unwrap_or_default();
+        for source in sources {
+            source.render(&mut out);
         }
         out
     }

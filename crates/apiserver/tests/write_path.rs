@@ -259,3 +259,153 @@ async fn graceful_deletion_sets_a_grace_period_and_may_only_shorten_it() {
     assert!(matches!(out, DeleteOutcome::Deleted(_)));
     assert_eq!(store.get("ns", "slow").await.unwrap_err().code, 404);
 }
+
+/// Records the resource, version and kind admission is told of.
+#[derive(Default)]
+struct VersionRecorder {
+    seen: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl AdmissionPlugin for VersionRecorder {
+    fn name(&self) -> &'static str {
+        "VersionRecorder"
+    }
+
+    async fn validate(&self, attrs: &Attributes<'_>, obj: Option<&Value>) -> Result<(), ApiError> {
+        self.seen.lock().unwrap().push(format!(
+            "{} {}/{} {} {} object={}",
+            attrs.operation.as_str(),
+            attrs.resource.group,
+            attrs.resource.version,
+            attrs.resource.plural,
+            attrs.kind,
+            obj.map_or("-".to_string(), |o| o["apiVersion"].to_string()),
+        ));
+        Ok(())
+    }
+}
+
+/// `v1beta1` Widgets keep their spec's `size` as `count`.
+struct Beta;
+
+impl apiserver::registry::Conversion for Beta {
+    fn hub_of(&self, mut obj: Value) -> Result<Value, ApiError> {
+        obj["apiVersion"] = json!("example.com/v1");
+        if let Some(count) = obj["spec"].as_object_mut().and_then(|s| s.remove("count")) {
+            obj["spec"]["size"] = count;
+        }
+        Ok(obj)
+    }
+
+    fn version_of(&self, mut obj: Value) -> Result<Value, ApiError> {
+        obj["apiVersion"] = json!("example.com/v1beta1");
+        if let Some(size) = obj["spec"].as_object_mut().and_then(|s| s.remove("size")) {
+            obj["spec"]["count"] = size;
+        }
+        Ok(obj)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_is_told_the_version_a_write_was_made_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(EmbeddedStore::open(&dir.path().join("db")).unwrap());
+    let recorder = Arc::new(VersionRecorder::default());
+    let decl = |version: &str| {
+        Arc::new(ResourceDecl::new(
+            "example.com",
+            version,
+            "Widget",
+            "widgets",
+            Scope::Namespaced,
+            Arc::new(Widget),
+        ))
+    };
+    let hub = Store::new(
+        decl("v1"),
+        backend,
+        "/registry",
+        AdmissionChain::new(vec![recorder.clone()]),
+    );
+    let beta = Store::served_at(&hub, decl("v1beta1"), Arc::new(Beta));
+
+    let body = json!({"apiVersion": "example.com/v1beta1", "kind": "Widget",
+        "metadata": {"name": "w"}, "spec": {"count": 1}});
+    let created = beta.create(&ctx("alice"), "ns", body).await.unwrap();
+    assert_eq!(created["spec"]["count"], 1);
+    hub.create(&ctx("alice"), "ns", widget("h", json!({})))
+        .await
+        .unwrap();
+    beta.delete(&ctx("alice"), "ns", "w", &DeleteOptions::default())
+        .await
+        .unwrap();
+    // Admission sees the request's version; the object is the stored version's (as
+    // upstream's in-tree plugins see the internal one).
+    assert_eq!(
+        *recorder.seen.lock().unwrap(),
+        vec![
+            "CREATE example.com/v1beta1 widgets Widget object=\"example.com/v1\"",
+            "CREATE example.com/v1 widgets Widget object=\"example.com/v1\"",
+            "DELETE example.com/v1beta1 widgets Widget object=-",
+        ]
+    );
+}
+
+/// Records the namespace admission is told of.
+#[derive(Default)]
+struct NamespaceRecorder {
+    seen: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl AdmissionPlugin for NamespaceRecorder {
+    fn name(&self) -> &'static str {
+        "NamespaceRecorder"
+    }
+
+    async fn admit(&self, attrs: &Attributes<'_>, _: Option<&mut Value>) -> Result<(), ApiError> {
+        self.seen.lock().unwrap().push(format!(
+            "{} {}/{}",
+            attrs.operation.as_str(),
+            attrs.namespace,
+            attrs.name
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_is_admitted_in_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(EmbeddedStore::open(&dir.path().join("db")).unwrap());
+    let recorder = Arc::new(NamespaceRecorder::default());
+    let decl = ResourceDecl::new(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        Scope::Cluster,
+        Arc::new(apiserver::registry::DefaultStrategy),
+    );
+    let store = Store::new(
+        Arc::new(decl),
+        backend,
+        "/registry",
+        AdmissionChain::new(vec![recorder.clone()]),
+    );
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    let created = store.create(&ctx("alice"), "", ns).await.unwrap();
+    store
+        .update(&ctx("alice"), "", "team", "", created)
+        .await
+        .unwrap();
+    store
+        .delete(&ctx("alice"), "", "team", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        *recorder.seen.lock().unwrap(),
+        ["CREATE team/team", "UPDATE team/team", "DELETE team/team"]
+    );
+}

@@ -5,7 +5,10 @@
 //! reconciler (upstream's default) every server keeps a lease under
 //! `/registry/masterleases/<ip>` (a short time to live, renewed every
 //! [`RECONCILE_INTERVAL`]) and the endpoints list the addresses holding one, so several
-//! servers on one etcd all appear and a stopped one drops out; `none` leaves them alone.
+//! servers on one etcd all appear and a stopped one drops out; with `master-count` each
+//! server adds its address to those listed and, when there are more than
+//! `--apiserver-count`, drops the ones after its own (upstream's master-count reconciler);
+//! `none` leaves them alone.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -29,8 +32,9 @@ pub const LEASE_TTL: Duration = Duration::from_secs(15);
 pub enum Reconciler {
     /// Leases in storage: every live server is listed.
     Lease,
-    /// This server alone is listed (`master-count` with one server).
-    Single,
+    /// Each server adds itself and trims the list to this many (`master-count`,
+    /// `--apiserver-count`).
+    MasterCount(usize),
     /// The endpoints are not touched.
     None,
 }
@@ -49,6 +53,27 @@ pub struct KubernetesService {
     pub advertise: IpAddr,
     pub secure_port: u16,
     pub reconciler: Reconciler,
+}
+
+/// Upstream's master-count trimming: `own` joins `listed`; while more than `count` remain,
+/// the address after `own` in string order (wrapping around) goes.
+fn trim_to_count(listed: Vec<String>, own: &str, count: usize) -> Vec<String> {
+    let mut ips: Vec<String> = listed;
+    ips.push(own.to_string());
+    ips.sort();
+    ips.dedup();
+    let count = count.max(1);
+    if ips.len() > count {
+        let sorted = ips.clone();
+        if let Some(i) = sorted.iter().position(|ip| ip == own) {
+            let mut next = i;
+            while ips.len() > count {
+                next = (next + 1) % sorted.len();
+                ips.retain(|ip| ip != &sorted[next]);
+            }
+        }
+    }
+    ips
 }
 
 fn port_spec(target: u16, node_port: u16) -> Value {
@@ -172,6 +197,32 @@ impl KubernetesService {
         Ok(ips)
     }
 
+    /// The master-count reconciler's list: the listed addresses and this server's, then,
+    /// while there are more than `count`, the one after this server's in sorted order
+    /// (wrapping around) removed, so that servers agreeing on the count converge.
+    async fn counted_addresses(&self, count: usize) -> Result<Vec<IpAddr>, String> {
+        let listed = match &self.endpoints {
+            Some(store) => match store.get("default", NAME).await {
+                Ok(endpoints) => endpoints["subsets"][0]["addresses"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|a| a["ip"].as_str())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                Err(e) if e.code == 404 => Vec::new(),
+                Err(e) => return Err(e.message.clone()),
+            },
+            None => Vec::new(),
+        };
+        Ok(trim_to_count(listed, &self.advertise.to_string(), count)
+            .iter()
+            .filter_map(|ip| ip.parse().ok())
+            .collect())
+    }
+
     /// Creates or updates `name` in `store` to hold `want`'s content fields.
     async fn upsert(store: &Store, want: Value, fields: &[&str]) -> Result<(), String> {
         let ctx = system_context();
@@ -205,7 +256,7 @@ impl KubernetesService {
     pub async fn ensure_endpoints(&self) -> Result<(), String> {
         let ips = match self.reconciler {
             Reconciler::None => return Ok(()),
-            Reconciler::Single => vec![self.advertise],
+            Reconciler::MasterCount(count) => self.counted_addresses(count).await?,
             Reconciler::Lease => self.live_addresses().await?,
         };
         let port = json!({"name": "https", "port": self.secure_port, "protocol": "TCP"});
@@ -268,4 +319,36 @@ pub fn spawn_periodic(controller: Arc<KubernetesService>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_to_count;
+
+    fn ips(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn master_count_keeps_its_own_address_and_drops_the_ones_after_it() {
+        assert_eq!(trim_to_count(Vec::new(), "10.0.0.2", 1), ips(&["10.0.0.2"]));
+        assert_eq!(
+            trim_to_count(ips(&["10.0.0.1", "10.0.0.3"]), "10.0.0.2", 3),
+            ips(&["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        );
+        // Four for three: the one after ours goes.
+        assert_eq!(
+            trim_to_count(ips(&["10.0.0.1", "10.0.0.3", "10.0.0.4"]), "10.0.0.2", 3),
+            ips(&["10.0.0.1", "10.0.0.2", "10.0.0.4"])
+        );
+        // Ours is last: removal wraps around to the first.
+        assert_eq!(
+            trim_to_count(ips(&["10.0.0.1", "10.0.0.2"]), "10.0.0.3", 2),
+            ips(&["10.0.0.2", "10.0.0.3"])
+        );
+        assert_eq!(
+            trim_to_count(ips(&["10.0.0.1", "10.0.0.2"]), "10.0.0.3", 1),
+            ips(&["10.0.0.3"])
+        );
+    }
 }

@@ -9,6 +9,7 @@ pub mod default_toleration_seconds;
 pub mod kubernetes_service;
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
+pub mod pod_security;
 pub mod priority;
 pub mod resources;
 pub mod service_account;
@@ -32,6 +33,8 @@ pub struct Instance {
     pub listers: Arc<Listers>,
     /// The Service allocators, when a service network was configured.
     pub service_allocators: Option<Arc<resources::services::ServiceAllocators>>,
+    /// Metrics the enabled admission plugins keep, for `/metrics`.
+    pub metrics_sources: Vec<Arc<dyn apiserver::metrics::MetricsSource>>,
 }
 
 /// The Service network (`--service-cluster-ip-range`, `--service-node-port-range`).
@@ -80,6 +83,8 @@ pub struct StorageConfig<'a> {
     /// The enabled admission plugins, in the order they run (upstream's names; names this
     /// crate does not implement are skipped: the options refuse enabling them).
     pub admission_plugins: &'a [String],
+    /// The PodSecurity plugin's configuration (from `--admission-control-config-file`).
+    pub pod_security: pod_security::config::Config,
     /// The `CoordinatedLeaderElection` feature gate (lease strategies and preferred holders).
     pub coordinated_leader_election: bool,
     /// Where Services get cluster IPs and node ports; `None` serves Services without
@@ -93,6 +98,9 @@ pub struct StorageConfig<'a> {
     /// unreachable taints (`--default-not-ready-toleration-seconds`,
     /// `--default-unreachable-toleration-seconds`).
     pub default_toleration_seconds: (i64, i64),
+    /// The node address types tried, in order, to reach a kubelet
+    /// (`--kubelet-preferred-address-types`).
+    pub kubelet_preferred_address_types: &'a [String],
 }
 
 /// Builds the Service allocators over `storage` (the node port bitmap is read through the
@@ -130,11 +138,12 @@ fn service_allocators(
 }
 
 /// Admission plugins this crate implements.
-pub const ADMISSION_PLUGINS: [&str; 7] = [
+pub const ADMISSION_PLUGINS: &[&str] = &[
     "AlwaysAdmit",
     "NamespaceLifecycle",
     "LimitRanger",
     "ServiceAccount",
+    "PodSecurity",
     "DefaultTolerationSeconds",
     "Priority",
     "AlwaysDeny",
@@ -153,6 +162,7 @@ pub fn install(
     let lifecycle = Arc::new(namespace_lifecycle::NamespaceLifecycle::new(
         listers.clone(),
     ));
+    let mut metrics_sources: Vec<Arc<dyn apiserver::metrics::MetricsSource>> = Vec::new();
     let plugins = config
         .admission_plugins
         .iter()
@@ -170,6 +180,14 @@ pub fn install(
                         unreachable_seconds: config.default_toleration_seconds.1,
                     },
                 )),
+                "PodSecurity" => {
+                    let plugin = pod_security::PodSecurity::new(
+                        listers.clone(),
+                        config.pod_security.clone(),
+                    );
+                    metrics_sources.push(plugin.metrics());
+                    Some(Arc::new(plugin))
+                }
                 "Priority" => Some(Arc::new(priority::Priority::new(listers.clone()))),
                 "AlwaysDeny" => Some(Arc::new(admission::AlwaysDeny)),
                 _ => None,
@@ -244,5 +262,6 @@ pub fn install(
         stores,
         listers,
         service_allocators,
+        metrics_sources,
     }
 }

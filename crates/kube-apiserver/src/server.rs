@@ -49,6 +49,40 @@ pub enum RunError {
     /// `--encryption-provider-config` could not be used.
     #[error("{0}")]
     Encryption(#[from] apiserver::encryptionconfig::EncryptionConfigError),
+    /// `--admission-control-config-file` (or a plugin's configuration in it) could not be used.
+    #[error("failed to initialize admission: {0}")]
+    Admission(String),
+}
+
+/// The admission plugins' configuration from `--admission-control-config-file`: the file
+/// is read and PodSecurity's part checked before serving; entries for plugins that read
+/// nothing here are named in the log.
+fn admission_configuration(
+    opts: &CompletedOptions,
+) -> Result<controlplane::pod_security::config::Config, RunError> {
+    let Some(path) = opts.admission_control_config_file.as_deref() else {
+        return Ok(Default::default());
+    };
+    let file = apiserver::admission_config::AdmissionConfig::load(path)
+        .map_err(|e| RunError::Admission(e.to_string()))?;
+    let unread: Vec<&str> = file
+        .plugin_names()
+        .filter(|name| *name != "PodSecurity")
+        .collect();
+    if !unread.is_empty() {
+        tracing::warn!(
+            "--admission-control-config-file: no plugin of this server reads the configuration of {}",
+            unread.join(", ")
+        );
+    }
+    match file
+        .plugin("PodSecurity")
+        .map_err(|e| RunError::Admission(e.to_string()))?
+    {
+        None => Ok(Default::default()),
+        Some(value) => controlplane::pod_security::config::Config::from_value(&value)
+            .map_err(|e| RunError::Admission(e.to_string())),
+    }
 }
 
 /// Whether a group-version is enabled by `--runtime-config` (everything is by default).
@@ -371,7 +405,7 @@ fn start_service_controllers(
     let reconciler = match opts.endpoint_reconciler_type.as_str() {
         "none" => Reconciler::None,
         "lease" => Reconciler::Lease,
-        _ => Reconciler::Single,
+        _ => Reconciler::MasterCount(opts.apiserver_count.max(1) as usize),
     };
     let controller = Arc::new(KubernetesService {
         services,
@@ -425,6 +459,7 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         .as_deref()
         .map(apiserver::encryptionconfig::EncryptionConfig::load)
         .transpose()?;
+    let pod_security = admission_configuration(&opts)?;
     let media_type = opts.etcd.storage_media_type.parse().unwrap_or_default();
     let opened = open_storage(&opts).await?;
     let storage = opened.storage.clone();
@@ -469,7 +504,9 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
             cache_size: &|decl| watch_cache_size(&opts, decl),
             event_ttl: opts.event_ttl,
             admission_plugins: &opts.enabled_admission_plugins,
+            pod_security,
             default_toleration_seconds: opts.default_toleration_seconds,
+            kubelet_preferred_address_types: &opts.kubelet_preferred_address_types,
             coordinated_leader_election: opts
                 .feature_gates
                 .get("CoordinatedLeaderElection")
@@ -481,6 +518,9 @@ pub async fn run(opts: CompletedOptions) -> Result<(), RunError> {
         },
         authorizer.clone(),
     );
+    for source in &instance.metrics_sources {
+        metrics.register(source.clone());
+    }
     // No controller manager runs beside this server: it creates each namespace's default
     // ServiceAccount and kube-root-ca.crt ConfigMap itself (the CA that signed our serving
     // certificate, else the client CA bundle).

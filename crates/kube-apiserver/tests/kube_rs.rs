@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::Server;
+use common::{api_err, Server};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, ObjectReference};
 use kube::api::{
@@ -29,13 +29,6 @@ fn cm(name: &str, labels: &[(&str, &str)]) -> ConfigMap {
         },
         data: Some(BTreeMap::from([("k".to_string(), name.to_string())])),
         ..Default::default()
-    }
-}
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
     }
 }
 

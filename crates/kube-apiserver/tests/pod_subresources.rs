@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{get_json, get_status, ok, raw, send_json, Server};
+use common::{api_err, get_json, get_status, ok, raw, send_json, Server};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, DeleteParams, EvictParams, PostParams};
@@ -128,6 +128,64 @@ async fn binding_assigns_a_node_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_bindings_resource_binds_the_pod_it_names() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    create_pod(&client, pod("old", json!({}), &["c"])).await;
+    let post = |name: &str, node: &str| {
+        let body = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+            "target": {"kind": "Node", "name": node}});
+        let client = client.clone();
+        async move {
+            send_json(
+                &client,
+                "POST",
+                "/api/v1/namespaces/default/bindings",
+                "application/json",
+                &body,
+            )
+            .await
+        }
+    };
+    let (code, status) = post("old", "node-7").await;
+    assert_eq!(
+        (code, &status["status"]),
+        (201, &json!("Success")),
+        "{status}"
+    );
+    let bound = get_json(&client, "/api/v1/namespaces/default/pods/old", 200).await;
+    assert_eq!(bound["spec"]["nodeName"], json!("node-7"));
+    let (code, err) = post("old", "node-8").await;
+    assert_eq!(code, 409, "{err}");
+    let (code, err) = post("nobody", "node-8").await;
+    assert_eq!(code, 404, "{err}");
+    assert_eq!(err["message"], json!("pods \"nobody\" not found"));
+    // Nothing of its own is stored: create is the only verb.
+    let (code, _) = get_status(&client, "/api/v1/namespaces/default/bindings")
+        .await
+        .unwrap();
+    assert_eq!(code, 405);
+    let discovery = get_json(&client, "/api/v1", 200).await;
+    let bindings = discovery["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == json!("bindings"))
+        .expect("bindings in discovery");
+    assert_eq!(
+        (
+            bindings["kind"].as_str(),
+            bindings["verbs"].clone(),
+            bindings["namespaced"].clone()
+        ),
+        (Some("Binding"), json!(["create"]), json!(true))
+    );
+    let openapi = get_json(&client, "/openapi/v2", 200).await;
+    let op = &openapi["paths"]["/api/v1/namespaces/{namespace}/bindings"]["post"];
+    assert_eq!(op["operationId"], json!("createCoreV1NamespacedBinding"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bound_pod_is_deleted_gracefully_and_an_unbound_one_at_once() {
     let server = Server::start(&[]).await;
     let client = server.client().await;
@@ -211,13 +269,6 @@ async fn budget_status(client: &kube::Client, allowed: i64) {
     )
     .await;
     assert_eq!(code, 200, "{body}");
-}
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
 }
 
 fn cause(s: &kube::core::Status) -> String {
@@ -607,4 +658,196 @@ async fn service_proxy_needs_endpoints() {
         (code, err["message"].as_str()),
         (503, Some("no endpoints available for service \"web\""))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubelets_are_reached_at_the_preferred_address_types() {
+    let server = Server::start(&["--kubelet-preferred-address-types=ExternalIP,InternalIP"]).await;
+    let client = server.client().await;
+    let closed = common::free_port();
+    let (code, body) = send_json(
+        &client,
+        "POST",
+        "/api/v1/nodes",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let mut node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    // Upstream's default order would take the Hostname.
+    node["status"] = json!({"addresses": [
+            {"type": "Hostname", "address": "n1.invalid"},
+            {"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}}});
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!(format!(
+                "error trying to reach service: dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        )
+    );
+    // A node with none of the types has no address to reach.
+    node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    node["status"]["addresses"] = json!([{"type": "Hostname", "address": "n1.invalid"}]);
+    let (code, body) = send_json(
+        &client,
+        "PUT",
+        "/api/v1/nodes/n1/status",
+        "application/json",
+        &node,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/nodes/n1/proxy/healthz",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (code, err["message"].clone()),
+        (
+            500,
+            json!("no preferred addresses found; known addresses: [{Hostname n1.invalid}]")
+        )
+    );
+}
+
+/// Connect subresources are published with their options kinds and query parameters, and
+/// their options are decoded from the query (for admission); `pods/log` is a read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_subresources_publish_their_options() {
+    let server = Server::start(&[]).await;
+    let client = server.client().await;
+    let discovery = get_json(&client, "/api/v1", 200).await;
+    let kind_of = |name: &str| -> String {
+        discovery["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == json!(name))
+            .and_then(|r| r["kind"].as_str())
+            .unwrap_or("-")
+            .to_string()
+    };
+    assert_eq!(
+        [
+            "pods/log",
+            "pods/exec",
+            "pods/attach",
+            "pods/portforward",
+            "pods/proxy",
+            "nodes/proxy",
+            "services/proxy"
+        ]
+        .map(kind_of),
+        [
+            "Pod",
+            "PodExecOptions",
+            "PodAttachOptions",
+            "PodPortForwardOptions",
+            "PodProxyOptions",
+            "NodeProxyOptions",
+            "ServiceProxyOptions"
+        ]
+    );
+    let openapi = get_json(&client, "/openapi/v2", 200).await;
+    let names = |path: &str, method: &str| -> Vec<String> {
+        let item = &openapi["paths"][path];
+        let mut all: Vec<String> = item["parameters"]
+            .as_array()
+            .into_iter()
+            .chain(item[method]["parameters"].as_array())
+            .flatten()
+            .map(|p| {
+                let p = match p["$ref"].as_str() {
+                    Some(r) => &openapi["parameters"][r.trim_start_matches("#/parameters/")],
+                    None => p,
+                };
+                format!(
+                    "{}:{}",
+                    p["in"].as_str().unwrap_or(""),
+                    p["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(
+        names("/api/v1/namespaces/{namespace}/pods/{name}/exec", "post"),
+        [
+            "path:name",
+            "path:namespace",
+            "query:command",
+            "query:container",
+            "query:stderr",
+            "query:stdin",
+            "query:stdout",
+            "query:tty"
+        ]
+    );
+    let log = &openapi["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/log"]["get"];
+    assert_eq!(log["operationId"], json!("readCoreV1NamespacedPodLog"));
+    assert_eq!(log["x-kubernetes-group-version-kind"]["kind"], json!("Pod"));
+    assert_eq!(log["produces"][0], json!("text/plain"));
+    let log_params = names("/api/v1/namespaces/{namespace}/pods/{name}/log", "get");
+    for p in [
+        "query:pretty",
+        "query:tailLines",
+        "query:follow",
+        "query:container",
+    ] {
+        assert!(log_params.contains(&p.to_string()), "{log_params:?}");
+    }
+    assert!(!log_params.contains(&"query:sinceTime".to_string()));
+    assert_eq!(
+        names(
+            "/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}",
+            "get"
+        ),
+        ["path:name", "path:namespace", "path:path", "query:path"]
+    );
+
+    // The options are decoded (and admitted) before the pod is looked up.
+    let (code, _) = send_json(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/pods/web/exec?tty=maybe",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(code, 400);
+    let (code, err) = send_json(
+        &client,
+        "GET",
+        "/api/v1/namespaces/default/pods/web/log",
+        "application/json",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(code, 404, "{err}");
 }

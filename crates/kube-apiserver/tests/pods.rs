@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{get_json, ok, send_json, Server};
+use common::{api_err, causes, get_json, ok, send_json, Server};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{
@@ -26,27 +26,6 @@ fn nginx(name: &str) -> Pod {
         name,
         json!({"containers": [{"name": "web", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}]}),
     )
-}
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
-/// `field: message` of each cause of a 422.
-fn causes(s: &kube::core::Status) -> Vec<String> {
-    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
-    s.details
-        .as_ref()
-        .map(|d| {
-            d.causes
-                .iter()
-                .map(|c| format!("{}: {}", c.field, c.message))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn names(pods: &[Pod]) -> Vec<String> {

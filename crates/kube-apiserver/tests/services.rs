@@ -396,6 +396,17 @@ async fn the_kubernetes_service_and_kubectl() {
     assert_eq!(names.trim(), "service/kubernetes");
     let all = ok(server.kubectl(&["get", "all", "-o", "name"]));
     assert!(all.contains("service/web"), "{all}");
+    let explained = ok(server.kubectl(&["explain", "service.spec.type"]));
+    assert!(
+        explained.contains("ClusterIP (default), NodePort, LoadBalancer or ExternalName."),
+        "{explained}"
+    );
+    let explained = ok(server.kubectl(&["explain", "svc.spec.ports"]));
+    assert!(explained.contains("targetPort"), "{explained}");
+    assert!(
+        explained.contains("The ports the Service exposes"),
+        "{explained}"
+    );
 }
 
 async fn etcd() -> TestEtcd {
@@ -592,6 +603,43 @@ async fn the_lease_reconciler_lists_every_server_on_one_etcd() {
         assert!(std::time::Instant::now() < deadline, "endpoints: {ep}");
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_master_count_reconciler_adds_each_server_up_to_the_count() {
+    let etcd = etcd().await;
+    let flag = format!("--etcd-servers={}", etcd.endpoint());
+    let counted = |ip: &str, count: &str| {
+        vec![
+            flag.clone(),
+            format!("--advertise-address={ip}"),
+            "--endpoint-reconciler-type=master-count".to_string(),
+            format!("--apiserver-count={count}"),
+        ]
+    };
+    let args = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join(" ");
+    let a_flags = counted("192.0.2.20", "2");
+    let a = Server::start(&a_flags.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let c = a.client().await;
+    let ips = |ep: &Value| -> Vec<String> {
+        ep["subsets"][0]["addresses"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|a| a["ip"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let ep = get_json(&c, "/api/v1/namespaces/default/endpoints/kubernetes", 200).await;
+    assert_eq!(ips(&ep), ["192.0.2.20"], "{}: {ep}", args(&a_flags));
+    // A second server adds itself at start-up: two of two.
+    let b_flags = counted("192.0.2.21", "2");
+    let _b = Server::start(&b_flags.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let ep = get_json(&c, "/api/v1/namespaces/default/endpoints/kubernetes", 200).await;
+    assert_eq!(ips(&ep), ["192.0.2.20", "192.0.2.21"], "{ep}");
+    // (Trimming a longer list to the count is unit-tested in `kubernetes_service`: with
+    // servers disagreeing on the count, the list changes at each one's interval.)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{get_json, get_status, ok, send_json, Server};
+use common::{api_err, causes, get_json, get_status, ok, send_json, Server};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::autoscaling::{v1 as asv1, v2 as asv2};
 use k8s_openapi::api::core::v1 as corev1;
@@ -18,27 +18,6 @@ use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
 };
 use serde_json::json;
-
-fn api_err(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
-/// `field: message` of each cause of a 422.
-fn causes(s: &kube::core::Status) -> Vec<String> {
-    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
-    s.details
-        .as_ref()
-        .map(|d| {
-            d.causes
-                .iter()
-                .map(|c| format!("{}: {}", c.field, c.message))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn v1_hpa(name: &str, cpu: Option<i32>, max: i32) -> asv1::HorizontalPodAutoscaler {
     asv1::HorizontalPodAutoscaler {
@@ -269,6 +248,14 @@ async fn hpas_are_served_at_v1_and_v2_from_one_storage() {
         "{explain}"
     );
     assert!(explain.contains("VERSION:    v1"), "{explain}");
+    assert!(
+        explain.contains("The average CPU use, as a percentage of requests, to aim for."),
+        "{explain}"
+    );
+    let explain = ok(server.kubectl(&["explain", "hpa.spec.behavior.scaleUp"]));
+    assert!(explain.contains("VERSION:    v2"), "{explain}");
+    assert!(explain.contains("Rules for scaling up"), "{explain}");
+    assert!(explain.contains("stabilizationWindowSeconds"), "{explain}");
 
     // Deleted through one version, gone from both.
     v1.delete("web", &DeleteParams::default()).await.unwrap();
@@ -606,8 +593,19 @@ async fn objects_are_stored_at_the_storage_version_in_etcd() {
             .unwrap(),
     );
     assert!(hpa.contains("autoscaling/v2"), "{hpa}");
-    assert!(!hpa.contains("targetCPUUtilizationPercentage"), "{hpa}");
+    // The object is v2's; only its creator's managed fields, recorded at the version it
+    // wrote at (v1, as upstream records them), name the v1 field.
+    assert!(
+        !hpa.replace("f:targetCPUUtilizationPercentage", "")
+            .contains("targetCPUUtilizationPercentage"),
+        "{hpa}"
+    );
+    assert!(hpa.contains("f:targetCPUUtilizationPercentage"), "{hpa}");
     let event = text(raw.get("/registry/events/default/scaled").await.unwrap());
-    assert!(!event.contains("events.k8s.io"), "{event}");
+    // A core v1 Event; only its creator's managed fields entry names the version it
+    // wrote at (events.k8s.io/v1).
+    assert!(event.contains("\n\u{2}v1\u{12}\u{5}Event"), "{event}");
+    assert_eq!(event.matches("events.k8s.io").count(), 1, "{event}");
+    assert!(event.contains("f:deprecatedSource"), "{event}");
     assert!(event.contains("example.com/scaler"), "{event}");
 }

@@ -13,17 +13,19 @@
 //! - [`entries`]: the `managedFields` entries of an object, decoded into managers and
 //!   encoded back sorted as upstream sorts them;
 //! - [`manager`]: what a write does to them: an `Update` entry for create, update and
-//!   patch; `Apply` with ownership, pruning of dropped fields and conflicts.
+//!   patch; `Apply` with ownership, pruning of dropped fields and conflicts;
+//! - [`scale`]: the managers of a `scale` subresource, kept on the parent object.
 
 pub mod entries;
 pub mod gojson;
 pub mod manager;
 pub mod path;
+pub mod scale;
 pub mod set;
 pub mod shape;
 pub mod typed;
 
 pub use entries::{Managers, VersionedSet};
-pub use manager::{ApplyError, FieldManager, Operation};
+pub use manager::{ApplyError, FieldManager, Operation, VersionConverter};
 pub use path::{Path, PathElement};
 pub use set::Set;

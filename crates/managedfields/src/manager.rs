@@ -3,13 +3,16 @@
 //! configuration, owns exactly what it sent, prunes what it sent before and dropped, and
 //! refuses to change what others own unless forced.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
 use crate::entries::{self, Identity, Managers, VersionedSet};
 use crate::path::{Path, PathElement};
 use crate::set::Set;
 use crate::shape::Shape;
-use crate::typed::{self, Filter};
+use crate::typed::{self, Comparison, Filter};
 
 /// Upstream's cap on `Update` managers; older ones fold into [`ANCIENT_CHANGES`].
 pub const DEFAULT_MAX_UPDATE_MANAGERS: usize = 10;
@@ -77,6 +80,18 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
     )
 }
 
+/// Converts objects of a kind between the API versions it is served at, so that a
+/// manager's fields are compared at the version it wrote them (upstream's version
+/// converter): a change made at one version is a change of whatever field holds it at
+/// another.
+pub trait VersionConverter: Send + Sync + std::fmt::Debug {
+    /// The shape of the kind at `api_version`; `None` when the kind is not served at it.
+    fn shape(&self, api_version: &str) -> Option<Shape>;
+
+    /// `obj`, an object at `from`, as an object at `to`.
+    fn convert(&self, obj: &Value, from: &str, to: &str) -> Option<Value>;
+}
+
 /// The field manager of one endpoint of a kind (the resource or one of its subresources).
 #[derive(Debug, Clone)]
 pub struct FieldManager {
@@ -88,6 +103,65 @@ pub struct FieldManager {
     /// The fields this endpoint may not own (upstream's reset fields).
     pub filter: Filter,
     pub max_update_managers: usize,
+    /// The kind's other served versions, when it has some: other managers' fields are
+    /// compared at their own version. Without it every manager is compared at this one.
+    pub converter: Option<Arc<dyn VersionConverter>>,
+}
+
+/// What a write changed, seen at each version a manager wrote at.
+struct Changes<'a> {
+    fm: &'a FieldManager,
+    live: &'a Value,
+    new: &'a Value,
+    own: Comparison,
+    others: HashMap<String, Comparison>,
+}
+
+impl<'a> Changes<'a> {
+    fn new(fm: &'a FieldManager, live: &'a Value, new: &'a Value) -> Self {
+        let own = typed::compare(&fm.shape, Some(live), Some(new)).filtered(&fm.filter);
+        Changes {
+            fm,
+            live,
+            new,
+            own,
+            others: HashMap::new(),
+        }
+    }
+
+    /// The changes at `api_version`: the objects converted to it and compared there (at
+    /// this endpoint's version when it cannot be converted).
+    fn at(&mut self, api_version: &str) -> &Comparison {
+        let own_version = self.fm.api_version();
+        let Some(converter) = self
+            .fm
+            .converter
+            .as_ref()
+            .filter(|_| api_version != own_version)
+        else {
+            return &self.own;
+        };
+        if !self.others.contains_key(api_version) {
+            let cmp = self
+                .compare_at(converter.as_ref(), &own_version, api_version)
+                .unwrap_or_else(|| self.own.clone());
+            self.others.insert(api_version.to_string(), cmp);
+        }
+        &self.others[api_version]
+    }
+
+    /// The objects converted from `own_version` to `api_version` and compared there.
+    fn compare_at(
+        &self,
+        converter: &dyn VersionConverter,
+        own_version: &str,
+        api_version: &str,
+    ) -> Option<Comparison> {
+        let shape = converter.shape(api_version)?;
+        let live = converter.convert(self.live, own_version, api_version)?;
+        let new = converter.convert(self.new, own_version, api_version)?;
+        Some(typed::compare(&shape, Some(&live), Some(&new)).filtered(&self.fm.filter))
+    }
 }
 
 /// Fields never tracked (upstream's strip set: type meta and system metadata).
@@ -144,6 +218,7 @@ impl FieldManager {
             subresource: subresource.to_string(),
             filter: Filter::All,
             max_update_managers: DEFAULT_MAX_UPDATE_MANAGERS,
+            converter: None,
         }
     }
 
@@ -233,15 +308,17 @@ impl FieldManager {
         manager: &str,
         now: &str,
     ) -> Managers {
-        let cmp = typed::compare(&self.shape, Some(live), Some(new)).filtered(&self.filter);
-        let changed = cmp.modified.union(&cmp.added);
+        let mut changes = Changes::new(self, live, new);
         for vs in managers.values_mut() {
+            let cmp = changes.at(&vs.api_version);
+            let changed = cmp.modified.union(&cmp.added);
             vs.set = vs
                 .set
                 .difference(&vs.set.intersection(&changed))
                 .difference(&cmp.removed);
         }
         managers.retain(|_, vs| !vs.set.is_empty());
+        let changed = changes.own.modified.union(&changes.own.added);
         let own = self.filter.apply(&changed).difference(&strip_set());
         if !own.is_empty() {
             let id = self.identity(manager, Operation::Update);
@@ -410,7 +487,12 @@ impl FieldManager {
         }
         let id = self.identity(manager, Operation::Apply);
         let mut merged = typed::merge(&self.shape, Some(&live), config);
-        let last = managers.get(&id).map(|v| v.set.clone());
+        // What this manager applied before, when it applied at this version (its fields
+        // at another version are not pruned: they cannot be compared with this apply's).
+        let last = managers
+            .get(&id)
+            .filter(|v| v.api_version == self.api_version())
+            .map(|v| v.set.clone());
         let applied = self.filter.apply(&typed::field_set(&self.shape, config));
         managers.insert(
             id.clone(),
@@ -432,14 +514,14 @@ impl FieldManager {
             let last = typed::ensure_named_fields_are_members(&self.shape, &last);
             typed::remove_items(&self.shape, &mut merged, &last.difference(&owned));
         }
-        let cmp = typed::compare(&self.shape, Some(&live), Some(&merged)).filtered(&self.filter);
-        let changed = cmp.modified.union(&cmp.added);
+        let mut changes = Changes::new(self, &live, &merged);
         let mut conflicts = Vec::new();
         for (other, vs) in managers.iter_mut() {
             if *other == id {
                 continue;
             }
-            let clash = vs.set.intersection(&changed);
+            let cmp = changes.at(&vs.api_version);
+            let clash = vs.set.intersection(&cmp.modified.union(&cmp.added));
             if !force {
                 for path in clash.paths() {
                     conflicts.push(Conflict {

@@ -35,13 +35,13 @@ pub static CONTAINER_RESOURCE_METRIC_STATUS: Message = Message {
 
 pub static CROSS_VERSION_OBJECT_REFERENCE: Message = Message {
     name: "io.k8s.api.autoscaling.v1.CrossVersionObjectReference",
-    description: "",
+    description: "Names an object of a given kind and API version in the same namespace.",
     gvks: &[],
     atomic: true,
     fields: &[
-        Field::new("kind", 1, Type::String).required(),
-        Field::new("name", 2, Type::String).required(),
-        Field::new("apiVersion", 3, Type::String),
+        Field::new("kind", 1, Type::String).required().doc("The object's kind."),
+        Field::new("name", 2, Type::String).required().doc("The object's name."),
+        Field::new("apiVersion", 3, Type::String).doc("The object's API version."),
     ],
 };
 
@@ -73,13 +73,13 @@ pub static EXTERNAL_METRIC_STATUS: Message = Message {
 
 pub static HORIZONTAL_POD_AUTOSCALER: Message = Message {
     name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler",
-    description: "",
+    description: "Scales a workload's replicas to keep its pods' CPU use near a target.",
     gvks: &[("autoscaling", "v1", "HorizontalPodAutoscaler")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::autoscaling_v1::HORIZONTAL_POD_AUTOSCALER_SPEC)).required(),
-        Field::new("status", 3, Type::Message(&crate::autoscaling_v1::HORIZONTAL_POD_AUTOSCALER_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::autoscaling_v1::HORIZONTAL_POD_AUTOSCALER_SPEC)).required().doc("What the object should be."),
+        Field::new("status", 3, Type::Message(&crate::autoscaling_v1::HORIZONTAL_POD_AUTOSCALER_STATUS)).doc("What the system last saw; written by controllers."),
     ],
 };
 
@@ -110,28 +110,28 @@ pub static HORIZONTAL_POD_AUTOSCALER_LIST: Message = Message {
 
 pub static HORIZONTAL_POD_AUTOSCALER_SPEC: Message = Message {
     name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec",
-    description: "",
+    description: "What to scale and within which bounds.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("scaleTargetRef", 1, Type::Message(&crate::autoscaling_v1::CROSS_VERSION_OBJECT_REFERENCE)).required(),
-        Field::new("minReplicas", 2, Type::Int32),
-        Field::new("maxReplicas", 3, Type::Int32).required(),
-        Field::new("targetCPUUtilizationPercentage", 4, Type::Int32),
+        Field::new("scaleTargetRef", 1, Type::Message(&crate::autoscaling_v1::CROSS_VERSION_OBJECT_REFERENCE)).required().doc("The object whose scale subresource is changed."),
+        Field::new("minReplicas", 2, Type::Int32).doc("The fewest replicas the autoscaler may set (default 1)."),
+        Field::new("maxReplicas", 3, Type::Int32).required().doc("The most replicas the autoscaler may set."),
+        Field::new("targetCPUUtilizationPercentage", 4, Type::Int32).doc("The average CPU use, as a percentage of requests, to aim for."),
     ],
 };
 
 pub static HORIZONTAL_POD_AUTOSCALER_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus",
-    description: "",
+    description: "What the autoscaler last saw and did.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("observedGeneration", 1, Type::Int64),
-        Field::new("lastScaleTime", 2, Type::Time),
-        Field::new("currentReplicas", 3, Type::Int32).required(),
-        Field::new("desiredReplicas", 4, Type::Int32).required(),
-        Field::new("currentCPUUtilizationPercentage", 5, Type::Int32),
+        Field::new("observedGeneration", 1, Type::Int64).doc("The generation of the spec the autoscaler last acted on."),
+        Field::new("lastScaleTime", 2, Type::Time).doc("When the autoscaler last changed the replicas."),
+        Field::new("currentReplicas", 3, Type::Int32).required().doc("The replicas last seen."),
+        Field::new("desiredReplicas", 4, Type::Int32).required().doc("The replicas last asked for."),
+        Field::new("currentCPUUtilizationPercentage", 5, Type::Int32).doc("The average CPU use last seen, as a percentage of requests."),
     ],
 };
 
@@ -243,33 +243,33 @@ pub static RESOURCE_METRIC_STATUS: Message = Message {
 
 pub static SCALE: Message = Message {
     name: "io.k8s.api.autoscaling.v1.Scale",
-    description: "",
+    description: "The replica count of a scalable object, as its scale subresource shows it.",
     gvks: &[("autoscaling", "v1", "Scale")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::autoscaling_v1::SCALE_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::autoscaling_v1::SCALE_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::autoscaling_v1::SCALE_SPEC)).doc("The replicas asked for."),
+        Field::new("status", 3, Type::Message(&crate::autoscaling_v1::SCALE_STATUS)).doc("The replicas there are, and the selector of their pods."),
     ],
 };
 
 pub static SCALE_SPEC: Message = Message {
     name: "io.k8s.api.autoscaling.v1.ScaleSpec",
-    description: "",
+    description: "The replicas asked for.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32),
+        Field::new("replicas", 1, Type::Int32).doc("The number of replicas asked for."),
     ],
 };
 
 pub static SCALE_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v1.ScaleStatus",
-    description: "",
+    description: "The replicas there are.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("replicas", 1, Type::Int32).required(),
-        Field::new("selector", 2, Type::String),
+        Field::new("replicas", 1, Type::Int32).required().doc("The number of replicas last seen."),
+        Field::new("selector", 2, Type::String).doc("The label query over the replicas' pods, in query string form."),
     ],
 };

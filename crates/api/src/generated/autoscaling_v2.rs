@@ -33,13 +33,13 @@ pub static CONTAINER_RESOURCE_METRIC_STATUS: Message = Message {
 
 pub static CROSS_VERSION_OBJECT_REFERENCE: Message = Message {
     name: "io.k8s.api.autoscaling.v2.CrossVersionObjectReference",
-    description: "",
+    description: "Names an object of a given kind and API version in the same namespace.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("kind", 1, Type::String).required(),
-        Field::new("name", 2, Type::String).required(),
-        Field::new("apiVersion", 3, Type::String),
+        Field::new("kind", 1, Type::String).required().doc("The object's kind."),
+        Field::new("name", 2, Type::String).required().doc("The object's name."),
+        Field::new("apiVersion", 3, Type::String).doc("The object's API version."),
     ],
 };
 
@@ -67,63 +67,63 @@ pub static EXTERNAL_METRIC_STATUS: Message = Message {
 
 pub static HPA_SCALING_POLICY: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HPAScalingPolicy",
-    description: "",
+    description: "A limit on how much replicas may change within a period.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String).required(),
-        Field::new("value", 2, Type::Int32).required(),
-        Field::new("periodSeconds", 3, Type::Int32).required(),
+        Field::new("type", 1, Type::String).required().doc("Pods or Percent."),
+        Field::new("value", 2, Type::Int32).required().doc("How many pods, or which percentage."),
+        Field::new("periodSeconds", 3, Type::Int32).required().doc("The period the limit holds over (1 to 1800)."),
     ],
 };
 
 pub static HPA_SCALING_RULES: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HPAScalingRules",
-    description: "",
+    description: "Limits on scaling in one direction.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("stabilizationWindowSeconds", 3, Type::Int32),
-        Field::new("selectPolicy", 1, Type::String),
-        Field::new("policies", 2, Type::List(&Type::Message(&crate::autoscaling_v2::HPA_SCALING_POLICY))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("tolerance", 4, Type::Quantity),
+        Field::new("stabilizationWindowSeconds", 3, Type::Int32).doc("How far back past recommendations are considered (0 to 3600)."),
+        Field::new("selectPolicy", 1, Type::String).doc("Max (default), Min or Disabled."),
+        Field::new("policies", 2, Type::List(&Type::Message(&crate::autoscaling_v2::HPA_SCALING_POLICY))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Limits, of which selectPolicy picks one."),
+        Field::new("tolerance", 4, Type::Quantity).doc("How far the metric may be from its target before anything changes, as a fraction."),
     ],
 };
 
 pub static HORIZONTAL_POD_AUTOSCALER: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
-    description: "",
+    description: "Scales a workload's replicas from the metrics it is given.",
     gvks: &[("autoscaling", "v2", "HorizontalPodAutoscaler")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_SPEC)).required(),
-        Field::new("status", 3, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_SPEC)).required().doc("What the object should be."),
+        Field::new("status", 3, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_STATUS)).doc("What the system last saw; written by controllers."),
     ],
 };
 
 pub static HORIZONTAL_POD_AUTOSCALER_BEHAVIOR: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior",
-    description: "",
+    description: "How fast replicas may change each way.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("scaleUp", 1, Type::Message(&crate::autoscaling_v2::HPA_SCALING_RULES)),
-        Field::new("scaleDown", 2, Type::Message(&crate::autoscaling_v2::HPA_SCALING_RULES)),
+        Field::new("scaleUp", 1, Type::Message(&crate::autoscaling_v2::HPA_SCALING_RULES)).doc("Rules for scaling up (by default: no waiting)."),
+        Field::new("scaleDown", 2, Type::Message(&crate::autoscaling_v2::HPA_SCALING_RULES)).doc("Rules for scaling down (by default: to the lowest count asked for over 300 s)."),
     ],
 };
 
 pub static HORIZONTAL_POD_AUTOSCALER_CONDITION: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition",
-    description: "",
+    description: "One condition of an autoscaler.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String).required(),
-        Field::new("status", 2, Type::String).required(),
-        Field::new("lastTransitionTime", 3, Type::Time),
-        Field::new("reason", 4, Type::String),
-        Field::new("message", 5, Type::String),
+        Field::new("type", 1, Type::String).required().doc("AbleToScale, ScalingActive or ScalingLimited."),
+        Field::new("status", 2, Type::String).required().doc("True, False or Unknown."),
+        Field::new("lastTransitionTime", 3, Type::Time).doc("When the status last changed."),
+        Field::new("reason", 4, Type::String).doc("Why, in CamelCase."),
+        Field::new("message", 5, Type::String).doc("Details for people."),
     ],
 };
 
@@ -140,30 +140,30 @@ pub static HORIZONTAL_POD_AUTOSCALER_LIST: Message = Message {
 
 pub static HORIZONTAL_POD_AUTOSCALER_SPEC: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
-    description: "",
+    description: "What to scale, on which metrics, within which bounds and how fast.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("scaleTargetRef", 1, Type::Message(&crate::autoscaling_v2::CROSS_VERSION_OBJECT_REFERENCE)).required(),
-        Field::new("minReplicas", 2, Type::Int32),
-        Field::new("maxReplicas", 3, Type::Int32).required(),
-        Field::new("metrics", 4, Type::List(&Type::Message(&crate::autoscaling_v2::METRIC_SPEC))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("behavior", 5, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_BEHAVIOR)),
+        Field::new("scaleTargetRef", 1, Type::Message(&crate::autoscaling_v2::CROSS_VERSION_OBJECT_REFERENCE)).required().doc("The object whose scale subresource is changed."),
+        Field::new("minReplicas", 2, Type::Int32).doc("The fewest replicas the autoscaler may set (default 1)."),
+        Field::new("maxReplicas", 3, Type::Int32).required().doc("The most replicas the autoscaler may set."),
+        Field::new("metrics", 4, Type::List(&Type::Message(&crate::autoscaling_v2::METRIC_SPEC))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The metrics to follow; the largest replica count any of them asks for wins. Defaults to 80% average CPU."),
+        Field::new("behavior", 5, Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_BEHAVIOR)).doc("How fast to scale up and down (defaults apply when unset)."),
     ],
 };
 
 pub static HORIZONTAL_POD_AUTOSCALER_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
-    description: "",
+    description: "What the autoscaler last saw and did.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("observedGeneration", 1, Type::Int64),
-        Field::new("lastScaleTime", 2, Type::Time),
-        Field::new("currentReplicas", 3, Type::Int32),
-        Field::new("desiredReplicas", 4, Type::Int32).required(),
-        Field::new("currentMetrics", 5, Type::List(&Type::Message(&crate::autoscaling_v2::METRIC_STATUS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("conditions", 6, Type::List(&Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)),
+        Field::new("observedGeneration", 1, Type::Int64).doc("The generation of the spec the autoscaler last acted on."),
+        Field::new("lastScaleTime", 2, Type::Time).doc("When the autoscaler last changed the replicas."),
+        Field::new("currentReplicas", 3, Type::Int32).doc("The replicas last seen."),
+        Field::new("desiredReplicas", 4, Type::Int32).required().doc("The replicas last asked for."),
+        Field::new("currentMetrics", 5, Type::List(&Type::Message(&crate::autoscaling_v2::METRIC_STATUS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The values of the metrics last read."),
+        Field::new("conditions", 6, Type::List(&Type::Message(&crate::autoscaling_v2::HORIZONTAL_POD_AUTOSCALER_CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)).doc("The autoscaler's conditions (AbleToScale, ScalingActive, ScalingLimited)."),
     ],
 };
 
@@ -180,56 +180,56 @@ pub static METRIC_IDENTIFIER: Message = Message {
 
 pub static METRIC_SPEC: Message = Message {
     name: "io.k8s.api.autoscaling.v2.MetricSpec",
-    description: "",
+    description: "One metric to scale on; type says which of the other fields is set.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String).required(),
-        Field::new("object", 2, Type::Message(&crate::autoscaling_v2::OBJECT_METRIC_SOURCE)),
-        Field::new("pods", 3, Type::Message(&crate::autoscaling_v2::PODS_METRIC_SOURCE)),
-        Field::new("resource", 4, Type::Message(&crate::autoscaling_v2::RESOURCE_METRIC_SOURCE)),
-        Field::new("containerResource", 7, Type::Message(&crate::autoscaling_v2::CONTAINER_RESOURCE_METRIC_SOURCE)),
-        Field::new("external", 5, Type::Message(&crate::autoscaling_v2::EXTERNAL_METRIC_SOURCE)),
+        Field::new("type", 1, Type::String).required().doc("Resource, ContainerResource, Pods, Object or External."),
+        Field::new("object", 2, Type::Message(&crate::autoscaling_v2::OBJECT_METRIC_SOURCE)).doc("A metric of one object."),
+        Field::new("pods", 3, Type::Message(&crate::autoscaling_v2::PODS_METRIC_SOURCE)).doc("A metric averaged over the pods."),
+        Field::new("resource", 4, Type::Message(&crate::autoscaling_v2::RESOURCE_METRIC_SOURCE)).doc("A resource (CPU, memory) of the pods, as their requests count it."),
+        Field::new("containerResource", 7, Type::Message(&crate::autoscaling_v2::CONTAINER_RESOURCE_METRIC_SOURCE)).doc("A resource of one container in each pod."),
+        Field::new("external", 5, Type::Message(&crate::autoscaling_v2::EXTERNAL_METRIC_SOURCE)).doc("A metric from outside the cluster."),
     ],
 };
 
 pub static METRIC_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v2.MetricStatus",
-    description: "",
+    description: "The last value read of one metric; type says which field is set.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String).required(),
-        Field::new("object", 2, Type::Message(&crate::autoscaling_v2::OBJECT_METRIC_STATUS)),
-        Field::new("pods", 3, Type::Message(&crate::autoscaling_v2::PODS_METRIC_STATUS)),
-        Field::new("resource", 4, Type::Message(&crate::autoscaling_v2::RESOURCE_METRIC_STATUS)),
-        Field::new("containerResource", 7, Type::Message(&crate::autoscaling_v2::CONTAINER_RESOURCE_METRIC_STATUS)),
-        Field::new("external", 5, Type::Message(&crate::autoscaling_v2::EXTERNAL_METRIC_STATUS)),
+        Field::new("type", 1, Type::String).required().doc("Resource, ContainerResource, Pods, Object or External."),
+        Field::new("object", 2, Type::Message(&crate::autoscaling_v2::OBJECT_METRIC_STATUS)).doc("A metric of one object."),
+        Field::new("pods", 3, Type::Message(&crate::autoscaling_v2::PODS_METRIC_STATUS)).doc("A metric averaged over the pods."),
+        Field::new("resource", 4, Type::Message(&crate::autoscaling_v2::RESOURCE_METRIC_STATUS)).doc("A resource of the pods."),
+        Field::new("containerResource", 7, Type::Message(&crate::autoscaling_v2::CONTAINER_RESOURCE_METRIC_STATUS)).doc("A resource of one container in each pod."),
+        Field::new("external", 5, Type::Message(&crate::autoscaling_v2::EXTERNAL_METRIC_STATUS)).doc("A metric from outside the cluster."),
     ],
 };
 
 pub static METRIC_TARGET: Message = Message {
     name: "io.k8s.api.autoscaling.v2.MetricTarget",
-    description: "",
+    description: "The value a metric should have.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("type", 1, Type::String).required(),
-        Field::new("value", 2, Type::Quantity),
-        Field::new("averageValue", 3, Type::Quantity),
-        Field::new("averageUtilization", 4, Type::Int32),
+        Field::new("type", 1, Type::String).required().doc("Utilization, Value or AverageValue."),
+        Field::new("value", 2, Type::Quantity).doc("The value itself."),
+        Field::new("averageValue", 3, Type::Quantity).doc("The average value across pods."),
+        Field::new("averageUtilization", 4, Type::Int32).doc("The average use across pods, as a percentage of requests (Resource metrics)."),
     ],
 };
 
 pub static METRIC_VALUE_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v2.MetricValueStatus",
-    description: "",
+    description: "A metric's value.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("value", 1, Type::Quantity),
-        Field::new("averageValue", 2, Type::Quantity),
-        Field::new("averageUtilization", 3, Type::Int32),
+        Field::new("value", 1, Type::Quantity).doc("The value itself."),
+        Field::new("averageValue", 2, Type::Quantity).doc("The average value across pods."),
+        Field::new("averageUtilization", 3, Type::Int32).doc("The average use across pods, as a percentage of requests."),
     ],
 };
 
@@ -281,22 +281,22 @@ pub static PODS_METRIC_STATUS: Message = Message {
 
 pub static RESOURCE_METRIC_SOURCE: Message = Message {
     name: "io.k8s.api.autoscaling.v2.ResourceMetricSource",
-    description: "",
+    description: "A resource metric of the pods.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("name", 1, Type::String).required(),
-        Field::new("target", 2, Type::Message(&crate::autoscaling_v2::METRIC_TARGET)).required(),
+        Field::new("name", 1, Type::String).required().doc("The resource's name."),
+        Field::new("target", 2, Type::Message(&crate::autoscaling_v2::METRIC_TARGET)).required().doc("The value to aim for."),
     ],
 };
 
 pub static RESOURCE_METRIC_STATUS: Message = Message {
     name: "io.k8s.api.autoscaling.v2.ResourceMetricStatus",
-    description: "",
+    description: "The last value read of a resource metric.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("name", 1, Type::String).required(),
-        Field::new("current", 2, Type::Message(&crate::autoscaling_v2::METRIC_VALUE_STATUS)).required(),
+        Field::new("name", 1, Type::String).required().doc("The resource's name."),
+        Field::new("current", 2, Type::Message(&crate::autoscaling_v2::METRIC_VALUE_STATUS)).required().doc("The value read."),
     ],
 };

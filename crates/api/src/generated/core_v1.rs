@@ -217,11 +217,11 @@ pub static CINDER_VOLUME_SOURCE: Message = Message {
 
 pub static CLIENT_IP_CONFIG: Message = Message {
     name: "io.k8s.api.core.v1.ClientIPConfig",
-    description: "",
+    description: "Settings of ClientIP session affinity.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("timeoutSeconds", 1, Type::Int32),
+        Field::new("timeoutSeconds", 1, Type::Int32).doc("How long a client sticks to one endpoint (1 to 86400, default 10800)."),
     ],
 };
 
@@ -1176,24 +1176,24 @@ pub static LIST: Message = Message {
 
 pub static LOAD_BALANCER_INGRESS: Message = Message {
     name: "io.k8s.api.core.v1.LoadBalancerIngress",
-    description: "",
+    description: "One address of a load balancer.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("ip", 1, Type::String),
-        Field::new("hostname", 2, Type::String),
-        Field::new("ipMode", 3, Type::String),
-        Field::new("ports", 4, Type::List(&Type::Message(&crate::core_v1::PORT_STATUS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
+        Field::new("ip", 1, Type::String).doc("An IP address of the load balancer."),
+        Field::new("hostname", 2, Type::String).doc("A DNS name of the load balancer."),
+        Field::new("ipMode", 3, Type::String).doc("VIP (traffic arrives addressed to the IP) or Proxy (addressed to the node)."),
+        Field::new("ports", 4, Type::List(&Type::Message(&crate::core_v1::PORT_STATUS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The state of each of the Service's ports here."),
     ],
 };
 
 pub static LOAD_BALANCER_STATUS: Message = Message {
     name: "io.k8s.api.core.v1.LoadBalancerStatus",
-    description: "",
+    description: "A load balancer's state.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("ingress", 1, Type::List(&Type::Message(&crate::core_v1::LOAD_BALANCER_INGRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
+        Field::new("ingress", 1, Type::List(&Type::Message(&crate::core_v1::LOAD_BALANCER_INGRESS))).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The addresses traffic for the load balancer enters at."),
     ],
 };
 
@@ -2193,13 +2193,13 @@ pub static POD_TEMPLATE_SPEC: Message = Message {
 
 pub static PORT_STATUS: Message = Message {
     name: "io.k8s.api.core.v1.PortStatus",
-    description: "",
+    description: "The state of one port.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("port", 1, Type::Int32).required(),
-        Field::new("protocol", 2, Type::String).required(),
-        Field::new("error", 3, Type::String),
+        Field::new("port", 1, Type::Int32).required().doc("The port number."),
+        Field::new("protocol", 2, Type::String).required().doc("TCP, UDP or SCTP."),
+        Field::new("error", 3, Type::String).doc("Why the port is not working, in CamelCase, empty when it works."),
     ],
 };
 
@@ -2720,13 +2720,13 @@ pub static SERIALIZED_REFERENCE: Message = Message {
 
 pub static SERVICE: Message = Message {
     name: "io.k8s.api.core.v1.Service",
-    description: "",
+    description: "A stable name and virtual address for a set of pods picked by labels, with the ports it forwards.",
     gvks: &[("", "v1", "Service")],
     atomic: false,
     fields: &[
         Field::new("metadata", 1, Type::Message(&apimachinery::types::meta_v1::OBJECT_META)),
-        Field::new("spec", 2, Type::Message(&crate::core_v1::SERVICE_SPEC)),
-        Field::new("status", 3, Type::Message(&crate::core_v1::SERVICE_STATUS)),
+        Field::new("spec", 2, Type::Message(&crate::core_v1::SERVICE_SPEC)).doc("What the object should be."),
+        Field::new("status", 3, Type::Message(&crate::core_v1::SERVICE_STATUS)).doc("What the system last saw; written by controllers."),
     ],
 };
 
@@ -2779,16 +2779,16 @@ pub static SERVICE_LIST: Message = Message {
 
 pub static SERVICE_PORT: Message = Message {
     name: "io.k8s.api.core.v1.ServicePort",
-    description: "",
+    description: "One port a Service exposes.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("name", 1, Type::String),
-        Field::new("protocol", 2, Type::String),
-        Field::new("appProtocol", 6, Type::String),
-        Field::new("port", 3, Type::Int32).required(),
-        Field::new("targetPort", 4, Type::IntOrString),
-        Field::new("nodePort", 5, Type::Int32),
+        Field::new("name", 1, Type::String).doc("The port's name; required when there are several, unique within the Service."),
+        Field::new("protocol", 2, Type::String).doc("TCP (default), UDP or SCTP."),
+        Field::new("appProtocol", 6, Type::String).doc("The application protocol of the port (a standard name or a prefixed one)."),
+        Field::new("port", 3, Type::Int32).required().doc("The port the Service listens on."),
+        Field::new("targetPort", 4, Type::IntOrString).doc("The pods' port: a number or a named container port; defaults to port."),
+        Field::new("nodePort", 5, Type::Int32).doc("The port on every node for NodePort and LoadBalancer Services; allocated from the node port range when empty."),
     ],
 };
 
@@ -2804,51 +2804,51 @@ pub static SERVICE_PROXY_OPTIONS: Message = Message {
 
 pub static SERVICE_SPEC: Message = Message {
     name: "io.k8s.api.core.v1.ServiceSpec",
-    description: "",
+    description: "How a Service is reached and where its traffic goes.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("ports", 1, Type::List(&Type::Message(&crate::core_v1::SERVICE_PORT))).merge(ListMerge::of(Some("map"), &["port", "protocol"], Some("merge"), Some("port"), None)),
-        Field::new("selector", 2, Type::Map(&Type::String)).merge(ListMerge::of(None, &[], None, None, Some("atomic"))),
-        Field::new("clusterIP", 3, Type::String),
-        Field::new("clusterIPs", 18, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("type", 4, Type::String),
-        Field::new("externalIPs", 5, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("sessionAffinity", 7, Type::String),
-        Field::new("loadBalancerIP", 8, Type::String),
-        Field::new("loadBalancerSourceRanges", 9, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("externalName", 10, Type::String),
-        Field::new("externalTrafficPolicy", 11, Type::String),
-        Field::new("healthCheckNodePort", 12, Type::Int32),
-        Field::new("publishNotReadyAddresses", 13, Type::Bool),
-        Field::new("sessionAffinityConfig", 14, Type::Message(&crate::core_v1::SESSION_AFFINITY_CONFIG)),
-        Field::new("ipFamilies", 19, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)),
-        Field::new("ipFamilyPolicy", 17, Type::String),
-        Field::new("allocateLoadBalancerNodePorts", 20, Type::Bool),
-        Field::new("loadBalancerClass", 21, Type::String),
-        Field::new("internalTrafficPolicy", 22, Type::String),
-        Field::new("trafficDistribution", 23, Type::String),
+        Field::new("ports", 1, Type::List(&Type::Message(&crate::core_v1::SERVICE_PORT))).merge(ListMerge::of(Some("map"), &["port", "protocol"], Some("merge"), Some("port"), None)).doc("The ports the Service exposes; keyed by port and protocol."),
+        Field::new("selector", 2, Type::Map(&Type::String)).merge(ListMerge::of(None, &[], None, None, Some("atomic"))).doc("Pods with these labels receive the traffic; without it, endpoints are managed by hand."),
+        Field::new("clusterIP", 3, Type::String).doc("The virtual IP in the cluster's service range; \"None\" makes a headless Service; allocated when empty; immutable once set."),
+        Field::new("clusterIPs", 18, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The Service's virtual IPs, one per IP family, the first equal to clusterIP."),
+        Field::new("type", 4, Type::String).doc("ClusterIP (default), NodePort, LoadBalancer or ExternalName."),
+        Field::new("externalIPs", 5, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Extra addresses, outside the cluster's control, on which nodes accept the Service's traffic."),
+        Field::new("sessionAffinity", 7, Type::String).doc("None, or ClientIP to keep a client on one endpoint."),
+        Field::new("loadBalancerIP", 8, Type::String).doc("Deprecated: the address asked of the load balancer."),
+        Field::new("loadBalancerSourceRanges", 9, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("Client CIDRs a load balancer admits."),
+        Field::new("externalName", 10, Type::String).doc("For ExternalName Services: the DNS name the Service's name is an alias (CNAME) of."),
+        Field::new("externalTrafficPolicy", 11, Type::String).doc("Cluster (any ready endpoint) or Local (only endpoints on the receiving node) for traffic from outside."),
+        Field::new("healthCheckNodePort", 12, Type::Int32).doc("For LoadBalancer Services with the Local policy: the node port load balancers probe."),
+        Field::new("publishNotReadyAddresses", 13, Type::Bool).doc("When true, endpoints of pods that are not ready are published too."),
+        Field::new("sessionAffinityConfig", 14, Type::Message(&crate::core_v1::SESSION_AFFINITY_CONFIG)).doc("Settings of the session affinity."),
+        Field::new("ipFamilies", 19, Type::List(&Type::String)).merge(ListMerge::of(Some("atomic"), &[], None, None, None)).doc("The IP families (IPv4, IPv6) of the Service's cluster IPs, in order."),
+        Field::new("ipFamilyPolicy", 17, Type::String).doc("SingleStack, PreferDualStack or RequireDualStack."),
+        Field::new("allocateLoadBalancerNodePorts", 20, Type::Bool).doc("For LoadBalancer Services: whether node ports are allocated (default true)."),
+        Field::new("loadBalancerClass", 21, Type::String).doc("Which load balancer implementation serves this Service; immutable."),
+        Field::new("internalTrafficPolicy", 22, Type::String).doc("Cluster or Local, for traffic from inside the cluster."),
+        Field::new("trafficDistribution", 23, Type::String).doc("A preference for how traffic is spread over endpoints (e.g. PreferClose)."),
     ],
 };
 
 pub static SERVICE_STATUS: Message = Message {
     name: "io.k8s.api.core.v1.ServiceStatus",
-    description: "",
+    description: "What is known about a Service's load balancer.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("loadBalancer", 1, Type::Message(&crate::core_v1::LOAD_BALANCER_STATUS)),
-        Field::new("conditions", 2, Type::List(&Type::Message(&apimachinery::types::meta_v1::CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)),
+        Field::new("loadBalancer", 1, Type::Message(&crate::core_v1::LOAD_BALANCER_STATUS)).doc("The load balancer's addresses, when there is one."),
+        Field::new("conditions", 2, Type::List(&Type::Message(&apimachinery::types::meta_v1::CONDITION))).merge(ListMerge::of(Some("map"), &["type"], Some("merge"), Some("type"), None)).doc("The Service's current conditions."),
     ],
 };
 
 pub static SESSION_AFFINITY_CONFIG: Message = Message {
     name: "io.k8s.api.core.v1.SessionAffinityConfig",
-    description: "",
+    description: "Settings of a Service's session affinity.",
     gvks: &[],
     atomic: false,
     fields: &[
-        Field::new("clientIP", 1, Type::Message(&crate::core_v1::CLIENT_IP_CONFIG)),
+        Field::new("clientIP", 1, Type::Message(&crate::core_v1::CLIENT_IP_CONFIG)).doc("Settings of ClientIP affinity."),
     ],
 };
 

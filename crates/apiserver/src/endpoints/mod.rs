@@ -1,6 +1,7 @@
 //! REST endpoints: content negotiation, rendering, and the generic verb handlers.
 
 pub mod apply;
+mod connect_options;
 pub mod indent;
 pub mod negotiate;
 pub mod options;

@@ -277,23 +277,18 @@ async fn serve_inner(
         "patch" => {
             let content_type = patch_content_type(&req);
             if content_type == APPLY_YAML {
-                let body = read_body(req, cfg).await?;
-                let opts = WriteOptions::for_patch(query, PatchOptionsFor::Apply)?;
-                ctx.dry_run = opts.dry_run;
-                ctx.options = Some(opts.object.clone());
-                let applied = apply::apply(
-                    &store,
-                    &ctx,
-                    apply::ApplyRequest {
-                        namespace: &namespace,
-                        name: &info.name,
-                        subresource: &info.subresource,
-                        manager: &opts.field_manager,
-                        force: opts.force,
-                        body: &body,
-                    },
-                )
-                .await?;
+                let (body, opts) = apply::read_request(req, cfg, query, &mut ctx).await?;
+                let request = apply::ApplyRequest::new(
+                    &namespace,
+                    &info.name,
+                    &info.subresource,
+                    &opts,
+                    &body,
+                );
+                let applied = apply::apply(&store, &ctx, request).await?;
+                for w in &applied.warnings {
+                    warnings.add(w);
+                }
                 let code = if applied.created {
                     StatusCode::CREATED
                 } else {
@@ -518,31 +513,50 @@ pub(super) async fn read_object(
         // YAML is turned into JSON first, then decoded (and field-validated) as JSON is.
         let json;
         let raw: &[u8] = &body;
+        let mut yaml_errors = Vec::new();
         let body: &[u8] = if yaml {
-            let value = apimachinery::yaml::from_yaml(&body)
+            // A repeated key keeps its last value; strict decoding names it.
+            let (value, repeated) = apimachinery::yaml::from_yaml_lenient(&body)
                 .map_err(|e| ApiError::bad_request(&e.to_string()))?;
+            yaml_errors = repeated;
             json = serde_json::to_vec(&value)
                 .map_err(|e| ApiError::bad_request(&format!("error decoding request body: {e}")))?;
             &json
         } else {
             &body
         };
-        decode_object(decl, proto_schema, body, raw, directive, warnings)
+        let body = BodyBytes {
+            json: body,
+            raw,
+            yaml_errors: &yaml_errors,
+        };
+        decode_object(decl, proto_schema, body, directive, warnings)
     })?;
     Ok((value, opts))
 }
 
-/// Decodes a create or update body (see [`read_object`]): `body` is JSON, `raw` the
-/// request's own bytes (YAML, say), which a "the object provided is unrecognized" error
-/// quotes.
+/// A create or update body (see [`read_object`]): `json` is JSON, `raw` the request's own
+/// bytes (YAML, say), which a "the object provided is unrecognized" error quotes, and
+/// `yaml_errors` the keys a YAML body repeated, as go-yaml's strict decoding names them.
+struct BodyBytes<'a> {
+    json: &'a [u8],
+    raw: &'a [u8],
+    yaml_errors: &'a [String],
+}
+
+/// Decodes a create or update body.
 fn decode_object(
     decl: &ResourceDecl,
     proto_schema: Option<&apimachinery::schema::Message>,
-    body: &[u8],
-    raw: &[u8],
+    body: BodyBytes<'_>,
     directive: Directive,
     warnings: &mut Warnings,
 ) -> Result<Value, ApiError> {
+    let BodyBytes {
+        json: body,
+        raw,
+        yaml_errors,
+    } = body;
     if let Some(schema) = proto_schema {
         return protobuf::decode_object(decl, schema, body);
     }
@@ -554,8 +568,8 @@ fn decode_object(
             if let Some(e) = apimachinery::typecheck::type_error(schema, &decoded.value) {
                 return Err(cannot_handle(decl, &decoded.value, raw, &e));
             }
-            if !decoded.errors.is_empty() && directive.reports() {
-                report_body_errors(decl, &decoded, directive, warnings)?;
+            if (!decoded.errors.is_empty() || !yaml_errors.is_empty()) && directive.reports() {
+                report_body_errors(decl, &decoded, yaml_errors, directive, warnings)?;
             }
             decoded.value
         }
@@ -607,6 +621,7 @@ fn cannot_handle(decl: &ResourceDecl, body: &Value, raw: &[u8], error: &TypeErro
 fn report_body_errors(
     decl: &ResourceDecl,
     decoded: &fv::Decoded,
+    yaml_errors: &[String],
     directive: Directive,
     warnings: &mut Warnings,
 ) -> Result<(), ApiError> {
@@ -624,14 +639,28 @@ fn report_body_errors(
     {
         return Ok(());
     }
+    // The YAML decoder's errors come first, as one (go-yaml's `unmarshal errors`).
     match directive {
-        Directive::Strict => Err(fv::strict_body_error(
-            if kind.is_empty() { &decl.kind } else { &kind },
-            &decl.version,
-            &decl.kind,
-            &decoded.errors,
-        )),
+        Directive::Strict => {
+            let mut messages = Vec::new();
+            if !yaml_errors.is_empty() {
+                messages.push(format!(
+                    "yaml: unmarshal errors:\n  {}",
+                    yaml_errors.join("\n  ")
+                ));
+            }
+            messages.extend(decoded.errors.iter().map(ToString::to_string));
+            Err(fv::strict_body_error(
+                if kind.is_empty() { &decl.kind } else { &kind },
+                &decl.version,
+                &decl.kind,
+                &messages,
+            ))
+        }
         _ => {
+            for e in yaml_errors {
+                warnings.add(e);
+            }
             for e in &decoded.errors {
                 warnings.add(&e.to_string());
             }
@@ -806,7 +835,7 @@ const PATCH_TYPES: [&str; 4] = [
 ];
 
 /// The media type of server-side apply (YAML or JSON bodies).
-const APPLY_YAML: &str = "application/apply-patch+yaml";
+pub(super) const APPLY_YAML: &str = "application/apply-patch+yaml";
 
 /// Content types accepted for create and update bodies.
 const BODY_TYPES: [&str; 2] = ["application/json", YAML];

@@ -111,7 +111,7 @@ fn param_json(p: &Param, flavor: Flavor) -> Value {
 }
 
 fn sorted(mut params: Vec<Param>) -> Vec<Param> {
-    params.sort_by(|a, b| (a.name, a.location).cmp(&(b.name, b.location)));
+    params.sort_by(|a, b| (&a.name, a.location).cmp(&(&b.name, b.location)));
     params
 }
 

@@ -4,7 +4,10 @@
 //! actions, parameters, bodies and responses; and the discovery paths of each
 //! group-version, group and the root.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use apimachinery::schema::{MessageRef, Type};
 
 use super::meta_types;
 use super::schema::{kind_schema_name, list_schema_name, Gvk};
@@ -38,6 +41,15 @@ pub const PATCH_MEDIA: &[&str] = &[
     "application/apply-patch+cbor",
 ];
 
+/// Response types of a read with options that answers text (`pods/log`).
+pub const TEXT_MEDIA: &[&str] = &[
+    "text/plain",
+    "application/json",
+    "application/yaml",
+    "application/vnd.kubernetes.protobuf",
+    "application/cbor",
+];
+
 /// Request types of a POST or PUT (any: the server decodes what it can).
 pub const ANY_MEDIA: &[&str] = &["*/*"];
 
@@ -69,7 +81,7 @@ impl Location {
 /// A path or query parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub location: Location,
     /// `string`, `integer` or `boolean`.
     pub ty: &'static str,
@@ -79,7 +91,7 @@ pub struct Param {
 
 fn query(name: &'static str, ty: &'static str, description: &str) -> Param {
     Param {
-        name,
+        name: Cow::Borrowed(name),
         location: Location::Query,
         ty,
         description: description.to_string(),
@@ -89,12 +101,43 @@ fn query(name: &'static str, ty: &'static str, description: &str) -> Param {
 
 fn path(name: &'static str, description: String) -> Param {
     Param {
-        name,
+        name: Cow::Borrowed(name),
         location: Location::Path,
         ty: "string",
         description,
         required: true,
     }
+}
+
+/// The query parameters of an options type (`PodExecOptions`): one per field of a
+/// plain type or a list of one, as upstream publishes them (a `sinceTime` is left out).
+fn options_params(options: Option<&MessageRef>) -> Vec<Param> {
+    let Some(options) = options else {
+        return Vec::new();
+    };
+    options
+        .json_fields()
+        .into_iter()
+        .filter_map(|f| {
+            let ty = match &f.ty {
+                Type::List(item) => item.as_ref(),
+                other => other,
+            };
+            let ty = match ty {
+                Type::String => "string",
+                Type::Bool => "boolean",
+                Type::Int32 | Type::Int64 => "integer",
+                _ => return None,
+            };
+            Some(Param {
+                name: f.json.clone(),
+                location: Location::Query,
+                ty,
+                description: f.description.to_string(),
+                required: false,
+            })
+        })
+        .collect()
 }
 
 /// A request body.
@@ -516,9 +559,27 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
             media: ANY_MEDIA,
             required: true,
         };
+        if sub.connects() && sub.read_with_options {
+            // Read with options (`pods/log`): a read of the resource's kind, answering text.
+            let mut o = op(
+                "get",
+                "read",
+                rest.clone(),
+                format!("read {name} of the specified {kind}"),
+                "get",
+                options_params(sub.options.as_ref()),
+                true,
+                ns,
+            );
+            o.gvk = Some(sub_gvk.clone());
+            o.produces = TEXT_MEDIA;
+            o.responses = vec![(200, Some("string".to_string())), (401, None)];
+            add(paths, sub_path.clone(), o);
+            continue;
+        }
         if sub.connects() {
             // Connect subresources: one operation per HTTP method their verbs map to,
-            // plus the `{path}` form of proxies.
+            // with their options as query parameters, plus the `{path}` form of proxies.
             let paths_of = if name == "proxy" {
                 vec![sub_path.clone(), format!("{sub_path}/{{path}}")]
             } else {
@@ -535,21 +596,23 @@ pub fn add_resource(paths: &mut Paths, d: &ResourceDecl) {
                         _ => continue,
                     };
                     let with_path = if i == 1 { "WithPath" } else { "" };
+                    let mut params = options_params(sub.options.as_ref());
+                    if i == 1 {
+                        params.push(path("path", "path to the resource".to_string()));
+                    }
                     let mut o = op(
                         method,
                         "connect",
                         format!("{go_method}{rest}{with_path}"),
                         format!("connect {go_method} requests to {name} of {kind}"),
                         "connect",
-                        Vec::new(),
+                        params,
                         true,
                         ns,
                     );
-                    o.gvk = Some((
-                        String::new(),
-                        "v1".to_string(),
-                        format!("{kind}{}Options", capitalize(name)),
-                    ));
+                    // Connecters take no `pretty`: they answer what the backend sends.
+                    o.params.retain(|p| p.name != "pretty");
+                    o.gvk = Some(sub_gvk.clone());
                     o.produces = ANY_MEDIA;
                     o.responses = vec![(200, Some("string".to_string())), (401, None)];
                     add(paths, p.clone(), o);

@@ -75,40 +75,33 @@ impl StorageCodec {
     pub fn new(schema: MessageRef, media_type: StorageMediaType) -> Self {
         StorageCodec { schema, media_type }
     }
-}
 
-fn internal(key: &str, what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::Internal(format!("{what} {key}: {e}"))
-}
-
-impl ValueTransformer for StorageCodec {
-    fn to_storage(&self, key: &str, value: Bytes) -> Result<Bytes, StorageError> {
-        if self.media_type == StorageMediaType::Json {
-            return Ok(value);
-        }
-        let object: Value =
-            serde_json::from_slice(&value).map_err(|e| internal(key, "encoding", e))?;
+    /// The stored bytes of `obj`, which carries no `resourceVersion` (storage's revision
+    /// is the object's version).
+    pub fn encode_object(&self, key: &str, obj: &Value) -> Result<Bytes, StorageError> {
         match self.media_type {
-            StorageMediaType::Yaml => Ok(Bytes::from(apimachinery::yaml::to_yaml_sorted(&object))),
-            _ => {
-                let text = |k: &str| object.get(k).and_then(Value::as_str).unwrap_or_default();
-                let pb = protobuf::encode(text("apiVersion"), text("kind"), &self.schema, &object)
+            StorageMediaType::Json => Ok(encode_canonical(obj)),
+            StorageMediaType::Yaml => Ok(Bytes::from(apimachinery::yaml::to_yaml_sorted(obj))),
+            StorageMediaType::Protobuf => {
+                let text = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
+                let pb = protobuf::encode(text("apiVersion"), text("kind"), &self.schema, obj)
                     .map_err(|e| internal(key, "encoding", e))?;
                 Ok(Bytes::from(pb))
             }
         }
     }
 
-    fn read_stored(&self, key: &str, stored: Bytes) -> Result<Bytes, StorageError> {
+    /// The object that stored bytes in any form (protobuf, JSON, YAML) hold.
+    pub fn decode_object(&self, key: &str, stored: &[u8]) -> Result<Value, StorageError> {
         if stored.starts_with(&protobuf::MAGIC) {
             let lookup = |_: &str, _: &str| Some(self.schema.clone());
-            let (_, object) = protobuf::decode_keeping_zeros(&stored, &lookup)
+            let (_, object) = protobuf::decode_keeping_zeros(stored, &lookup)
                 .map_err(|e| internal(key, "decoding", e))?;
-            return Ok(encode_canonical(&object));
+            return Ok(object);
         }
         let first = stored.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
-            return Ok(stored);
+            return serde_json::from_slice(stored).map_err(|e| internal(key, "decoding", e));
         }
         if stored.starts_with(ENCRYPTED_PREFIX) {
             // What upstream's identity transformer says of encrypted data it has no key for.
@@ -119,7 +112,7 @@ impl ValueTransformer for StorageCodec {
             ));
         }
         let object =
-            apimachinery::yaml::from_yaml(&stored).map_err(|e| internal(key, "decoding", e))?;
+            apimachinery::yaml::from_yaml(stored).map_err(|e| internal(key, "decoding", e))?;
         if !object.is_object() {
             return Err(internal(
                 key,
@@ -127,7 +120,38 @@ impl ValueTransformer for StorageCodec {
                 "the stored value is not an object",
             ));
         }
-        Ok(encode_canonical(&object))
+        Ok(object)
+    }
+
+    /// Whether writing and reading back may change an object (protobuf and YAML forms;
+    /// canonical JSON reads back as written).
+    pub fn round_trip_changes(&self) -> bool {
+        self.media_type != StorageMediaType::Json
+    }
+}
+
+fn internal(key: &str, what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Internal(format!("{what} {key}: {e}"))
+}
+
+/// As a value transformer the codec turns JSON written through it into the stored form,
+/// and any stored form into canonical JSON.
+impl ValueTransformer for StorageCodec {
+    fn to_storage(&self, key: &str, value: Bytes) -> Result<Bytes, StorageError> {
+        if self.media_type == StorageMediaType::Json {
+            return Ok(value);
+        }
+        let object: Value =
+            serde_json::from_slice(&value).map_err(|e| internal(key, "encoding", e))?;
+        self.encode_object(key, &object)
+    }
+
+    fn read_stored(&self, key: &str, stored: Bytes) -> Result<Bytes, StorageError> {
+        let first = stored.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') {
+            return Ok(stored);
+        }
+        Ok(encode_canonical(&self.decode_object(key, &stored)?))
     }
 }
 

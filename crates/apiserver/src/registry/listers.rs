@@ -70,9 +70,33 @@ impl Listers {
         namespace: &str,
         selector: Option<LabelSelector>,
     ) -> Result<Vec<Value>, ApiError> {
+        self.list_at(qualified_resource, namespace, selector, Some("0"))
+            .await
+    }
+
+    /// As [`list`](Self::list), but consistent: every write acknowledged before the call
+    /// is seen (upstream's client lists with no resourceVersion), for code that acts on
+    /// what a client just wrote (`pods/eviction` reading budgets).
+    pub async fn list_current(
+        &self,
+        qualified_resource: &str,
+        namespace: &str,
+        selector: Option<LabelSelector>,
+    ) -> Result<Vec<Value>, ApiError> {
+        self.list_at(qualified_resource, namespace, selector, None)
+            .await
+    }
+
+    async fn list_at(
+        &self,
+        qualified_resource: &str,
+        namespace: &str,
+        selector: Option<LabelSelector>,
+        resource_version: Option<&str>,
+    ) -> Result<Vec<Value>, ApiError> {
         let params = ListParams {
             label_selector: selector,
-            resource_version: Some("0".to_string()),
+            resource_version: resource_version.map(str::to_string),
             ..Default::default()
         };
         let out = self

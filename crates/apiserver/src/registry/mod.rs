@@ -25,7 +25,7 @@ pub use resource::{
     Cell, ColumnDef, DefaultStrategy, ResourceDecl, Review, Scope, StoredAs, Strategy, Subresource,
     WriteContext,
 };
-pub use rest::{ConnectRequest, Created, SubresourceHandler, SubresourceRest};
+pub use rest::{ConnectRequest, Created, SubresourceHandler, SubresourceRest, UpdatedObject};
 pub use store::{DeleteOutcome, RequestContext, Store};
 pub use versions::Conversion;
 pub use watch::WatchOut;

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::deletion::GcPolicy;
 use super::meta;
 use super::rest::SubresourceHandler;
+use super::store::RequestContext;
 use super::versions::Conversion;
 use crate::admission::Operation;
 use crate::auth::UserInfo;
@@ -65,6 +66,13 @@ pub struct Subresource {
     pub schema: Option<MessageRef>,
     /// What serves the subresource; `None` for the generic store's subresource update.
     pub rest: Option<SubresourceHandler>,
+    /// The type of a connect subresource's query options (`PodExecOptions`): decoded from
+    /// the query for admission, and published as OpenAPI's query parameters.
+    pub options: Option<MessageRef>,
+    /// A connect subresource read with options (`pods/log`, upstream's
+    /// `GetterWithOptions`) rather than connected to: OpenAPI publishes it as a `read`
+    /// operation, and, being a read, it is not admitted.
+    pub read_with_options: bool,
 }
 
 impl std::fmt::Debug for Subresource {
@@ -74,6 +82,10 @@ impl std::fmt::Debug for Subresource {
             .field("verbs", &self.verbs)
             .field("kind", &self.kind)
             .field("rest", &self.rest.is_some())
+            .field(
+                "options",
+                &self.options.as_ref().map(|o| o.name.to_string()),
+            )
             .finish()
     }
 }
@@ -87,6 +99,8 @@ impl Subresource {
             kind: None,
             schema: None,
             rest: None,
+            options: None,
+            read_with_options: false,
         }
     }
 
@@ -99,6 +113,18 @@ impl Subresource {
     /// The type of the subresource's kind.
     pub fn with_schema(mut self, schema: MessageRef) -> Subresource {
         self.schema = Some(schema);
+        self
+    }
+
+    /// The type of the subresource's query options (connect subresources).
+    pub fn with_options(mut self, options: MessageRef) -> Subresource {
+        self.options = Some(options);
+        self
+    }
+
+    /// Marks a connect subresource as read with its options rather than connected to.
+    pub fn read_with_options(mut self) -> Subresource {
+        self.read_with_options = true;
         self
     }
 
@@ -160,12 +186,19 @@ pub struct StoredAs {
     pub conversion: Arc<dyn Conversion>,
 }
 
-/// A resource computed rather than stored: each create answers a question about the request,
-/// as upstream's review APIs do (`SelfSubjectReview`, `SelfSubjectAccessReview`).
+/// A resource that is not stored: each create is answered by code of its own, as
+/// upstream's review APIs (`SelfSubjectReview`, `SelfSubjectAccessReview`) answer a
+/// question about the request, and its legacy `bindings` writes a pod's binding.
+#[async_trait::async_trait]
 pub trait Review: Send + Sync + 'static {
-    /// The answer to `obj` (the object posted, its status filled in) for `user`, who posted
-    /// it to `namespace` (empty for cluster-scoped reviews).
-    fn review(&self, user: &UserInfo, namespace: &str, obj: Value) -> Result<Value, ApiError>;
+    /// The answer to `obj` (the object posted) for `ctx`'s request to `namespace` (empty
+    /// for cluster-scoped resources).
+    async fn answer(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        obj: Value,
+    ) -> Result<Value, ApiError>;
 }
 
 impl ResourceDecl {

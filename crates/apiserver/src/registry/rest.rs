@@ -31,8 +31,15 @@ pub struct Created {
     pub body: Value,
 }
 
-/// The REST storage of one subresource, given the store of its resource. A PATCH is served
-/// as a GET, the patch, and an UPDATE with the GET's resourceVersion (retried on conflict).
+/// What a write to a subresource makes of its current object (upstream's
+/// `rest.UpdatedObjectInfo`): given the subresource's object as it stands, with the
+/// `managedFields` it has through the subresource, the new object with its
+/// `managedFields`. A PUT gives the body, a PATCH the patched object, an apply the merged
+/// configuration, each with its manager recorded.
+pub type UpdatedObject<'a> = dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync + 'a;
+
+/// The REST storage of one subresource, given the store of its resource. PUT, PATCH and
+/// apply all reach [`update`](Self::update) with what they make of the current object.
 #[async_trait::async_trait]
 pub trait SubresourceRest: Send + Sync + 'static {
     /// Whether this is a connect subresource: every declared verb goes to
@@ -60,16 +67,18 @@ pub trait SubresourceRest: Send + Sync + 'static {
         Err(not_served(store, "create"))
     }
 
-    /// PUT of the subresource's object; answers the object as stored.
+    /// PUT, PATCH or apply of the subresource's object: `updated` makes the new object of
+    /// the current one (see [`UpdatedObject`]); answers the object as stored. Conflicts are
+    /// the storage's to retry, as the resource's own PATCH retries them.
     async fn update(
         &self,
         store: &Store,
         ctx: &RequestContext,
         namespace: &str,
         name: &str,
-        obj: Value,
+        updated: &UpdatedObject<'_>,
     ) -> Result<Value, ApiError> {
-        let _ = (ctx, namespace, name, obj);
+        let _ = (ctx, namespace, name, updated);
         Err(not_served(store, "update"))
     }
 

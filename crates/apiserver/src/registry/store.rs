@@ -19,9 +19,42 @@ use super::list_options::{ContinueToken, ListParams, RvMatch};
 use super::meta;
 use super::reservation::{NoReservation, Reservation};
 use super::resource::{ResourceDecl, WriteContext};
-use super::versions::{Conversion, ServedVersion};
-use crate::admission::{AdmissionChain, Attributes, Operation};
+use super::versions::{Conversion, ServedVersion, VersionSet};
+use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
+
+/// Admission's attributes of a request made with `ctx` (no old object yet). A namespace
+/// is its own namespace, as upstream's handlers tell admission (its request info, and
+/// its create handler, take the namespace's name as the request's namespace).
+fn attributes<'a>(
+    ctx: &'a RequestContext,
+    operation: Operation,
+    resource: &'a ResourceDecl,
+    subresource: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+) -> Attributes<'a> {
+    let is_namespace = resource.group.is_empty() && resource.plural == "namespaces";
+    let namespace = if namespace.is_empty() && is_namespace {
+        name
+    } else {
+        namespace
+    };
+    Attributes {
+        operation,
+        resource,
+        subresource,
+        kind,
+        namespace,
+        name,
+        old: None,
+        options: ctx.options.as_ref(),
+        user: &ctx.user,
+        dry_run: ctx.dry_run,
+        warnings: &ctx.warnings,
+    }
+}
 
 /// Who asks, and how: passed to every Store operation.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +70,24 @@ pub struct RequestContext {
     /// `managedFields` for it (`registry::managed`). `None` leaves `managedFields` as the
     /// object carries them (an apply has set them already).
     pub field_manager: Option<String>,
+    /// The declaration of the version the request was made at, when a view serves it over
+    /// another version's storage (`registry::versions`): the write's managers are recorded
+    /// at it, as upstream's field manager runs at the request's version.
+    pub field_version: Option<super::managed::RequestVersion>,
+    /// Set when the Store writes on behalf of another view of the object (a served
+    /// version, a subresource's REST storage): what admission is told the request is.
+    pub admitted_as: Option<AdmittedAs>,
+}
+
+impl RequestContext {
+    /// This context, admitted as `admitted_as` unless an outer view already set one.
+    pub fn admitted_as(&self, admitted_as: AdmittedAs) -> RequestContext {
+        let mut ctx = self.clone();
+        if ctx.admitted_as.is_none() {
+            ctx.admitted_as = Some(admitted_as);
+        }
+        ctx
+    }
 }
 
 /// Where a Store operation leaves warnings for the client (shared by a context's clones).
@@ -83,6 +134,15 @@ pub struct Store {
     /// For a version served over another version's storage: that store and the conversion
     /// (every operation goes through it, `registry::versions`).
     served: Option<Arc<ServedVersion>>,
+    /// Every version the stored resource is served at, shared with the views over it:
+    /// managed fields are compared at the version each manager wrote at.
+    versions: Arc<VersionSet>,
+    /// The storage codec of a declared kind: the store encodes what it writes with it.
+    codec: Option<Arc<StorageCodec>>,
+    /// Where writes go: the storage below the codec (encryption, then the backend), as
+    /// the store hands it encoded bytes. Reads and watches go through `storage`, which
+    /// decodes every stored form.
+    writer: Arc<dyn Storage>,
 }
 
 /// A list's result, before rendering: each item's wire JSON (with its resourceVersion).
@@ -182,21 +242,26 @@ impl Store {
             Some(encryption) => Arc::new(TransformedStorage::new(storage, encryption)),
             None => storage,
         };
-        let storage: Arc<dyn Storage> = match &decl.schema {
-            Some(schema) => Arc::new(TransformedStorage::new(
-                storage,
-                Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)),
-            )),
+        let codec = decl
+            .schema
+            .as_ref()
+            .map(|schema| Arc::new(StorageCodec::new(schema.clone(), encoding.media_type)));
+        let writer = storage.clone();
+        let storage: Arc<dyn Storage> = match &codec {
+            Some(codec) => Arc::new(TransformedStorage::new(storage, codec.clone())),
             None => storage,
         };
         Store {
             ttl: decl.ttl,
-            decl,
             storage,
             key_root,
             admission,
             cacher: None,
             served: None,
+            versions: Arc::new(VersionSet::of_hub(&decl)),
+            decl,
+            codec,
+            writer,
         }
     }
 
@@ -208,6 +273,7 @@ impl Store {
         conversion: Arc<dyn Conversion>,
     ) -> Self {
         let mut store = hub.clone();
+        hub.versions.add(&decl, Some(conversion.clone()));
         store.decl = decl;
         store.served = Some(Arc::new(ServedVersion {
             hub: hub.clone(),
@@ -222,6 +288,23 @@ impl Store {
         match &self.served {
             Some(s) => &s.hub.decl,
             None => &self.decl,
+        }
+    }
+
+    /// The kind's versions, for comparing managed fields across them; `None` when it is
+    /// served at one version only.
+    pub fn version_converter(&self) -> Option<Arc<dyn managedfields::VersionConverter>> {
+        self.versions
+            .is_versioned()
+            .then(|| self.versions.clone() as Arc<dyn managedfields::VersionConverter>)
+    }
+
+    /// Where `ctx`'s write records its managers (see [`super::managed::Tracking`]).
+    fn tracking<'a>(&'a self, ctx: &'a RequestContext) -> super::managed::Tracking<'a> {
+        super::managed::Tracking {
+            decl: &self.decl,
+            at: ctx.field_version.as_ref().map(|v| v.0.as_ref()),
+            converter: self.version_converter(),
         }
     }
 
@@ -252,6 +335,97 @@ impl Store {
     /// storage of their own admit their objects with them).
     pub fn admission(&self) -> &AdmissionChain {
         &self.admission
+    }
+
+    /// What admission is told about a write of this store for `ctx`: the store's own
+    /// resource and kind, or the view the request was made through (`ctx.admitted_as`).
+    fn admission_target<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        subresource: &'a str,
+    ) -> (
+        &'a ResourceDecl,
+        &'a str,
+        &'a str,
+        Option<&'a dyn AdmissionView>,
+    ) {
+        match &ctx.admitted_as {
+            Some(a) => (&a.resource, &a.subresource, &a.kind, a.view.as_deref()),
+            None => (&self.decl, subresource, &self.decl.kind, None),
+        }
+    }
+
+    /// Mutating admission of a write (`obj` absent for deletes).
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_mutating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        // Through a view, admission sees the view's objects.
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
+        };
+        match (view, obj) {
+            (Some(view), Some(obj)) => {
+                let before = view.view(obj);
+                let mut seen = before.clone();
+                self.admission.mutate(&attrs, Some(&mut seen)).await?;
+                if seen != before {
+                    view.apply(obj, &seen)?;
+                }
+                Ok(())
+            }
+            (_, obj) => self.admission.mutate(&attrs, obj).await,
+        }
+    }
+
+    /// Validating admission of a write, on the object as it will be stored.
+    #[allow(clippy::too_many_arguments)]
+    async fn admit_validating(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        obj: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let (resource, subresource, kind, view) = self.admission_target(ctx, subresource);
+        let old_view = view.zip(old).map(|(v, o)| v.view(o));
+        let obj_view = view.zip(obj).map(|(v, o)| v.view(o));
+        let attrs = Attributes {
+            old: old_view.as_ref().or(old),
+            ..attributes(ctx, operation, resource, subresource, kind, namespace, name)
+        };
+        self.admission
+            .validate(&attrs, obj_view.as_ref().or(obj))
+            .await
+    }
+
+    /// Both phases of a write without an object (a delete of `old`).
+    async fn admit_both(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        self.admit_mutating(ctx, operation, subresource, namespace, name, old, None)
+            .await?;
+        self.admit_validating(ctx, operation, subresource, namespace, name, old, None)
+            .await
     }
 
     /// The watch cache, when enabled.
@@ -299,8 +473,29 @@ impl Store {
         Ok(obj)
     }
 
-    fn encode(obj: &Value) -> Bytes {
-        encode_canonical(obj)
+    /// The bytes to write for `obj`, and `obj` as reading them back gives it: upstream's
+    /// stores answer a write (dry run included) with the object decoded from the bytes
+    /// written, so a response never shows what the stored form cannot hold (empty maps and
+    /// lists in protobuf) and a GET after it answers the same. Stored bytes hold no
+    /// `resourceVersion`; the object keeps its own.
+    fn encode_for_storage(&self, mut obj: Value) -> Result<(Bytes, Value), ApiError> {
+        let Some(codec) = &self.codec else {
+            return Ok((encode_canonical(&obj), obj));
+        };
+        let rv = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("resourceVersion"));
+        let key = self.key(meta::namespace(&obj), meta::name(&obj));
+        let err = |e| self.err(meta::name(&obj), e);
+        let bytes = codec.encode_object(&key, &obj).map_err(err)?;
+        let mut back = if codec.round_trip_changes() {
+            codec.decode_object(&key, &bytes).map_err(err)?
+        } else {
+            obj
+        };
+        meta::set_meta(&mut back, "resourceVersion", rv);
+        Ok((bytes, back))
     }
 
     fn invalid(&self, name: &str, errs: Vec<FieldError>) -> ApiError {
@@ -444,7 +639,7 @@ impl Store {
         self.check_type_meta(&mut obj)?;
         if let Some(review) = &self.decl.review {
             // Reviews are answered, not stored (nor admitted, as upstream's).
-            return review.review(&ctx.user, namespace, obj);
+            return review.answer(ctx, namespace, obj).await;
         }
         self.check_namespace(&mut obj, namespace)?;
         if !meta::resource_version(&obj).is_empty() {
@@ -453,25 +648,21 @@ impl Store {
             ));
         }
         // Mutating admission sees the object as the client sent it (upstream runs it in the
-        // create handler, before the store prepares the object).
+        // create handler, before the store prepares the object). The write's managers are
+        // recorded on the object as it was before admission (`managed`).
         let requested_name = meta::name(&obj).to_string();
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace,
-                    name: &requested_name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&mut obj),
-            )
-            .await?;
+        let before_admission = ctx.field_manager.as_ref().map(|_| obj.clone());
+        self.admit_mutating(
+            ctx,
+            Operation::Create,
+            "",
+            namespace,
+            &requested_name,
+            None,
+            Some(&mut obj),
+        )
+        .await?;
+        let before_admission = before_admission.filter(|b| *b != obj);
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set_meta(&mut obj, field, None);
         }
@@ -505,7 +696,12 @@ impl Store {
         };
         self.decl.strategy.prepare(&write, &mut obj)?;
         if let Some(manager) = &ctx.field_manager {
-            super::managed::track_create(&self.decl, &mut obj, manager);
+            super::managed::track_before_admission(
+                before_admission,
+                &mut obj,
+                |basis| self.decl.strategy.prepare(&write, basis),
+                |o| self.tracking(ctx).create(o, manager),
+            );
         }
         let reservation = self.begin_create(ctx, &mut obj).await?;
         let stored = self
@@ -530,7 +726,7 @@ impl Store {
     async fn create_prepared(
         &self,
         ctx: &RequestContext,
-        mut obj: Value,
+        obj: Value,
         generated: bool,
         generate_name: &str,
     ) -> Result<Value, ApiError> {
@@ -552,22 +748,7 @@ impl Store {
         }
         ctx.warnings
             .add(self.decl.strategy.warnings_on_create(&obj));
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Create,
-                    resource: &self.decl,
-                    subresource: "",
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name: &name,
-                    old: None,
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&obj),
-            )
+        self.admit_validating(ctx, Operation::Create, "", &ns, &name, None, Some(&obj))
             .await?;
         if ctx.dry_run {
             if self
@@ -583,14 +764,15 @@ impl Store {
                     &name,
                 ));
             }
-            return Ok(obj);
+            return Ok(self.encode_for_storage(obj)?.1);
         }
         let mut name = name;
         let mut attempts = 0;
+        let (mut bytes, mut obj) = self.encode_for_storage(obj)?;
         let rev = loop {
             match self
-                .storage
-                .create_with_ttl(&self.key(&ns, &name), Self::encode(&obj), self.ttl)
+                .writer
+                .create_with_ttl(&self.key(&ns, &name), bytes.clone(), self.ttl)
                 .await
             {
                 Ok(rev) => break rev,
@@ -602,6 +784,7 @@ impl Store {
                     attempts += 1;
                     name = format!("{generate_name}{}", random_suffix());
                     meta::set_meta(&mut obj, "name", Some(json!(name)));
+                    (bytes, obj) = self.encode_for_storage(obj)?;
                 }
                 Err(e) => return Err(self.err(&name, e)),
             }
@@ -624,14 +807,10 @@ impl Store {
             .parse()
             .map_err(|_| ApiError::internal("object without a resourceVersion"))?;
         meta::set_meta(&mut new, "resourceVersion", None);
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         match self
-            .storage
-            .update_with_ttl(
-                &self.key(namespace, name),
-                rev,
-                Self::encode(&new),
-                self.ttl,
-            )
+            .writer
+            .update_with_ttl(&self.key(namespace, name), rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -823,23 +1002,17 @@ impl Store {
         let sent_managed_fields = new.pointer("/metadata/managedFields").cloned();
         let ns = meta::namespace(&old).to_string();
         let mut new = new;
-        self.admission
-            .mutate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&mut new),
-            )
-            .await?;
+        let before_admission = ctx.field_manager.as_ref().map(|_| new.clone());
+        self.admit_mutating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&mut new),
+        )
+        .await?;
         let write = WriteContext {
             operation: Operation::Update,
             user: &ctx.user,
@@ -849,18 +1022,25 @@ impl Store {
             name,
             old: Some(&old),
         };
-        let mut new = if subresource.is_empty() {
-            let mut n = new;
-            strategy.prepare(&write, &mut n)?;
-            n
-        } else {
-            strategy
-                .subresource_update(subresource, &new, &old)
-                .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?
+        let before_admission = before_admission.filter(|b| *b != new);
+        let prepare = |obj: &mut Value| -> Result<(), ApiError> {
+            if subresource.is_empty() {
+                strategy.prepare(&write, obj)
+            } else {
+                *obj = strategy
+                    .subresource_update(subresource, obj, &old)
+                    .ok_or_else(|| {
+                        ApiError::not_found(&self.decl.group, &self.decl.plural, name)
+                    })?;
+                Ok(())
+            }
         };
+        prepare(&mut new)?;
         match &ctx.field_manager {
             Some(manager) => {
-                super::managed::track_update(&self.decl, subresource, &old, &mut new, manager)
+                super::managed::track_before_admission(before_admission, &mut new, prepare, |o| {
+                    self.tracking(ctx).update(subresource, &old, o, manager)
+                })
             }
             None => meta::set_meta(&mut new, "managedFields", sent_managed_fields),
         }
@@ -902,7 +1082,7 @@ impl Store {
         ctx: &RequestContext,
         name: &str,
         subresource: &str,
-        mut new: Value,
+        new: Value,
         old: Value,
         rev: Revision,
     ) -> Result<Value, UpdateError> {
@@ -940,29 +1120,25 @@ impl Store {
         if subresource.is_empty() {
             ctx.warnings.add(strategy.warnings_on_update(&new, &old));
         }
-        self.admission
-            .validate(
-                &Attributes {
-                    operation: Operation::Update,
-                    resource: &self.decl,
-                    subresource,
-                    kind: &self.decl.kind,
-                    namespace: &ns,
-                    name,
-                    old: Some(&old),
-                    options: ctx.options.as_ref(),
-                    user: &ctx.user,
-                    dry_run: ctx.dry_run,
-                },
-                Some(&new),
-            )
-            .await?;
+        self.admit_validating(
+            ctx,
+            Operation::Update,
+            subresource,
+            &ns,
+            name,
+            Some(&old),
+            Some(&new),
+        )
+        .await?;
         // An update that removes the last finalizer of an object being deleted (its grace
         // period over) completes the deletion (upstream's `shouldDeleteDuringUpdate`).
         let finished = meta::deletion_started(&new)
             && meta::finalizers(&new).is_empty()
             && grace_period(&new) == 0
             && !strategy.pending_finalization(&new);
+        // Compared, and answered, in the stored form (upstream compares the bytes): an
+        // update that changes only what storage cannot hold writes nothing.
+        let (bytes, mut new) = self.encode_for_storage(new)?;
         if new == old && !finished {
             return Ok(old);
         }
@@ -981,8 +1157,8 @@ impl Store {
             };
         }
         match self
-            .storage
-            .update_with_ttl(&key, rev, Self::encode(&new), self.ttl)
+            .writer
+            .update_with_ttl(&key, rev, bytes, self.ttl)
             .await
         {
             Ok(new_rev) => {
@@ -1010,7 +1186,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
         if let Some(v) = &self.served {
-            return v.delete(ctx, namespace, name, opts).await;
+            return v.delete(self, ctx, namespace, name, opts).await;
         }
         for _ in 0..MAX_UPDATE_RETRIES {
             let key = self.key(namespace, name);
@@ -1022,22 +1198,7 @@ impl Store {
                 .ok_or_else(|| ApiError::not_found(&self.decl.group, &self.decl.plural, name))?;
             let obj = self.decode(&current.value, current.mod_revision)?;
             opts.preconditions.check(&self.decl, name, &obj)?;
-            self.admission
-                .admit(
-                    &Attributes {
-                        operation: Operation::Delete,
-                        resource: &self.decl,
-                        subresource: "",
-                        kind: &self.decl.kind,
-                        namespace,
-                        name,
-                        old: Some(&obj),
-                        options: ctx.options.as_ref(),
-                        user: &ctx.user,
-                        dry_run: ctx.dry_run,
-                    },
-                    None,
-                )
+            self.admit_both(ctx, Operation::Delete, "", namespace, name, Some(&obj))
                 .await?;
             let strategy = &self.decl.strategy;
             let mut marked = obj.clone();
@@ -1066,14 +1227,10 @@ impl Store {
                     if ctx.dry_run {
                         return Ok(DeleteOutcome::Pending(marked));
                     }
+                    let (bytes, mut marked) = self.encode_for_storage(marked)?;
                     match self
-                        .storage
-                        .update_with_ttl(
-                            &key,
-                            current.mod_revision,
-                            Self::encode(&marked),
-                            self.ttl,
-                        )
+                        .writer
+                        .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                         .await
                     {
                         Ok(rev) => {
@@ -1097,9 +1254,10 @@ impl Store {
                 if ctx.dry_run {
                     return Ok(DeleteOutcome::Pending(marked));
                 }
+                let (bytes, mut marked) = self.encode_for_storage(marked)?;
                 match self
-                    .storage
-                    .update_with_ttl(&key, current.mod_revision, Self::encode(&marked), self.ttl)
+                    .writer
+                    .update_with_ttl(&key, current.mod_revision, bytes, self.ttl)
                     .await
                 {
                     Ok(rev) => {

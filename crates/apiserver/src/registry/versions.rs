@@ -18,7 +18,10 @@
 use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError};
+use apimachinery::schema::MessageRef;
 use bytes::Bytes;
+use managedfields::shape::Shape;
+use managedfields::VersionConverter;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -26,8 +29,10 @@ use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
 use super::list_options::ListParams;
 use super::meta;
+use super::resource::ResourceDecl;
 use super::store::{DeleteOutcome, ListOutput, RequestContext, Store};
 use super::watch::{WatchOut, WatchReceiver};
+use crate::admission::AdmittedAs;
 
 /// How one served version maps to its resource's storage (hub) version. Objects are JSON;
 /// `hub_of` gets a body already checked against this version's type, and both directions
@@ -66,6 +71,15 @@ pub trait Conversion: Send + Sync + 'static {
     }
 }
 
+/// `ctx` for the hub store, naming the view's version as the one the write's managers are
+/// recorded at.
+fn at_version(view: &Store, ctx: &RequestContext) -> RequestContext {
+    RequestContext {
+        field_version: Some(super::managed::RequestVersion(view.decl.clone())),
+        ..ctx.clone()
+    }
+}
+
 /// A served version's view of the store of its storage version.
 pub struct ServedVersion {
     /// The store of the storage version (its declaration holds the hub's strategy).
@@ -85,6 +99,18 @@ fn parse(wire: &[u8]) -> Result<Value, ApiError> {
 }
 
 impl ServedVersion {
+    /// The request's context for the hub's store: admission is told of this version's
+    /// resource and kind (the object it sees is the hub's, as upstream's plugins see the
+    /// internal version).
+    fn admitted_as(&self, view: &Store, ctx: &RequestContext, subresource: &str) -> RequestContext {
+        ctx.admitted_as(AdmittedAs {
+            resource: view.decl.clone(),
+            subresource: subresource.to_string(),
+            kind: view.decl.kind.clone(),
+            view: None,
+        })
+    }
+
     fn version_of(&self, obj: Value) -> Result<Value, ApiError> {
         // Keep the resourceVersion whatever the conversion does with metadata.
         let rv = meta::resource_version(&obj).to_string();
@@ -159,7 +185,8 @@ impl ServedVersion {
             let errs = self.hub.validate_new(&probe);
             return Err(self.refuse(meta::name(&hub), errs, extra));
         }
-        self.version_of(Box::pin(self.hub.create(ctx, ns, hub)).await?)
+        let ctx = at_version(view, &self.admitted_as(view, ctx, ""));
+        self.version_of(Box::pin(self.hub.create(&ctx, ns, hub)).await?)
     }
 
     pub(crate) async fn update(
@@ -179,7 +206,8 @@ impl ServedVersion {
                 return Err(self.refuse(name, errs, extra));
             }
         }
-        let (out, created) = Box::pin(self.hub.update(ctx, ns, name, subresource, hub)).await?;
+        let ctx = at_version(view, &self.admitted_as(view, ctx, subresource));
+        let (out, created) = Box::pin(self.hub.update(&ctx, ns, name, subresource, hub)).await?;
         Ok((self.version_of(out)?, created))
     }
 
@@ -209,19 +237,22 @@ impl ServedVersion {
             }
             Ok(hub)
         };
-        let out = Box::pin(self.hub.patch(ctx, ns, name, subresource, &in_version)).await?;
+        let ctx = at_version(view, &self.admitted_as(view, ctx, subresource));
+        let out = Box::pin(self.hub.patch(&ctx, ns, name, subresource, &in_version)).await?;
         self.version_of(out)
     }
 
     pub(crate) async fn delete(
         &self,
+        view: &Store,
         ctx: &RequestContext,
         ns: &str,
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, ApiError> {
+        let ctx = self.admitted_as(view, ctx, "");
         Ok(
-            match Box::pin(self.hub.delete(ctx, ns, name, opts)).await? {
+            match Box::pin(self.hub.delete(&ctx, ns, name, opts)).await? {
                 DeleteOutcome::Deleted(o) => DeleteOutcome::Deleted(self.version_of(o)?),
                 DeleteOutcome::Pending(o) => DeleteOutcome::Pending(self.version_of(o)?),
             },
@@ -265,5 +296,83 @@ impl ServedVersion {
             }
         });
         Ok(rx)
+    }
+}
+
+/// Every version one stored resource is served at, shared by its store and the views over
+/// it: how managed fields recorded at one version are compared at another (a
+/// [`VersionConverter`] through the hub).
+#[derive(Default)]
+pub struct VersionSet {
+    versions: std::sync::RwLock<Vec<VersionEntry>>,
+}
+
+/// One version of a [`VersionSet`]: its type, and its conversion (none for the hub).
+struct VersionEntry {
+    api_version: String,
+    schema: Option<MessageRef>,
+    conversion: Option<Arc<dyn Conversion>>,
+}
+
+impl std::fmt::Debug for VersionSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let versions = self.versions.read().unwrap_or_else(|p| p.into_inner());
+        f.debug_list()
+            .entries(versions.iter().map(|v| &v.api_version))
+            .finish()
+    }
+}
+
+impl VersionSet {
+    /// The set of a resource stored at `hub`.
+    pub fn of_hub(hub: &ResourceDecl) -> Self {
+        let set = VersionSet::default();
+        set.add(hub, None);
+        set
+    }
+
+    /// Adds a version served over the hub through `conversion`.
+    pub fn add(&self, decl: &ResourceDecl, conversion: Option<Arc<dyn Conversion>>) {
+        let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
+        let api_version = decl.api_version();
+        versions.retain(|v| v.api_version != api_version);
+        versions.push(VersionEntry {
+            api_version,
+            schema: decl.schema.clone(),
+            conversion,
+        });
+    }
+
+    /// Whether the resource is served at more than one version.
+    pub fn is_versioned(&self) -> bool {
+        self.versions.read().map(|v| v.len() > 1).unwrap_or(false)
+    }
+
+    /// `obj` (at `from`) in the hub's form.
+    fn to_hub(&self, obj: &Value, from: &str) -> Option<Value> {
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == from)?;
+        match &entry.conversion {
+            None => Some(obj.clone()),
+            Some(c) => c.hub_of(obj.clone()).ok(),
+        }
+    }
+}
+
+impl VersionConverter for VersionSet {
+    fn shape(&self, api_version: &str) -> Option<Shape> {
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == api_version)?;
+        entry.schema.as_ref().map(Shape::root)
+    }
+
+    fn convert(&self, obj: &Value, from: &str, to: &str) -> Option<Value> {
+        let hub = self.to_hub(obj, from)?;
+        let versions = self.versions.read().ok()?;
+        let entry = versions.iter().find(|v| v.api_version == to)?;
+        match &entry.conversion {
+            None => Some(hub),
+            Some(c) => c.version_of(hub).ok(),
+        }
     }
 }

@@ -31,7 +31,7 @@ pub mod workloads;
 use std::sync::Arc;
 
 use apiserver::auth::Authorizer;
-use apiserver::registry::{Listers, ResourceDecl, Subresource};
+use apiserver::registry::{Listers, ResourceDecl};
 
 /// Every built-in resource, in discovery order, as `config` has them stored; the reviews
 /// answer with `authorizer`; subresources that read other kinds read them through
@@ -43,6 +43,10 @@ pub fn all(
     listers: &Arc<Listers>,
     services: Option<Arc<services::ServiceReserver>>,
 ) -> Vec<ResourceDecl> {
+    let kubelets = Arc::new(pod_rest::Kubelets {
+        listers: listers.clone(),
+        preferred_address_types: config.kubelet_preferred_address_types.to_vec(),
+    });
     let core_events = events::decl().with_ttl(config.event_ttl);
     let hpa_v2 = hpa::decl();
     let mut all = vec![
@@ -50,17 +54,22 @@ pub fn all(
         endpoints::decl(),
         core_events.clone(),
         namespaces::decl(),
-        nodes::decl().with_subresource(
-            Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
-                .served_by(Arc::new(pod_rest::NodeProxy::new(listers.clone()))),
-        ),
-        pod_rest::with_subresources(pods::decl(), listers),
+        nodes::decl().with_subresource(pod_rest::connect_subresource(
+            "proxy",
+            pod_rest::PROXY_VERBS,
+            "NodeProxyOptions",
+            pod_rest::NodeProxy::new(kubelets.clone()),
+        )),
+        pod_rest::with_subresources(pods::decl(), listers, &kubelets),
+        pod_rest::legacy_bindings_decl(listers),
         secrets::decl(),
         serviceaccounts::decl(),
-        services::decl(services).with_subresource(
-            Subresource::new("proxy", &["create", "delete", "get", "patch", "update"])
-                .served_by(Arc::new(pod_rest::ServiceProxy::new(listers.clone()))),
-        ),
+        services::decl(services).with_subresource(pod_rest::connect_subresource(
+            "proxy",
+            pod_rest::PROXY_VERBS,
+            "ServiceProxyOptions",
+            pod_rest::ServiceProxy::new(listers.clone()),
+        )),
         priorityclasses::decl(),
         leases::decl(config.coordinated_leader_election),
         endpointslices::decl(),

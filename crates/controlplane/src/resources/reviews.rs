@@ -9,14 +9,35 @@ use std::sync::Arc;
 use crate::types::Typed;
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apiserver::auth::{Authorizer, Decision, UserInfo};
-use apiserver::registry::{meta, DefaultStrategy, ResourceDecl, Review, Scope};
+use apiserver::registry::{meta, DefaultStrategy, RequestContext, ResourceDecl, Review, Scope};
 use apiserver::request_info::RequestInfo;
 use serde_json::{json, Map, Value};
+
+/// A review answered from the request's user alone.
+trait UserReview: Send + Sync + 'static {
+    /// The answer to `obj` (the object posted, its status filled in) for `user`.
+    fn review(&self, user: &UserInfo, namespace: &str, obj: Value) -> Result<Value, ApiError>;
+}
+
+/// A [`UserReview`] served as a [`Review`].
+struct ByUser<T>(T);
+
+#[async_trait::async_trait]
+impl<T: UserReview> Review for ByUser<T> {
+    async fn answer(
+        &self,
+        ctx: &RequestContext,
+        namespace: &str,
+        obj: Value,
+    ) -> Result<Value, ApiError> {
+        self.0.review(&ctx.user, namespace, obj)
+    }
+}
 
 /// `SelfSubjectReview`: who the server takes the caller to be.
 pub struct SelfSubjectReview;
 
-impl Review for SelfSubjectReview {
+impl UserReview for SelfSubjectReview {
     fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
         let mut info = Map::new();
         info.insert("username".into(), json!(user.name));
@@ -46,7 +67,7 @@ fn string_at(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-impl Review for SelfSubjectAccessReview {
+impl UserReview for SelfSubjectAccessReview {
     fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
         let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
         let resource = spec.get("resourceAttributes").filter(|v| !v.is_null());
@@ -122,7 +143,7 @@ pub struct SelfSubjectRulesReview {
     pub authorizer: Arc<dyn Authorizer>,
 }
 
-impl Review for SelfSubjectRulesReview {
+impl UserReview for SelfSubjectRulesReview {
     fn review(&self, user: &UserInfo, _namespace: &str, mut obj: Value) -> Result<Value, ApiError> {
         let namespace = obj
             .get("spec")
@@ -180,19 +201,19 @@ pub fn decls(authorizer: Arc<dyn Authorizer>) -> Vec<ResourceDecl> {
         review_decl(
             "authentication.k8s.io",
             "SelfSubjectReview",
-            Arc::new(SelfSubjectReview),
+            Arc::new(ByUser(SelfSubjectReview)),
         ),
         review_decl(
             "authorization.k8s.io",
             "SelfSubjectAccessReview",
-            Arc::new(SelfSubjectAccessReview {
+            Arc::new(ByUser(SelfSubjectAccessReview {
                 authorizer: authorizer.clone(),
-            }),
+            })),
         ),
         review_decl(
             "authorization.k8s.io",
             "SelfSubjectRulesReview",
-            Arc::new(SelfSubjectRulesReview { authorizer }),
+            Arc::new(ByUser(SelfSubjectRulesReview { authorizer })),
         ),
     ]
 }

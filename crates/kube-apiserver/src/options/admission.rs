@@ -89,8 +89,9 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
                      is disabled). Comma-delimited list of: {all}."))
             .deprecated("Use --enable-admission-plugins or --disable-admission-plugins instead. Will be removed in a future version."),
         FlagSpec::value(s, "admission-control-config-file", "string", "",
-            "File with the admission control configuration. Not supported yet: start-up fails \
-             when it is given."),
+            "File with the admission control configuration (an AdmissionConfiguration). Of the \
+             plug-ins here only PodSecurity takes configuration; entries for others are named \
+             in the start-up log."),
         FlagSpec::value(s, "disable-admission-plugins", "strings", "",
             format!("Admission plug-ins to disable even if they are on by default. Comma-delimited \
                      list of: {all}. The order of plug-ins in this flag does not matter.")),

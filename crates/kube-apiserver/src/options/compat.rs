@@ -11,11 +11,10 @@ use super::flags::{FlagSpec, Kind, Section};
 /// (what they tune is not built: aggregation, profiling, HSTS/CORS headers, the kubernetes
 /// service, service account token issuing, ...). When given they are reported with the
 /// compatibility flags.
-pub(crate) const NOT_ACTED_ON: [&str; 34] = [
+pub(crate) const NOT_ACTED_ON: [&str; 33] = [
     "aggregator-reject-forwarding-redirect",
     "allow-privileged",
     "api-audiences",
-    "apiserver-count",
     "contention-profiling",
     "cors-allowed-origins",
     "debug-socket-path",
@@ -107,7 +106,6 @@ pub(crate) fn specs() -> Vec<FlagSpec> {
         v(Misc, "kubelet-certificate-authority", "string"),
         v(Misc, "kubelet-client-certificate", "string"),
         v(Misc, "kubelet-client-key", "string"),
-        v(Misc, "kubelet-preferred-address-types", "strings"),
         v(Misc, "kubelet-read-only-port", "uint")
             .deprecated("kubelet-read-only-port is deprecated and will be removed."),
         v(Misc, "kubelet-timeout", "duration"),

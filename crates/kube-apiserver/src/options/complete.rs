@@ -116,6 +116,8 @@ pub struct CompletedOptions {
     pub enabled_admission_plugins: Vec<String>,
     /// The tolerationSeconds DefaultTolerationSeconds gives pods: (not ready, unreachable).
     pub default_toleration_seconds: (i64, i64),
+    /// The node address types tried, in order, to reach a kubelet.
+    pub kubelet_preferred_address_types: Vec<String>,
     pub admission_control_config_file: Option<PathBuf>,
 
     // Storage.
@@ -508,6 +510,7 @@ pub fn complete(opts: ServerRunOptions) -> Result<CompletedOptions, OptionsError
             opts.generic.default_not_ready_toleration_seconds,
             opts.generic.default_unreachable_toleration_seconds,
         ),
+        kubelet_preferred_address_types: misc.kubelet_preferred_address_types.clone(),
         admission_control_config_file: path(&opts.admission.config_file),
         etcd: EtcdOptions {
             servers: etcd.servers.clone(),

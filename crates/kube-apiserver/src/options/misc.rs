@@ -81,6 +81,8 @@ pub struct MiscFlags {
     pub apiserver_count: i64,
     pub endpoint_reconciler_type: String,
     pub event_ttl: GoDuration,
+    /// `--kubelet-preferred-address-types`, in order.
+    pub kubelet_preferred_address_types: Vec<String>,
     pub allow_privileged: bool,
     pub max_connection_bytes_per_sec: i64,
     pub proxy_client_cert_file: Option<String>,
@@ -99,6 +101,11 @@ impl Default for MiscFlags {
             apiserver_count: 1,
             endpoint_reconciler_type: "lease".to_string(),
             event_ttl: GoDuration::from_secs(3600),
+            kubelet_preferred_address_types:
+                controlplane::resources::pod_rest::PREFERRED_ADDRESS_TYPES
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect(),
             allow_privileged: false,
             max_connection_bytes_per_sec: 0,
             proxy_client_cert_file: None,
@@ -185,6 +192,9 @@ pub(crate) fn misc_specs() -> Vec<FlagSpec> {
         FlagSpec::value(s, "endpoint-reconciler-type", "string", "lease",
             "Endpoint reconciler to use for the kubernetes service (master-count, lease, none)."),
         FlagSpec::value(s, "event-ttl", "duration", "1h0m0s", "How long events are retained."),
+        FlagSpec::value(s, "kubelet-preferred-address-types", "strings",
+            "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP",
+            "Node address types, in the order tried, for reaching a node's kubelet."),
         FlagSpec::value(s, "kubernetes-service-node-port", "int", "",
             "When non-zero, the 'kubernetes' service in the default namespace is of type NodePort \
              using this port; when zero it is of type ClusterIP."),
@@ -306,6 +316,10 @@ impl MiscFlags {
             &mut self.endpoint_reconciler_type,
         );
         raw.duration("event-ttl", &mut self.event_ttl, errs);
+        raw.list(
+            "kubelet-preferred-address-types",
+            &mut self.kubelet_preferred_address_types,
+        );
         raw.int(
             "kubernetes-service-node-port",
             &mut self.kubernetes_service_node_port,

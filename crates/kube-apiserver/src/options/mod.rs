@@ -164,6 +164,13 @@ impl ServerRunOptions {
         o.admission.apply(raw, errs);
         o.logs.apply(raw, errs);
         o.misc.apply(raw, errs);
+        // The count tunes only the master-count endpoint reconciler.
+        if o.misc.endpoint_reconciler_type != "master-count" {
+            for value in raw.all("apiserver-count") {
+                o.ignored_flags
+                    .push(("apiserver-count".to_string(), value.clone()));
+            }
+        }
         o.embedded.apply(raw, errs);
         o.global.apply(raw, errs);
         o

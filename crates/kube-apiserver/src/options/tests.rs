@@ -453,7 +453,7 @@ fn compat_flags_are_accepted_and_reported() {
     let o = ok(&[
         "--audit-log-path=/var/log/audit.log",
         "--audit-log-compress",
-        "--kubelet-preferred-address-types=InternalIP",
+        "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
         "--enable-logs-handler=false",
         "--apiserver-count=1",
     ]);
@@ -464,8 +464,17 @@ fn compat_flags_are_accepted_and_reported() {
     assert!(o
         .ignored_flags
         .contains(&("audit-log-compress".to_string(), "true".to_string())));
-    // apiserver-count is validated but not acted on (no kubernetes service endpoints yet).
+    // apiserver-count tunes only the master-count endpoint reconciler.
     assert_eq!(o.ignored_flags.len(), 5);
+    let counted = ok(&[
+        "--endpoint-reconciler-type=master-count",
+        "--apiserver-count=3",
+    ]);
+    assert!(
+        counted.ignored_flags.is_empty(),
+        "{:?}",
+        counted.ignored_flags
+    );
     let names: std::collections::BTreeSet<&str> = all_specs().iter().map(|s| s.name).collect();
     for name in super::compat::NOT_ACTED_ON {
         assert!(names.contains(name), "{name} is not a flag");
@@ -953,6 +962,7 @@ fn unimplemented_flags_fail_by_name() {
     let missing = super::default_plugins_not_implemented(&o.admission.enabled_plugins());
     assert!(missing.contains(&"MutatingAdmissionWebhook"), "{missing:?}");
     assert!(!missing.contains(&"ServiceAccount"), "{missing:?}");
+    assert!(!missing.contains(&"PodSecurity"), "{missing:?}");
     assert!(!missing.contains(&"NamespaceLifecycle"));
 }
 

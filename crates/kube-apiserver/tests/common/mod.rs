@@ -294,3 +294,39 @@ pub async fn send_json(
     let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
     (status, v)
 }
+
+/// The Status of an API error (panics on any other error).
+pub fn api_err(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// `field: message` of each cause of a 422.
+pub fn causes(s: &kube::core::Status) -> Vec<String> {
+    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
+    s.details
+        .as_ref()
+        .map(|d| {
+            d.causes
+                .iter()
+                .map(|c| format!("{}: {}", c.field, c.message))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The header of `kubectl get` and each row's cells, split on runs of spaces.
+pub fn table(out: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let split = |l: &str| -> Vec<String> {
+        l.split("   ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut lines = out.lines();
+    let header = lines.next().map(split).unwrap_or_default();
+    (header, lines.map(split).collect())
+}

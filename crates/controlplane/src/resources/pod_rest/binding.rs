@@ -131,6 +131,7 @@ impl SubresourceRest for BindingRest {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run: ctx.dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&binding),
             )

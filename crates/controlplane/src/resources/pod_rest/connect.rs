@@ -17,8 +17,9 @@ use serde_json::Value;
 /// The kubelet's port when the node does not publish one (`--kubelet-port`).
 const DEFAULT_KUBELET_PORT: i64 = 10250;
 
-/// The node address types tried, in order (`--kubelet-preferred-address-types`).
-const PREFERRED_ADDRESS_TYPES: [&str; 5] = [
+/// The node address types tried, in order, unless `--kubelet-preferred-address-types`
+/// names others (upstream's default).
+pub const PREFERRED_ADDRESS_TYPES: [&str; 5] = [
     "Hostname",
     "InternalDNS",
     "InternalIP",
@@ -39,15 +40,22 @@ pub enum Target {
     Proxy,
 }
 
+/// Where nodes' kubelets are: nodes read through the listers, their address picked by
+/// the preferred address types (`--kubelet-preferred-address-types`).
+pub struct Kubelets {
+    pub listers: Arc<Listers>,
+    pub preferred_address_types: Vec<String>,
+}
+
 /// A connect subresource of pods.
 pub struct KubeletConnect {
     target: Target,
-    listers: Arc<Listers>,
+    kubelets: Arc<Kubelets>,
 }
 
 impl KubeletConnect {
-    pub fn new(target: Target, listers: Arc<Listers>) -> KubeletConnect {
-        KubeletConnect { target, listers }
+    pub fn new(target: Target, kubelets: Arc<Kubelets>) -> KubeletConnect {
+        KubeletConnect { target, kubelets }
     }
 }
 
@@ -104,17 +112,17 @@ fn container(pod: &Value, requested: Option<String>) -> Result<String, ApiError>
 }
 
 /// The kubelet of a node: its preferred address and port.
-async fn kubelet_of(listers: &Listers, node_name: &str) -> Result<(String, i64), ApiError> {
-    let node = listers.get("nodes", "", node_name).await?;
+async fn kubelet_of(kubelets: &Kubelets, node_name: &str) -> Result<(String, i64), ApiError> {
+    let node = kubelets.listers.get("nodes", "", node_name).await?;
     let addresses = node
         .pointer("/status/addresses")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let host = PREFERRED_ADDRESS_TYPES.iter().find_map(|t| {
+    let host = kubelets.preferred_address_types.iter().find_map(|t| {
         addresses
             .iter()
-            .find(|a| a["type"] == *t)
+            .find(|a| a["type"] == t.as_str())
             .and_then(|a| a["address"].as_str())
             .map(str::to_string)
     });
@@ -267,7 +275,7 @@ impl SubresourceRest for KubeletConnect {
                 "pod {name} does not have a host assigned"
             )));
         }
-        let (host, port) = kubelet_of(&self.listers, &node).await?;
+        let (host, port) = kubelet_of(&self.kubelets, &node).await?;
         let addr = join_host_port(&host, port);
         match dial(&addr).await {
             Err(e) if self.target == Target::Log => Err(plain(format!(
@@ -299,12 +307,12 @@ fn is_global_unicast(ip: std::net::IpAddr) -> bool {
 
 /// `nodes/proxy`: the node's kubelet.
 pub struct NodeProxy {
-    listers: Arc<Listers>,
+    kubelets: Arc<Kubelets>,
 }
 
 impl NodeProxy {
-    pub fn new(listers: Arc<Listers>) -> NodeProxy {
-        NodeProxy { listers }
+    pub fn new(kubelets: Arc<Kubelets>) -> NodeProxy {
+        NodeProxy { kubelets }
     }
 }
 
@@ -328,7 +336,7 @@ impl SubresourceRest for NodeProxy {
                 apimachinery::go_quote(name)
             )));
         };
-        let (host, kubelet_port) = kubelet_of(&self.listers, &node).await?;
+        let (host, kubelet_port) = kubelet_of(&self.kubelets, &node).await?;
         let port = port.parse().unwrap_or(kubelet_port);
         let addr = join_host_port(&host, port);
         match dial(&addr).await {

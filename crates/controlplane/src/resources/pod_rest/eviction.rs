@@ -36,9 +36,10 @@ impl EvictionRest {
         if labels.is_empty() {
             return Ok(Vec::new());
         }
+        // A consistent read, as upstream's client list: a budget just written counts.
         let all = self
             .listers
-            .list("poddisruptionbudgets.policy", namespace, None)
+            .list_current("poddisruptionbudgets.policy", namespace, None)
             .await?;
         Ok(all
             .into_iter()
@@ -241,6 +242,7 @@ impl SubresourceRest for EvictionRest {
                     options: ctx.options.as_ref(),
                     user: &ctx.user,
                     dry_run,
+                    warnings: &ctx.warnings,
                 },
                 Some(&eviction),
             )

@@ -1,21 +1,28 @@
 //! The subresources of pods served by REST storage of their own: `binding` (a scheduler
 //! assigns a node), `eviction` (a delete that honours PodDisruptionBudgets), and the
 //! connect subresources that reach the pod's node (`log`, `exec`, `attach`,
-//! `portforward`) or the pod itself (`proxy`).
+//! `portforward`) or the pod itself (`proxy`). The legacy `bindings` resource binds
+//! through `binding`.
 
 mod binding;
 mod connect;
 mod eviction;
+mod legacy_binding;
 
 use std::sync::Arc;
 
-use apiserver::registry::{Listers, ResourceDecl, Subresource};
+use apiserver::registry::{Listers, ResourceDecl, Subresource, SubresourceRest};
 
-pub use connect::{KubeletConnect, NodeProxy, ServiceProxy};
+pub use connect::{KubeletConnect, Kubelets, NodeProxy, ServiceProxy, PREFERRED_ADDRESS_TYPES};
+pub use legacy_binding::decl as legacy_bindings_decl;
 
 /// Adds the subresources to the pods declaration; the eviction reads PodDisruptionBudgets
-/// and the connect subresources read nodes through `listers`.
-pub fn with_subresources(decl: ResourceDecl, listers: &Arc<Listers>) -> ResourceDecl {
+/// through `listers`, and the connect subresources find nodes' kubelets with `kubelets`.
+pub fn with_subresources(
+    decl: ResourceDecl,
+    listers: &Arc<Listers>,
+    kubelets: &Arc<Kubelets>,
+) -> ResourceDecl {
     decl.with_subresource(
         Subresource::new("binding", &["create"])
             .of_kind("", "v1", "Binding")
@@ -29,31 +36,53 @@ pub fn with_subresources(decl: ResourceDecl, listers: &Arc<Listers>) -> Resource
             .served_by(Arc::new(eviction::EvictionRest::new(listers.clone()))),
     )
     .with_subresource(
-        Subresource::new("log", &["get"]).served_by(Arc::new(KubeletConnect::new(
-            connect::Target::Log,
-            listers.clone(),
-        ))),
+        Subresource::new("log", &["get"])
+            .with_options(crate::types::of("", "v1", "PodLogOptions"))
+            .read_with_options()
+            .served_by(Arc::new(KubeletConnect::new(
+                connect::Target::Log,
+                kubelets.clone(),
+            ))),
     )
-    .with_subresource(
-        Subresource::new("exec", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
-            connect::Target::Exec,
-            listers.clone(),
-        ))),
-    )
-    .with_subresource(
-        Subresource::new("attach", &["create", "get"]).served_by(Arc::new(KubeletConnect::new(
-            connect::Target::Attach,
-            listers.clone(),
-        ))),
-    )
-    .with_subresource(
-        Subresource::new("portforward", &["create", "get"]).served_by(Arc::new(
-            KubeletConnect::new(connect::Target::PortForward, listers.clone()),
-        )),
-    )
-    .with_subresource(
-        Subresource::new("proxy", &["create", "delete", "get", "patch", "update"]).served_by(
-            Arc::new(KubeletConnect::new(connect::Target::Proxy, listers.clone())),
-        ),
-    )
+    .with_subresource(connect_subresource(
+        "exec",
+        &["create", "get"],
+        "PodExecOptions",
+        KubeletConnect::new(connect::Target::Exec, kubelets.clone()),
+    ))
+    .with_subresource(connect_subresource(
+        "attach",
+        &["create", "get"],
+        "PodAttachOptions",
+        KubeletConnect::new(connect::Target::Attach, kubelets.clone()),
+    ))
+    .with_subresource(connect_subresource(
+        "portforward",
+        &["create", "get"],
+        "PodPortForwardOptions",
+        KubeletConnect::new(connect::Target::PortForward, kubelets.clone()),
+    ))
+    .with_subresource(connect_subresource(
+        "proxy",
+        PROXY_VERBS,
+        "PodProxyOptions",
+        KubeletConnect::new(connect::Target::Proxy, kubelets.clone()),
+    ))
+}
+
+/// The verbs of the proxy subresources.
+pub const PROXY_VERBS: &[&str] = &["create", "delete", "get", "patch", "update"];
+
+/// A connect subresource whose kind is its core/v1 options type (`PodExecOptions`), as
+/// upstream's connecters declare it, served by `rest`.
+pub fn connect_subresource(
+    name: &str,
+    verbs: &[&str],
+    options: &str,
+    rest: impl SubresourceRest,
+) -> Subresource {
+    Subresource::new(name, verbs)
+        .of_kind("", "v1", options)
+        .with_options(crate::types::of("", "v1", options))
+        .served_by(Arc::new(rest))
 }

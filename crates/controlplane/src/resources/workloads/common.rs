@@ -5,7 +5,7 @@
 use apimachinery::errors::{FieldError, FieldPath};
 use apimachinery::selectors::label_selector_from_json;
 use apimachinery::validation;
-use apiserver::registry::meta;
+use apiserver::registry::{meta, Cell, ColumnDef};
 use serde_json::{json, Map, Value};
 
 use crate::resources::fields::{array, str_of};
@@ -434,6 +434,39 @@ pub fn dns_label_name_warning(obj: &Value) -> Vec<String> {
         "metadata.name: this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [{}]",
         msgs.join(" ")
     )]
+}
+
+/// The wide columns of a kind with a pod template: `Containers` and `Images`, then
+/// `Selector` (described as `selector`) when the kind shows one.
+pub fn template_columns(selector: Option<&'static str>) -> Vec<ColumnDef> {
+    let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
+    let mut columns = vec![
+        wide(ColumnDef::new(
+            "Containers",
+            "string",
+            "Names of each container in the template.",
+        )),
+        wide(ColumnDef::new(
+            "Images",
+            "string",
+            "Images referenced by each container in the template.",
+        )),
+    ];
+    if let Some(description) = selector {
+        columns.push(wide(ColumnDef::new("Selector", "string", description)));
+    }
+    columns
+}
+
+/// The cells of [`template_columns`]: the template's containers and images, then the
+/// selector cell when there is one.
+pub fn template_cells(template: &Value, selector: Option<String>) -> Vec<Cell> {
+    let (containers, images) = containers_and_images(template);
+    let mut cells = vec![Cell::Value(json!(containers)), Cell::Value(json!(images))];
+    if let Some(selector) = selector {
+        cells.push(Cell::Value(json!(selector)));
+    }
+    cells
 }
 
 #[cfg(test)]

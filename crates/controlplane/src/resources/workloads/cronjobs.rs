@@ -175,7 +175,6 @@ impl Strategy for CronJobStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new("Schedule", "string", "The schedule in cron format."),
             ColumnDef::new(
@@ -191,22 +190,12 @@ impl Strategy for CronJobStrategy {
                 "How long ago a job was last scheduled.",
             ),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Selector",
-                "string",
-                "The label query over pods of the jobs.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(Some(
+            "The label query over pods of the jobs.",
+        )))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
@@ -216,7 +205,6 @@ impl Strategy for CronJobStrategy {
             .and_then(|t| t.get("spec"))
             .unwrap_or(&Value::Null);
         let template = job_spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         let suspend = match spec.get("suspend").and_then(Value::as_bool) {
             Some(true) => "True",
             Some(false) => "False",
@@ -242,12 +230,13 @@ impl Strategy for CronJobStrategy {
             Cell::Value(json!(array(status(obj), "active").len())),
             Cell::Value(json!(last)),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
-            Cell::Value(json!(common::format_label_selector(
-                job_spec.get("selector")
-            ))),
         ]
+        .into_iter()
+        .chain(common::template_cells(
+            template,
+            Some(common::format_label_selector(job_spec.get("selector"))),
+        ))
+        .collect()
     }
 }
 

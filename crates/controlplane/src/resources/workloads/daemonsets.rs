@@ -261,7 +261,6 @@ impl Strategy for DaemonSetStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new(
                 "Desired",
@@ -294,28 +293,17 @@ impl Strategy for DaemonSetStrategy {
                 "The labels a node must have for the daemon pod to run there.",
             ),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Selector",
-                "string",
-                "The label query over pods the daemon set manages.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(Some(
+            "The label query over pods the daemon set manages.",
+        )))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         let (spec, status) = (spec(obj), status(obj));
         let template = spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         let count = |f: &str| Cell::Value(json!(int_of(status, f)));
         vec![
             count("desiredNumberScheduled"),
@@ -327,10 +315,13 @@ impl Strategy for DaemonSetStrategy {
                 template.pointer("/spec/nodeSelector")
             ))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
-            Cell::Value(json!(common::selector_cell(spec.get("selector")))),
         ]
+        .into_iter()
+        .chain(common::template_cells(
+            template,
+            Some(common::selector_cell(spec.get("selector"))),
+        ))
+        .collect()
     }
 }
 

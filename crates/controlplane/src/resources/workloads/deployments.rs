@@ -238,7 +238,6 @@ impl Strategy for DeploymentStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new("Ready", "string", "Number of the pod with ready state"),
             ColumnDef::new(
@@ -252,28 +251,17 @@ impl Strategy for DeploymentStrategy {
                 "Pods that have been ready for minReadySeconds.",
             ),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Selector",
-                "string",
-                "The label query over pods the deployment manages.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(Some(
+            "The label query over pods the deployment manages.",
+        )))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         let (spec, status) = (spec(obj), status(obj));
         let template = spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         vec![
             Cell::Value(json!(format!(
                 "{}/{}",
@@ -283,10 +271,13 @@ impl Strategy for DeploymentStrategy {
             Cell::Value(json!(int_of(status, "updatedReplicas"))),
             Cell::Value(json!(int_of(status, "availableReplicas"))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
-            Cell::Value(json!(common::selector_cell(spec.get("selector")))),
         ]
+        .into_iter()
+        .chain(common::template_cells(
+            template,
+            Some(common::selector_cell(spec.get("selector"))),
+        ))
+        .collect()
     }
 }
 

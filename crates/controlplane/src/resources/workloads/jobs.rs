@@ -854,7 +854,6 @@ impl Strategy for JobStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new("Status", "string", "Status of the job."),
             ColumnDef::new(
@@ -864,37 +863,29 @@ impl Strategy for JobStrategy {
             ),
             ColumnDef::new("Duration", "string", "Time required to complete the job."),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Selector",
-                "string",
-                "The label query over pods the job counts.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(Some(
+            "The label query over pods the job counts.",
+        )))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         let spec = spec(obj);
         let template = spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         vec![
             Cell::Value(json!(status_cell(obj))),
             Cell::Value(json!(completions_cell(obj))),
             Cell::Value(json!(duration_cell(obj))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
-            Cell::Value(json!(common::selector_cell(spec.get("selector")))),
         ]
+        .into_iter()
+        .chain(common::template_cells(
+            template,
+            Some(common::selector_cell(spec.get("selector"))),
+        ))
+        .collect()
     }
 
     fn selectable_fields(&self) -> &[&'static str] {

@@ -125,43 +125,34 @@ impl Strategy for ReplicaSetStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new("Desired", "integer", "The number of pods asked for."),
             ColumnDef::new("Current", "integer", "The number of pods that exist."),
             ColumnDef::new("Ready", "integer", "The number of ready pods."),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Selector",
-                "string",
-                "The label query over pods the replica set manages.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(Some(
+            "The label query over pods the replica set manages.",
+        )))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         let (spec, status) = (spec(obj), status(obj));
         let template = spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         vec![
             Cell::Value(json!(int_of(spec, "replicas"))),
             Cell::Value(json!(int_of(status, "replicas"))),
             Cell::Value(json!(int_of(status, "readyReplicas"))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
-            Cell::Value(json!(common::selector_cell(spec.get("selector")))),
         ]
+        .into_iter()
+        .chain(common::template_cells(
+            template,
+            Some(common::selector_cell(spec.get("selector"))),
+        ))
+        .collect()
     }
 
     fn selectable_fields(&self) -> &[&'static str] {

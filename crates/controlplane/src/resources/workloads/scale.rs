@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use apimachinery::errors::{ApiError, FieldError, FieldPath};
 use apimachinery::validation;
-use apiserver::registry::{meta, RequestContext, Store, Subresource, SubresourceRest};
+use apiserver::admission::{AdmissionView, AdmittedAs};
+use apiserver::registry::managed::{self, ScaleHandler};
+use apiserver::registry::{
+    meta, RequestContext, Store, Subresource, SubresourceRest, UpdatedObject,
+};
 use serde_json::{json, Map, Value};
 
 use super::common::{int_of, spec, status};
@@ -89,9 +93,15 @@ pub fn apply_scale(obj: &mut Value, scale: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The API versions of the apps kinds, all of which keep their replicas at
+/// `.spec.replicas` (upstream's `ReplicasPathMappings`; only `apps/v1` is served here).
+const APPS_VERSIONS: &[&str] = &["apps/v1beta1", "apps/v1beta2", "apps/v1"];
+
 /// The REST storage of `*/scale`: reads are the object's `Scale`, writes set its replicas
 /// through the resource's own update (its validation, its generation), as upstream's
-/// `ScaleREST` writes through the resource's store.
+/// `ScaleREST` writes through the resource's store. A write sees the managers of the
+/// object's replicas as the `Scale`'s, and its own managers are kept on the object
+/// (upstream's `scaleUpdatedObjectInfo` with its `ScaleHandler`).
 struct ScaleRest;
 
 #[async_trait::async_trait]
@@ -106,16 +116,46 @@ impl SubresourceRest for ScaleRest {
         ctx: &RequestContext,
         namespace: &str,
         name: &str,
-        scale: Value,
+        updated: &UpdatedObject<'_>,
     ) -> Result<Value, ApiError> {
+        // Admission sees the request as made: a `Scale` of `<resource>/scale`.
+        let ctx = ctx.admitted_as(AdmittedAs {
+            resource: store.decl.clone(),
+            subresource: "scale".to_string(),
+            kind: "Scale".to_string(),
+            view: Some(Arc::new(ScaleView)),
+        });
+        let handler = ScaleHandler::spec_replicas(&store.decl.api_version(), APPS_VERSIONS);
         let updated = store
-            .patch(ctx, namespace, name, "", &|current: &Value| {
+            .patch(&ctx, namespace, name, "", &|current: &Value| {
+                let mut old_scale = scale_of(current);
+                meta::set_meta(
+                    &mut old_scale,
+                    "managedFields",
+                    managed::scale_view(&handler, current)?,
+                );
+                let scale = updated(&old_scale)?;
                 let mut obj = current.clone();
                 apply_scale(&mut obj, &scale)?;
+                let entries = managed::scale_back(&handler, current, &scale)?;
+                meta::set_meta(&mut obj, "managedFields", entries);
                 Ok(obj)
             })
             .await?;
         Ok(scale_of(&updated))
+    }
+}
+
+/// The `Scale` admission sees for a write of a scalable resource.
+struct ScaleView;
+
+impl AdmissionView for ScaleView {
+    fn view(&self, obj: &Value) -> Value {
+        scale_of(obj)
+    }
+
+    fn apply(&self, obj: &mut Value, scale: &Value) -> Result<(), ApiError> {
+        apply_scale(obj, scale)
     }
 }
 
@@ -187,5 +227,118 @@ mod tests {
             "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
         );
         assert_eq!(d["spec"]["replicas"], 3);
+    }
+
+    /// Refuses scales above 10 and records what it saw, as a webhook would.
+    #[derive(Default)]
+    struct ScaleWatcher {
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl apiserver::admission::AdmissionPlugin for ScaleWatcher {
+        fn name(&self) -> &'static str {
+            "ScaleWatcher"
+        }
+
+        async fn admit(
+            &self,
+            attrs: &apiserver::admission::Attributes<'_>,
+            obj: Option<&mut Value>,
+        ) -> Result<(), ApiError> {
+            let obj = obj.expect("an object");
+            self.seen.lock().unwrap().push(format!(
+                "mutate {}/{} {} {} old={}",
+                attrs.resource.plural,
+                attrs.subresource,
+                attrs.kind,
+                obj["kind"],
+                attrs
+                    .old
+                    .map_or(Value::Null, |o| o["spec"]["replicas"].clone()),
+            ));
+            if obj["spec"]["replicas"] == json!(7) {
+                obj["spec"]["replicas"] = json!(8);
+            }
+            Ok(())
+        }
+
+        async fn validate(
+            &self,
+            attrs: &apiserver::admission::Attributes<'_>,
+            obj: Option<&Value>,
+        ) -> Result<(), ApiError> {
+            let obj = obj.expect("an object");
+            self.seen.lock().unwrap().push(format!(
+                "validate {} {} replicas={}",
+                attrs.kind, obj["kind"], obj["spec"]["replicas"]
+            ));
+            if obj["spec"]["replicas"].as_i64() > Some(10) {
+                return Err(ApiError::forbidden(
+                    "apps",
+                    "deployments",
+                    attrs.name,
+                    "too many",
+                ));
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn admission_of_a_scale_write_sees_the_scale() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend =
+            Arc::new(storage::embedded::EmbeddedStore::open(&dir.path().join("s.db")).unwrap());
+        let watcher = Arc::new(ScaleWatcher::default());
+        let store = Store::new(
+            Arc::new(super::super::deployments::decl()),
+            backend,
+            "/registry",
+            apiserver::admission::AdmissionChain::new(vec![watcher.clone()]),
+        );
+        let ctx = RequestContext::default();
+        let mut d = deployment();
+        for field in ["uid", "resourceVersion", "creationTimestamp"] {
+            d["metadata"].as_object_mut().unwrap().remove(field);
+        }
+        d["spec"]["template"] = json!({"metadata": {"labels": {"app": "web", "tier": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        d.as_object_mut().unwrap().remove("status");
+        store.create(&ctx, "default", d).await.expect("created");
+        watcher.seen.lock().unwrap().clear();
+
+        let scale = |n: i64| {
+            json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": n}})
+        };
+        // A PUT hands the storage its body as the new Scale.
+        let put = |n: i64| move |_: &Value| Ok(scale(n));
+        let out = ScaleRest
+            .update(&store, &ctx, "default", "web", &put(7))
+            .await
+            .expect("scaled");
+        // Mutating admission changed the Scale; the change reached the Deployment.
+        assert_eq!(out["spec"]["replicas"], 8);
+        assert_eq!(
+            store.get("default", "web").await.unwrap()["spec"]["replicas"],
+            8
+        );
+        assert_eq!(
+            *watcher.seen.lock().unwrap(),
+            [
+                "mutate deployments/scale Scale \"Scale\" old=3",
+                "validate Scale \"Scale\" replicas=8",
+            ]
+        );
+        let refused = ScaleRest
+            .update(&store, &ctx, "default", "web", &put(11))
+            .await
+            .expect_err("refused by validating admission");
+        assert_eq!(refused.code, 403);
+        assert_eq!(
+            store.get("default", "web").await.unwrap()["spec"]["replicas"],
+            8
+        );
     }
 }

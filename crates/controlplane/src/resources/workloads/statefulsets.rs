@@ -294,27 +294,18 @@ impl Strategy for StatefulSetStrategy {
     }
 
     fn table_columns(&self) -> Vec<ColumnDef> {
-        let wide = |c: ColumnDef| ColumnDef { priority: 1, ..c };
         vec![
             ColumnDef::new("Ready", "string", "Number of the pod with ready state"),
             ColumnDef::AGE,
-            wide(ColumnDef::new(
-                "Containers",
-                "string",
-                "Names of each container in the template.",
-            )),
-            wide(ColumnDef::new(
-                "Images",
-                "string",
-                "Images referenced by each container in the template.",
-            )),
         ]
+        .into_iter()
+        .chain(common::template_columns(None))
+        .collect()
     }
 
     fn table_cells(&self, obj: &Value) -> Vec<Cell> {
         let (spec, status) = (spec(obj), status(obj));
         let template = spec.get("template").unwrap_or(&Value::Null);
-        let (containers, images) = common::containers_and_images(template);
         vec![
             Cell::Value(json!(format!(
                 "{}/{}",
@@ -322,9 +313,10 @@ impl Strategy for StatefulSetStrategy {
                 int_of(spec, "replicas")
             ))),
             Cell::Age(meta::meta_str(obj, "creationTimestamp").to_string()),
-            Cell::Value(json!(containers)),
-            Cell::Value(json!(images)),
         ]
+        .into_iter()
+        .chain(common::template_cells(template, None))
+        .collect()
     }
 }
 
