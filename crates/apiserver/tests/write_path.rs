@@ -351,3 +351,61 @@ async fn admission_is_told_the_version_a_write_was_made_at() {
         ]
     );
 }
+
+/// Records the namespace admission is told of.
+#[derive(Default)]
+struct NamespaceRecorder {
+    seen: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl AdmissionPlugin for NamespaceRecorder {
+    fn name(&self) -> &'static str {
+        "NamespaceRecorder"
+    }
+
+    async fn admit(&self, attrs: &Attributes<'_>, _: Option<&mut Value>) -> Result<(), ApiError> {
+        self.seen.lock().unwrap().push(format!(
+            "{} {}/{}",
+            attrs.operation.as_str(),
+            attrs.namespace,
+            attrs.name
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_is_admitted_in_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(EmbeddedStore::open(&dir.path().join("db")).unwrap());
+    let recorder = Arc::new(NamespaceRecorder::default());
+    let decl = ResourceDecl::new(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        Scope::Cluster,
+        Arc::new(apiserver::registry::DefaultStrategy),
+    );
+    let store = Store::new(
+        Arc::new(decl),
+        backend,
+        "/registry",
+        AdmissionChain::new(vec![recorder.clone()]),
+    );
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    let created = store.create(&ctx("alice"), "", ns).await.unwrap();
+    store
+        .update(&ctx("alice"), "", "team", "", created)
+        .await
+        .unwrap();
+    store
+        .delete(&ctx("alice"), "", "team", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        *recorder.seen.lock().unwrap(),
+        ["CREATE team/team", "UPDATE team/team", "DELETE team/team"]
+    );
+}

@@ -109,6 +109,12 @@ struct CreateArgs {
     /// Bytes in the ConfigMap's one data value
     #[arg(long, default_value_t = 100)]
     size: usize,
+    /// Create small Pods instead, bound round-robin to --nodes node names
+    #[arg(long)]
+    pods: bool,
+    /// Node names the Pods are spread over (node-00000, node-00001, ...)
+    #[arg(long, default_value_t = 100)]
+    nodes: usize,
 }
 
 #[derive(Args)]
@@ -160,6 +166,10 @@ struct WatchArgs {
     /// Bytes in each written ConfigMap's data value
     #[arg(long, default_value_t = 100)]
     size: usize,
+    /// Watch Pods instead, watcher i with fieldSelector=spec.nodeName=node-i (as kubelets
+    /// do); write k creates a Pod on node k % watchers, so each write is for one watcher
+    #[arg(long, conflicts_with = "update")]
+    per_node: bool,
 }
 
 #[derive(Args)]
@@ -298,8 +308,11 @@ async fn run(cli: Cli) -> Result<bool> {
     }
     match &cli.cmd {
         Cmd::Create(a) => {
-            let (phase, _) =
-                scenarios::create(&target, ns, a.count, a.concurrency, a.size, max).await?;
+            let (phase, _) = if a.pods {
+                scenarios::create_pods(&target, ns, a.count, a.concurrency, a.nodes, max).await?
+            } else {
+                scenarios::create(&target, ns, a.count, a.concurrency, a.size, max).await?
+            };
             say(phase.human());
             ok &= !phase.failed();
             report.insert("create".into(), phase.json());
@@ -346,6 +359,7 @@ async fn run(cli: Cli) -> Result<bool> {
                 update: a.update,
                 settle: Duration::from_secs(a.settle),
                 size: a.size,
+                per_node: a.per_node,
             };
             let r = scenarios::watch::run(&target, ns, &opts, max).await?;
             say(r.human());
@@ -382,6 +396,7 @@ async fn run(cli: Cli) -> Result<bool> {
                 update: false,
                 settle: Duration::from_secs(10),
                 size: a.size,
+                per_node: false,
             };
             let watch = scenarios::watch::run(&target, ns, &opts, max).await?;
             say(watch.human());

@@ -233,6 +233,54 @@ fn tiny_all_over_http1_and_http2() {
 }
 
 #[test]
+fn pods_per_node_reach_only_their_nodes_watcher() {
+    let server = Server::start();
+    let kubeconfig = server.kubeconfig();
+    let kc = kubeconfig.to_str().expect("utf-8 path");
+    let out = loadtest(&[
+        "--kubeconfig",
+        kc,
+        "--json",
+        "-n",
+        "pods",
+        "create",
+        "--pods",
+        "--count",
+        "30",
+        "--nodes",
+        "7",
+        "--concurrency",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", server.describe(&out));
+    assert_eq!(last_json(&out)["create"]["ok"], 30);
+    let out = loadtest(&[
+        "--kubeconfig",
+        kc,
+        "--json",
+        "-n",
+        "pods",
+        "watch",
+        "--per-node",
+        "--watchers",
+        "6",
+        "--writes",
+        "15",
+        "--interval",
+        "5",
+    ]);
+    assert!(out.status.success(), "{}", server.describe(&out));
+    let watch = &last_json(&out)["watch"];
+    assert_eq!(watch["mode"], "pods per node", "{watch}");
+    // Each write is for one watcher only.
+    assert_eq!(
+        (&watch["expected"], &watch["delivered"], &watch["strays"]),
+        (&15.into(), &15.into(), &0.into()),
+        "{watch}"
+    );
+}
+
+#[test]
 fn clear_error_when_nothing_listens() {
     let port = free_port();
     let out = loadtest(&[

@@ -1,5 +1,6 @@
 //! The generic registry: resource declarations, strategies and the one Store serving them.
 
+mod cache_watchers;
 pub mod cacher;
 pub mod codec;
 pub mod deletion;

@@ -609,6 +609,13 @@ pub trait Strategy: Send + Sync + 'static {
             other => Some(other.to_string()),
         }
     }
+
+    /// The selectable field the watch cache files watchers by (upstream's trigger
+    /// function): a watch whose field selector pins it with `=` is woken only by writes of
+    /// objects that have or had that value. At most one per resource, as upstream.
+    fn watch_trigger_field(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A strategy with every default: for kinds with no rules of their own.

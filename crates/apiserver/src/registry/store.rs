@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use storage::{ListOptions, Revision, Storage, StorageError};
 
-use super::cacher::{CacheError, CachedObject, Cacher};
+use super::cacher::{CacheError, CachedObject, Cacher, Trigger, WatchScope};
 use super::codec::{StorageCodec, StorageEncoding};
 use super::deletion::DeleteOptions;
 use super::encoding::{encode_canonical, with_resource_version};
@@ -23,7 +23,9 @@ use super::versions::{Conversion, ServedVersion, VersionSet};
 use crate::admission::{AdmissionChain, AdmissionView, AdmittedAs, Attributes, Operation};
 use crate::auth::UserInfo;
 
-/// Admission's attributes of a request made with `ctx` (no old object yet).
+/// Admission's attributes of a request made with `ctx` (no old object yet). A namespace
+/// is its own namespace, as upstream's handlers tell admission (its request info, and
+/// its create handler, take the namespace's name as the request's namespace).
 fn attributes<'a>(
     ctx: &'a RequestContext,
     operation: Operation,
@@ -33,6 +35,12 @@ fn attributes<'a>(
     namespace: &'a str,
     name: &'a str,
 ) -> Attributes<'a> {
+    let is_namespace = resource.group.is_empty() && resource.plural == "namespaces";
+    let namespace = if namespace.is_empty() && is_namespace {
+        name
+    } else {
+        namespace
+    };
     Attributes {
         operation,
         resource,
@@ -307,10 +315,18 @@ impl Store {
 
     /// Puts a watch cache keeping `capacity` recent events in front of storage.
     pub fn with_watch_cache(mut self, capacity: usize) -> Self {
+        let trigger = self.decl.strategy.watch_trigger_field().map(|field| {
+            let strategy = self.decl.strategy.clone();
+            Trigger {
+                field: field.to_string(),
+                value_of: Arc::new(move |obj: &Value| strategy.field_value(obj, field)),
+            }
+        });
         self.cacher = Some(Cacher::start(
             self.storage.clone(),
             &self.key_root,
             capacity,
+            trigger,
         ));
         self
     }
@@ -1288,6 +1304,33 @@ impl Store {
         wire: &[u8],
         params: &ListParams,
     ) -> bool {
+        self.matches_known(name, namespace, labels, wire, None, params)
+    }
+
+    /// Whether a cached object passes the selectors; its trigger field's value is known.
+    pub(crate) fn matches_cached(&self, obj: &CachedObject, params: &ListParams) -> bool {
+        let trigger = self.cacher.as_ref().and_then(|c| c.trigger_field());
+        let known = trigger.zip(obj.trigger.as_deref());
+        self.matches_known(
+            &obj.name,
+            &obj.namespace,
+            &obj.labels,
+            &obj.wire,
+            known,
+            params,
+        )
+    }
+
+    /// [`Store::matches_parts`], with one more field whose value is known.
+    fn matches_known(
+        &self,
+        name: &str,
+        namespace: &str,
+        labels: &serde_json::Map<String, Value>,
+        wire: &[u8],
+        known: Option<(&str, &str)>,
+        params: &ListParams,
+    ) -> bool {
         if let Some(sel) = &params.label_selector {
             if !sel.matches(labels) {
                 return false;
@@ -1299,6 +1342,7 @@ impl Store {
             return sel.matches(|field| match field {
                 "metadata.name" => Some(name.to_string()),
                 "metadata.namespace" => Some(namespace.to_string()),
+                f if known.is_some_and(|(k, _)| k == f) => known.map(|(_, v)| v.to_string()),
                 f => {
                     let obj =
                         parsed.get_or_init(|| serde_json::from_slice(wire).unwrap_or(Value::Null));
@@ -1442,9 +1486,7 @@ impl Store {
         let filtered = params.label_selector.is_some() || params.field_selector.is_some();
         let cached: Vec<Arc<CachedObject>> = objects
             .into_iter()
-            .filter(|o| {
-                !filtered || self.matches_parts(&o.name, &o.namespace, &o.labels, &o.wire, params)
-            })
+            .filter(|o| !filtered || self.matches_cached(o, params))
             .collect();
         Ok(Some(ListOutput {
             items: cached.iter().map(|o| o.wire.clone()).collect(),
@@ -1547,14 +1589,14 @@ impl Store {
     /// Registers a watch with the cache, waiting briefly for it to reach `after`.
     pub(crate) async fn cache_watch(
         &self,
-        prefix: &str,
+        scope: &WatchScope,
         after: Option<Revision>,
     ) -> Option<Result<super::cacher::CacheWatch, ApiError>> {
         let cacher = self.cacher.as_ref()?;
         for attempt in 0..2 {
             let result = match after {
-                Some(rev) => cacher.watch(prefix, rev),
-                None => cacher.watch_current(prefix),
+                Some(rev) => cacher.watch(scope.clone(), rev),
+                None => cacher.watch_current(scope.clone()),
             };
             match result {
                 Ok(w) => return Some(Ok(w)),

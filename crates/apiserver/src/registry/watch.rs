@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use apimachinery::errors::ApiError;
 
-use super::cacher::{CacheWatch, CachedEvent, CachedObject, Notice};
+use super::cacher::{CacheWatch, CachedEvent, CachedObject, Cacher, Notice, WatchScope};
 use super::encoding::with_resource_version;
 use super::list_options::{ListParams, RvMatch};
 use super::meta;
@@ -107,7 +107,8 @@ impl Store {
                 // A consistent start: the cache must have caught up with storage.
                 cacher.wait_consistent(Duration::from_secs(3)).await;
             }
-            if let Some(registered) = self.cache_watch(&prefix, start.after).await {
+            let scope = self.watch_scope(cacher, namespace, params);
+            if let Some(registered) = self.cache_watch(&scope, start.after).await {
                 return match registered {
                     Ok(w) => Ok(self.spawn_cache_watch(w, start, params)),
                     Err(e) => Ok(error_watch(e)),
@@ -115,6 +116,26 @@ impl Store {
             }
         }
         self.storage_watch(&prefix, start, params).await
+    }
+
+    /// What the cache may file a watch under: its namespace (from the path, or pinned by
+    /// the field selector), the name and the trigger value the field selector pins.
+    fn watch_scope(&self, cacher: &Cacher, namespace: &str, params: &ListParams) -> WatchScope {
+        let pinned = |field: &str| {
+            params
+                .field_selector
+                .as_ref()
+                .and_then(|sel| sel.requires_exact_match(field))
+        };
+        let namespace = match pinned("metadata.namespace") {
+            Some(ns) if namespace.is_empty() && !ns.contains('/') => ns,
+            _ => namespace,
+        };
+        WatchScope {
+            prefix: self.list_prefix(namespace),
+            name: pinned("metadata.name").map(str::to_string),
+            trigger: cacher.trigger_field().and_then(pinned).map(str::to_string),
+        }
     }
 
     /// Feeds a watcher from the cache.
@@ -129,7 +150,10 @@ impl Store {
                 rx: mut notices,
                 overflowed,
                 revision,
+                registration,
             } = w;
+            // Unregistered from the cache when this task ends.
+            let _registration = registration;
             if start.initial {
                 for obj in initial {
                     if store.object_matches(&obj, &params)
@@ -155,7 +179,14 @@ impl Store {
                 }
             }
             let mut last_bookmark = Instant::now();
-            while let Some(notice) = notices.recv().await {
+            loop {
+                // A watcher whose client left ends now, not at its next event: one filed
+                // by a trigger value may not see an event for a long time.
+                let notice = tokio::select! {
+                    n = notices.recv() => n,
+                    _ = tx.closed() => return,
+                };
+                let Some(notice) = notice else { break };
                 let out = match notice {
                     Notice::Event(ev) => store.translate_cached(&ev, &params),
                     Notice::Progress(rev) => (params.allow_watch_bookmarks
@@ -183,7 +214,7 @@ impl Store {
     }
 
     fn object_matches(&self, obj: &CachedObject, params: &ListParams) -> bool {
-        self.matches_parts(&obj.name, &obj.namespace, &obj.labels, &obj.wire, params)
+        self.matches_cached(obj, params)
     }
 
     /// What this watcher sees of a cached event, given its selectors: an object that starts

@@ -49,6 +49,42 @@ pub fn configmap(size: usize) -> Value {
     })
 }
 
+pub fn pods_path(ns: &str) -> String {
+    format!("/api/v1/namespaces/{ns}/pods")
+}
+
+/// The node name the tool gives its `i`-th node (`node-00042`).
+pub fn node_name(i: usize) -> String {
+    format!("node-{i:05}")
+}
+
+/// A small Pod to create, named by the server from `bench-`, already bound to `node`.
+pub fn pod(node: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"generateName": "bench-", "labels": {LABEL_KEY: LABEL_VALUE}},
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}],
+        },
+    })
+}
+
+/// Waits (a few seconds at most) for the namespace's `default` ServiceAccount, which
+/// upstream's ServiceAccount admission requires of a pod and a controller creates.
+pub async fn wait_for_default_service_account(client: &mut Client, ns: &str) -> Result<()> {
+    let path = format!("/api/v1/namespaces/{ns}/serviceaccounts/default");
+    for _ in 0..100 {
+        let r = client.request(Method::GET, &path, None).await?;
+        if r.status.as_u16() != 404 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 /// Creates the namespace unless it exists; the first request of a run, so it also tells
 /// plainly when the credentials are refused.
 pub async fn ensure_namespace(client: &mut Client, ns: &str) -> Result<()> {
@@ -426,6 +462,44 @@ pub async fn create(
         method: Method::POST,
         path: path.clone(),
         body: Some(body.clone()),
+        generated_name: true,
+    });
+    run_phase(
+        "create",
+        target,
+        count,
+        concurrency,
+        max_duration,
+        make,
+        true,
+    )
+    .await
+}
+
+/// `create --pods`: POSTs `count` Pods, the `i`-th bound to node `i % nodes`.
+pub async fn create_pods(
+    target: &Arc<Target>,
+    ns: &str,
+    count: usize,
+    concurrency: usize,
+    nodes: usize,
+    max_duration: Duration,
+) -> Result<(Phase, Vec<String>)> {
+    let mut client = Client::connect(target.clone()).await?;
+    ensure_namespace(&mut client, ns).await?;
+    wait_for_default_service_account(&mut client, ns).await?;
+    drop(client);
+    let nodes = nodes.max(1);
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..nodes)
+            .map(|n| pod(&node_name(n)).to_string().into())
+            .collect(),
+    );
+    let path = pods_path(ns);
+    let make: MakeOp = Arc::new(move |i| Op {
+        method: Method::POST,
+        path: path.clone(),
+        body: Some(bodies[i % bodies.len()].clone()),
         generated_name: true,
     });
     run_phase(

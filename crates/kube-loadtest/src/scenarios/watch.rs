@@ -7,6 +7,11 @@
 //! delivery counts as 0 ms (and is counted as "early"). So that this does not hide anything,
 //! the time from sending the write to each receipt is reported too: the true propagation
 //! time lies between the two figures.
+//!
+//! With `per_node`, the watches are of Pods, watcher i pinned to node i by its field
+//! selector (as every kubelet watches), and write k creates a Pod on node k mod W: each
+//! write is for exactly one watcher, and an event a watcher receives for another node's Pod
+//! is counted as stray (and fails the run).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +27,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    configmap, configmaps_path, ensure_namespace, ObjectHead, ObjectMeta, NAME_COLLISION_RETRIES,
+    configmap, configmaps_path, ensure_namespace, node_name, pod, pods_path,
+    wait_for_default_service_account, ObjectHead, ObjectMeta, NAME_COLLISION_RETRIES,
 };
 use crate::bail;
 use crate::client::{status_message, Client, Target};
@@ -43,6 +49,8 @@ pub struct WatchOptions {
     /// How long to wait for the last deliveries after the last write.
     pub settle: Duration,
     pub size: usize,
+    /// Pods per node: watcher i sees only node i's Pods; write k is for watcher k mod W.
+    pub per_node: bool,
 }
 
 pub struct WatchResult {
@@ -55,6 +63,8 @@ pub struct WatchResult {
     pub early: usize,
     pub duplicates: usize,
     pub reordered: usize,
+    /// Events of writes meant for another watcher.
+    pub strays: usize,
     pub latency: Samples,
     pub from_send: Samples,
     pub write_latency: Samples,
@@ -75,6 +85,7 @@ impl WatchResult {
             || self.write_errors > 0
             || self.duplicates > 0
             || self.reordered > 0
+            || self.strays > 0
             || self.expected == 0
     }
 
@@ -111,6 +122,12 @@ impl WatchResult {
                 self.duplicates, self.reordered
             ));
         }
+        if self.strays > 0 {
+            lines.push(format!(
+                "watch: {} events reached a watcher they were not for",
+                self.strays
+            ));
+        }
         if self.write_errors > 0 {
             lines.push(format!("watch: {} writes failed", self.write_errors));
         }
@@ -135,6 +152,7 @@ impl WatchResult {
             "early": self.early,
             "duplicates": self.duplicates,
             "reordered": self.reordered,
+            "strays": self.strays,
             "failed_watchers": self.failed_watchers,
             "write_errors": self.write_errors,
             "open_seconds": round3(self.open_time.as_secs_f64()),
@@ -261,21 +279,26 @@ struct Matched {
     duplicates: usize,
     /// A write seen after a later one by the same watcher.
     reordered: usize,
+    strays: usize,
     latency: Samples,
     from_send: Samples,
 }
 
-/// Deliveries per watcher matched to writes.
-fn match_deliveries(watchers: &[Arc<Watcher>], writes: &[Write]) -> Matched {
+/// Deliveries per watcher matched to writes; `meant(w, k)`: whether write k is for watcher w.
+fn match_deliveries(
+    watchers: &[Arc<Watcher>],
+    writes: &[Write],
+    meant: impl Fn(usize, usize) -> bool,
+) -> Matched {
     let index: HashMap<(&str, &str), usize> = writes
         .iter()
         .enumerate()
         .map(|(i, w)| ((w.name.as_str(), w.rv.as_str()), i))
         .collect();
-    let (mut delivered, mut early, mut duplicates, mut reordered) = (0, 0, 0, 0);
+    let (mut delivered, mut early, mut duplicates, mut reordered, mut strays) = (0, 0, 0, 0, 0);
     let mut latency = Samples::default();
     let mut from_send = Samples::default();
-    for w in watchers {
+    for (wi, w) in watchers.iter().enumerate() {
         let mut seen = vec![false; writes.len()];
         let mut last: Option<usize> = None;
         let Ok(events) = w.events.lock() else {
@@ -283,6 +306,10 @@ fn match_deliveries(watchers: &[Arc<Watcher>], writes: &[Write]) -> Matched {
         };
         for (name, rv, at) in events.iter() {
             if let Some(&i) = index.get(&(name.as_str(), rv.as_str())) {
+                if !meant(wi, i) {
+                    strays += 1;
+                    continue;
+                }
                 // Writes are made one after another, so their events must come in order.
                 if last.is_some_and(|l| i < l) {
                     reordered += 1;
@@ -308,6 +335,7 @@ fn match_deliveries(watchers: &[Arc<Watcher>], writes: &[Write]) -> Matched {
         early,
         duplicates,
         reordered,
+        strays,
         latency,
         from_send,
     }
@@ -322,7 +350,12 @@ pub async fn run(
     let started = Instant::now();
     let mut writer = Client::connect(target.clone()).await?;
     ensure_namespace(&mut writer, ns).await?;
-    let base = configmaps_path(ns);
+    let base = if opts.per_node {
+        wait_for_default_service_account(&mut writer, ns).await?;
+        pods_path(ns)
+    } else {
+        configmaps_path(ns)
+    };
     let mut object: Option<Value> = None;
     if opts.update {
         let r = writer
@@ -379,7 +412,11 @@ pub async fn run(
                 .get(w / STREAMS_PER_H2_CONNECTION)
                 .and_then(Client::share)
                 .unwrap_or_else(|| Client::new(target.clone()));
-            let path = path.clone();
+            let path = if opts.per_node {
+                format!("{path}&fieldSelector=spec.nodeName%3D{}", node_name(w))
+            } else {
+                path.clone()
+            };
             async move {
                 let (status, body) = client.stream(&path).await?;
                 if !status.is_success() {
@@ -394,18 +431,20 @@ pub async fn run(
                         status_message(&bytes)
                     );
                 }
-                Ok((client, body))
+                Ok((w, client, body))
             }
         })
         .buffer_unordered(OPENING_AT_ONCE);
-    let streams: Vec<(Client, Incoming)> = opening.try_collect().await?;
+    let mut streams: Vec<(usize, Client, Incoming)> = opening.try_collect().await?;
+    // Opened out of order; watcher i is the i-th (per node: node i's).
+    streams.sort_by_key(|(w, _, _)| *w);
     let open_time = t_open.elapsed();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut watchers = Vec::with_capacity(streams.len());
     let mut readers = Vec::with_capacity(streams.len());
     let mut keep_alive = Vec::with_capacity(streams.len());
-    for (client, body) in streams {
+    for (_, client, body) in streams {
         let state = Arc::new(Watcher::default());
         watchers.push(state.clone());
         keep_alive.push(client);
@@ -437,6 +476,10 @@ pub async fn run(
                     .unwrap_or_default()
                     .to_string();
                 (Method::PUT, format!("{base}/{name}"), obj.to_string())
+            }
+            None if opts.per_node => {
+                let node = node_name(k % opts.watchers.max(1));
+                (Method::POST, base.clone(), pod(&node).to_string())
             }
             None => (Method::POST, base.clone(), configmap(opts.size).to_string()),
         };
@@ -492,13 +535,17 @@ pub async fn run(
     }
 
     // Wait for the deliveries, bounded.
-    let expected = watchers.len() * writes.len();
+    let n = watchers.len().max(1);
+    let meant = |w: usize, k: usize| !opts.per_node || k % n == w;
+    let owed = |w: usize| (0..writes.len()).filter(|&k| meant(w, k)).count();
+    let expected: usize = (0..watchers.len()).map(owed).sum();
     let settle_until = Instant::now() + opts.settle;
     loop {
         let all_counted = watchers
             .iter()
-            .all(|w| w.count.load(Ordering::Acquire) >= writes.len() || w.failed());
-        if all_counted && match_deliveries(&watchers, &writes).delivered == expected {
+            .enumerate()
+            .all(|(i, w)| w.count.load(Ordering::Acquire) >= owed(i) || w.failed());
+        if all_counted && match_deliveries(&watchers, &writes, meant).delivered == expected {
             break;
         }
         if Instant::now() >= settle_until {
@@ -512,7 +559,7 @@ pub async fn run(
     }
     drop(keep_alive);
 
-    let matched = match_deliveries(&watchers, &writes);
+    let matched = match_deliveries(&watchers, &writes, meant);
     let mut failed_watchers = 0;
     for w in &watchers {
         if let Ok(f) = w.failure.lock() {
@@ -527,13 +574,18 @@ pub async fn run(
     Ok(WatchResult {
         watchers: watchers.len(),
         writes: writes.len(),
-        mode: if opts.update { "update" } else { "create" },
+        mode: match (opts.update, opts.per_node) {
+            (true, _) => "update",
+            (false, true) => "pods per node",
+            (false, false) => "create",
+        },
         interval: opts.interval,
         expected,
         delivered: matched.delivered,
         early: matched.early,
         duplicates: matched.duplicates,
         reordered: matched.reordered,
+        strays: matched.strays,
         latency: matched.latency,
         from_send: matched.from_send,
         write_latency,

@@ -312,6 +312,12 @@ impl Strategy for PodStrategy {
         ]
     }
 
+    /// Upstream's pod storage files watchers by node, so that a kubelet's watch is woken
+    /// only by its own pods.
+    fn watch_trigger_field(&self) -> Option<&'static str> {
+        Some("spec.nodeName")
+    }
+
     /// Upstream's `ToSelectableFields`: every field has a value (`""`, `false` when
     /// unset), and `status.podIP` is the first of `status.podIPs`.
     fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
