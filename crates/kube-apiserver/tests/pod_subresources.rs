@@ -674,31 +674,39 @@ async fn kubelets_are_reached_at_the_preferred_address_types() {
     )
     .await;
     assert_eq!(code, 201, "{body}");
-    let mut node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+    // The node's addresses are set, then the node proxy answers what dialing found.
+    let proxied_with = |addresses: Value| {
+        let client = client.clone();
+        async move {
+            let mut node = get_json(&client, "/api/v1/nodes/n1", 200).await;
+            node["status"] = json!({"addresses": addresses,
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}}});
+            let (code, body) = send_json(
+                &client,
+                "PUT",
+                "/api/v1/nodes/n1/status",
+                "application/json",
+                &node,
+            )
+            .await;
+            assert_eq!(code, 200, "{body}");
+            let (code, err) = send_json(
+                &client,
+                "GET",
+                "/api/v1/nodes/n1/proxy/healthz",
+                "application/json",
+                &json!({}),
+            )
+            .await;
+            (code, err["message"].clone())
+        }
+    };
     // Upstream's default order would take the Hostname.
-    node["status"] = json!({"addresses": [
-            {"type": "Hostname", "address": "n1.invalid"},
-            {"type": "InternalIP", "address": "127.0.0.1"}],
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}}});
-    let (code, body) = send_json(
-        &client,
-        "PUT",
-        "/api/v1/nodes/n1/status",
-        "application/json",
-        &node,
-    )
-    .await;
-    assert_eq!(code, 200, "{body}");
-    let (code, err) = send_json(
-        &client,
-        "GET",
-        "/api/v1/nodes/n1/proxy/healthz",
-        "application/json",
-        &json!({}),
-    )
-    .await;
     assert_eq!(
-        (code, err["message"].clone()),
+        proxied_with(json!([
+            {"type": "Hostname", "address": "n1.invalid"},
+            {"type": "InternalIP", "address": "127.0.0.1"}]))
+        .await,
         (
             500,
             json!(format!(
@@ -707,27 +715,8 @@ async fn kubelets_are_reached_at_the_preferred_address_types() {
         )
     );
     // A node with none of the types has no address to reach.
-    node = get_json(&client, "/api/v1/nodes/n1", 200).await;
-    node["status"]["addresses"] = json!([{"type": "Hostname", "address": "n1.invalid"}]);
-    let (code, body) = send_json(
-        &client,
-        "PUT",
-        "/api/v1/nodes/n1/status",
-        "application/json",
-        &node,
-    )
-    .await;
-    assert_eq!(code, 200, "{body}");
-    let (code, err) = send_json(
-        &client,
-        "GET",
-        "/api/v1/nodes/n1/proxy/healthz",
-        "application/json",
-        &json!({}),
-    )
-    .await;
     assert_eq!(
-        (code, err["message"].clone()),
+        proxied_with(json!([{"type": "Hostname", "address": "n1.invalid"}])).await,
         (
             500,
             json!("no preferred addresses found; known addresses: [{Hostname n1.invalid}]")

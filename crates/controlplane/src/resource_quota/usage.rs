@@ -19,17 +19,10 @@ pub fn count(n: i128) -> Milli {
     }
 }
 
-/// The resource list at `field` of `obj` (`status.hard`, `spec.hard`); absent or
+/// The resource list at `pointer` of `obj` (`status.hard`, `spec.hard`); absent or
 /// unreadable entries are left out.
 pub fn read(obj: &Value, pointer: &str) -> Usage {
-    obj.pointer(pointer)
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), Milli::of(v)?)))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::limit_ranger::constraints::list_at(obj, pointer)
 }
 
 /// The list as JSON, each quantity in canonical form (as upstream serializes them).
