@@ -837,3 +837,27 @@ async fn managers_at_two_hpa_versions_meet_on_the_same_setting() {
             "f:targetCPUUtilizationPercentage": {}}})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applier_moving_to_another_hpa_version_drops_what_it_left_out() {
+    let server = Server::start(&[]).await;
+    let c = server.client().await;
+    let v2 = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: default\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 2\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      target:\n        type: Utilization\n        averageUtilization: 50\n";
+    let v1 = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: default\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: 50\n";
+    let v2_path = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web";
+    let v1_path = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web";
+    let (s, _, v) = patch_raw(&c, v2_path, "fieldManager=mgr", APPLY, v2).await;
+    assert_eq!(s, 201, "{v}");
+    // The same manager, now at v1, leaves minReplicas out: it is pruned (and defaulted).
+    let (s, _, v) = patch_raw(&c, v1_path, "fieldManager=mgr", APPLY, v1).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["spec"]["minReplicas"], 1, "{v}");
+    assert_eq!(v["spec"]["targetCPUUtilizationPercentage"], 50, "{v}");
+    let obj = get_json(&c, v2_path, 200).await;
+    let mgr = entry_of(&obj, "mgr");
+    assert_eq!(mgr["apiVersion"], "autoscaling/v1", "{mgr}");
+    assert!(
+        mgr["fieldsV1"]["f:spec"].get("f:minReplicas").is_none(),
+        "{mgr}"
+    );
+}

@@ -487,10 +487,11 @@ impl FieldManager {
         }
         let id = self.identity(manager, Operation::Apply);
         let mut merged = typed::merge(&self.shape, Some(&live), config);
-        // What this manager applied before, when it applied at this version (its fields
-        // at another version are not pruned: they cannot be compared with this apply's).
-        let last = managers
-            .get(&id)
+        // What this manager applied before: at this version it is compared here; at
+        // another, the object is pruned at that version (below).
+        let previous = managers.get(&id).filter(|v| !v.set.is_empty()).cloned();
+        let last = previous
+            .as_ref()
             .filter(|v| v.api_version == self.api_version())
             .map(|v| v.set.clone());
         let applied = self.filter.apply(&typed::field_set(&self.shape, config));
@@ -513,6 +514,11 @@ impl FieldManager {
             let owned = typed::ensure_named_fields_are_members(&self.shape, &owned);
             let last = typed::ensure_named_fields_are_members(&self.shape, &last);
             typed::remove_items(&self.shape, &mut merged, &last.difference(&owned));
+        }
+        if let Some(prev) = previous.filter(|v| v.api_version != self.api_version()) {
+            if let Some(pruned) = self.prune_at_version(&merged, &managers, &prev) {
+                merged = pruned;
+            }
         }
         let mut changes = Changes::new(self, &live, &merged);
         let mut conflicts = Vec::new();
@@ -550,6 +556,60 @@ impl FieldManager {
         }
         set_managed_fields(&mut out, &managers);
         Ok(out)
+    }
+}
+
+impl FieldManager {
+    /// Removes from `merged` (at this version) what the applier applied last time at
+    /// another version (`last`) and applies no more, unless some manager owns it, as
+    /// structured-merge-diff's `prune` does: the object is converted to `last`'s version,
+    /// `last` removed there, what each version's managers own added back (at each of
+    /// their versions), and only what `last` held stays removed. `None` when a version
+    /// cannot be converted to (nothing is pruned then).
+    fn prune_at_version(
+        &self,
+        merged: &Value,
+        managers: &Managers,
+        last: &VersionedSet,
+    ) -> Option<Value> {
+        let conv = self.converter.as_ref()?;
+        let this = self.api_version();
+        let at_last = last.api_version.as_str();
+        let shape_last = conv.shape(at_last)?;
+        let merged_last = conv.convert(merged, &this, at_last)?;
+        let mut pruned = merged_last.clone();
+        typed::remove_items(
+            &shape_last,
+            &mut pruned,
+            &typed::ensure_named_fields_are_members(&shape_last, &last.set),
+        );
+        // What the managers at each version own comes back.
+        let mut owned: std::collections::BTreeMap<&str, Set> = Default::default();
+        for vs in managers.values() {
+            let set = owned.entry(vs.api_version.as_str()).or_default();
+            *set = set.union(&vs.set);
+        }
+        let (mut merged_v, mut version) = (merged_last.clone(), at_last.to_string());
+        for (at, managed) in owned {
+            let shape = conv.shape(at)?;
+            merged_v = conv.convert(&merged_v, &version, at)?;
+            let pruned_v = conv.convert(&pruned, &version, at)?;
+            version = at.to_string();
+            let ensure = |set: &Set| typed::ensure_named_fields_are_members(&shape, set);
+            let merged_set = ensure(&typed::field_set(&shape, &merged_v));
+            let keep = ensure(&typed::field_set(&shape, &pruned_v)).union(&ensure(&managed));
+            pruned = merged_v.clone();
+            typed::remove_items(&shape, &mut pruned, &merged_set.difference(&keep));
+        }
+        // Only what `last` held is dropped from the object at its version.
+        let pruned_last = conv.convert(&pruned, &version, at_last)?;
+        let ensure = |set: &Set| typed::ensure_named_fields_are_members(&shape_last, set);
+        let dropped = ensure(&typed::field_set(&shape_last, &merged_last))
+            .difference(&ensure(&typed::field_set(&shape_last, &pruned_last)))
+            .intersection(&ensure(&last.set));
+        let mut out = merged_last;
+        typed::remove_items(&shape_last, &mut out, &dropped);
+        conv.convert(&out, at_last, &this)
     }
 }
 

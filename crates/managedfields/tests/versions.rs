@@ -95,7 +95,9 @@ fn shape_of(version: &str) -> Option<Shape> {
 fn convert(obj: &Value, to: &str) -> Value {
     let mut out = obj.clone();
     out["apiVersion"] = json!(to);
-    let spec = out["spec"].as_object_mut().expect("spec");
+    let Some(spec) = out.get_mut("spec").and_then(Value::as_object_mut) else {
+        return out;
+    };
     if to == "example.io/v1" {
         if let Some(cpu) = spec.remove("metrics").and_then(|m| m.get("cpu").cloned()) {
             spec.insert("target".into(), cpu);
@@ -244,4 +246,42 @@ fn an_update_at_one_version_takes_the_field_from_its_owner_at_another() {
         entry(&new, "v2mgr")["fieldsV1"],
         json!({"f:spec": {"f:metrics": {"f:cpu": {}}, "f:replicas": {}}})
     );
+}
+
+#[test]
+fn an_applier_switching_versions_drops_what_it_no_longer_applies() {
+    // v2mgr applied replicas and the cpu target at v2; at v1 it applies the target only.
+    let live = applied_at_v2();
+    let out = fm("v1", true)
+        .apply(
+            Some(&live),
+            &scaler("v1", json!({"target": 50})),
+            "v2mgr",
+            false,
+            NOW,
+        )
+        .expect("apply at v1");
+    assert_eq!(out["spec"], json!({"target": 50}), "{out}");
+    assert_eq!(entry(&out, "v2mgr")["apiVersion"], "example.io/v1");
+    assert_eq!(
+        entry(&out, "v2mgr")["fieldsV1"],
+        json!({"f:spec": {"f:target": {}}})
+    );
+
+    // What another manager owns stays, whatever the version it owns it at.
+    let mut shared = applied_at_v2();
+    let mut edited = shared.clone();
+    edited["spec"]["replicas"] = json!(3);
+    fm("v1", true).update(Some(&shared), &mut edited, "editor", NOW);
+    shared = edited;
+    let out = fm("v1", true)
+        .apply(
+            Some(&shared),
+            &scaler("v1", json!({"target": 50})),
+            "v2mgr",
+            false,
+            NOW,
+        )
+        .expect("apply at v1");
+    assert_eq!(out["spec"], json!({"replicas": 3, "target": 50}), "{out}");
 }
