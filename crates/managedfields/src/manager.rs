@@ -300,6 +300,16 @@ impl FieldManager {
         set_managed_fields(new, &managers);
     }
 
+    /// Drops the managers at versions the kind is not served at, as upstream drops a
+    /// manager whose version the converter does not know.
+    fn drop_unserved(&self, managers: &mut Managers) {
+        let Some(conv) = &self.converter else {
+            return;
+        };
+        let own = self.api_version();
+        managers.retain(|_, vs| vs.api_version == own || conv.shape(&vs.api_version).is_some());
+    }
+
     fn record_update(
         &self,
         live: &Value,
@@ -308,6 +318,7 @@ impl FieldManager {
         manager: &str,
         now: &str,
     ) -> Managers {
+        self.drop_unserved(&mut managers);
         let mut changes = Changes::new(self, live, new);
         for vs in managers.values_mut() {
             let cmp = changes.at(&vs.api_version);
@@ -480,6 +491,7 @@ impl FieldManager {
         let exists = live.is_some();
         let mut live = live.cloned().unwrap_or_else(|| empty.clone());
         let mut managers = entries::decode(&live).map_err(|e| ApplyError::Decode(e.to_string()))?;
+        self.drop_unserved(&mut managers);
         remove_managed_fields(&mut live);
         if managers.is_empty() && exists {
             // What the object holds so far belongs to a manager of its own.

@@ -285,3 +285,19 @@ fn an_applier_switching_versions_drops_what_it_no_longer_applies() {
         .expect("apply at v1");
     assert_eq!(out["spec"], json!({"replicas": 3, "target": 50}), "{out}");
 }
+
+#[test]
+fn managers_at_a_version_no_longer_served_are_dropped() {
+    let mut live = applied_at_v2();
+    live["metadata"]["managedFields"][0]["apiVersion"] = json!("example.io/v0");
+    let mut new = live.clone();
+    new["metadata"]["labels"] = json!({"a": "b"});
+    fm("v1", true).update(Some(&live), &mut new, "labeller", NOW);
+    assert_eq!(entry(&new, "v2mgr"), Value::Null, "{new}");
+    assert!(entry(&new, "labeller").is_object());
+    // Without a converter there is nothing to tell served versions by: kept.
+    let mut new = live.clone();
+    new["metadata"]["labels"] = json!({"a": "b"});
+    fm("v1", false).update(Some(&live), &mut new, "labeller", NOW);
+    assert!(entry(&new, "v2mgr").is_object());
+}
