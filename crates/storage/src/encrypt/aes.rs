@@ -231,10 +231,11 @@ mod tests {
             cbc.open(&[0; 16], b"").unwrap_err(),
             CipherError::InvalidPkcs7Data
         );
-        // Another key decrypts to garbage: a bad padding, almost always.
+        // Another key never gives the value back: mostly a bad padding, but garbage that
+        // happens to end in valid padding (1 in 256 with a random IV) opens as garbage.
         let other = AesCbc::new(&[8u8; 32]).unwrap();
         let sealed = cbc.seal(b"secret", b"").unwrap();
-        assert!(other.open(&sealed, b"").is_err());
+        assert_ne!(other.open(&sealed, b"").ok().as_deref(), Some(&b"secret"[..]));
         assert_eq!(AesCbc::new(&[0; 8]).err(), Some(KeyError::Size(8)));
     }
 
