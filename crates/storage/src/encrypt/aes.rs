@@ -235,7 +235,10 @@ mod tests {
         // happens to end in valid padding (1 in 256 with a random IV) opens as garbage.
         let other = AesCbc::new(&[8u8; 32]).unwrap();
         let sealed = cbc.seal(b"secret", b"").unwrap();
-        assert_ne!(other.open(&sealed, b"").ok().as_deref(), Some(&b"secret"[..]));
+        assert_ne!(
+            other.open(&sealed, b"").ok().as_deref(),
+            Some(&b"secret"[..])
+        );
         assert_eq!(AesCbc::new(&[0; 8]).err(), Some(KeyError::Size(8)));
     }
 
