@@ -55,8 +55,10 @@ pub enum RunError {
 }
 
 /// The admission plugins' configuration from `--admission-control-config-file`: the file
-/// is read and PodSecurity's part checked before serving; entries for plugins that read
-/// nothing here are named in the log.
+/// is read and PodSecurity's part checked before serving. Configuration for an enabled
+/// plugin that reads none here (ResourceQuota's `limitedResources`) stops start-up, naming
+/// it, rather than being dropped; entries for plugins not enabled are named in the log
+/// (upstream ignores them too).
 fn admission_configuration(
     opts: &CompletedOptions,
 ) -> Result<controlplane::pod_security::config::Config, RunError> {
@@ -65,13 +67,19 @@ fn admission_configuration(
     };
     let file = apiserver::admission_config::AdmissionConfig::load(path)
         .map_err(|e| RunError::Admission(e.to_string()))?;
-    let unread: Vec<&str> = file
+    let (refused, unread): (Vec<&str>, Vec<&str>) = file
         .plugin_names()
         .filter(|name| *name != "PodSecurity")
-        .collect();
+        .partition(|name| opts.enabled_admission_plugins.iter().any(|p| p == name));
+    if !refused.is_empty() {
+        return Err(RunError::Admission(format!(
+            "--admission-control-config-file: configuration of the {} admission plugin is not supported yet",
+            refused.join(", ")
+        )));
+    }
     if !unread.is_empty() {
         tracing::warn!(
-            "--admission-control-config-file: no plugin of this server reads the configuration of {}",
+            "--admission-control-config-file: configuration of plugins not enabled is ignored: {}",
             unread.join(", ")
         );
     }

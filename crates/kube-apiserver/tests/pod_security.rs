@@ -456,4 +456,24 @@ async fn configuration_file_sets_defaults_and_exemptions() {
         text.contains("PodSecurity invalid: defaults.enforce: Invalid value: \"strict\": must be one of privileged, baseline, restricted"),
         "{text}"
     );
+
+    // Configuration for an enabled plugin that reads none here is refused, not dropped.
+    std::fs::write(
+        &file,
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: ResourceQuota\n  configuration:\n    apiVersion: apiserver.config.k8s.io/v1\n    kind: ResourceQuotaConfiguration\n    limitedResources: []\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(common::binary())
+        .arg(format!("--data-dir={}", dir.path().display()))
+        .arg(format!("--secure-port={}", common::free_port()))
+        .arg("--bind-address=127.0.0.1")
+        .arg(&flag)
+        .output()
+        .expect("run binary");
+    assert_ne!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("configuration of the ResourceQuota admission plugin is not supported yet"),
+        "{text}"
+    );
 }
